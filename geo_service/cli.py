@@ -1,0 +1,73 @@
+"""Command-line interface: ``geo-service`` (also ``python -m geo_service``).
+
+Each command group lives in a module of :mod:`geo_service.commands` that exposes
+``register(subparsers)``; the handlers receive the parsed arguments and return an
+exit code. Domain errors become a one-line message on stderr and exit code 2,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from geo_service import __version__
+from geo_service.errors import GeoServiceError
+from spatial.errors import SpatialError
+
+# One line per command module; each registers its sub-commands.
+COMMAND_MODULES: tuple[str, ...] = (
+    "geo_service.commands.data",
+    "geo_service.commands.hotspots",
+    "geo_service.commands.web",
+)
+
+
+def default_db() -> Path:
+    """Return the database path: env ``GEO_SERVICE_DB``, else ``hotspots.duckdb`` here."""
+    return Path(os.environ.get("GEO_SERVICE_DB", "hotspots.duckdb"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every registered command."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="DuckDB file (default: $GEO_SERVICE_DB, else ./hotspots.duckdb)",
+    )
+    parser = argparse.ArgumentParser(
+        prog="geo-service",
+        description="Hotspot and area-targeting service for municipal safety policy.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"geo-service {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "db"):
+        args.db = default_db()
+    try:
+        return int(args.handler(args))
+    except (GeoServiceError, SpatialError, FileNotFoundError, IsADirectoryError) as exc:
+        print(f"geo-service: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("geo-service: interrupted; nothing was half-written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,49 @@
+"""Settings, read from the environment with the ``GEO_SERVICE_`` prefix.
+
+Nothing is read at import time: call :func:`get_settings` (cached) or build a
+:class:`Settings` explicitly (tests do, with a ``tmp_path`` database).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Role = Literal["viewer", "analyst", "admin"]
+
+PDOK_BRT_TILES = (
+    "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
+)
+
+
+class Settings(BaseSettings):
+    """Service configuration.
+
+    Every field can be set as an environment variable ``GEO_SERVICE_<FIELD>``,
+    e.g. ``GEO_SERVICE_DB=/var/lib/geo/hotspots.duckdb``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GEO_SERVICE_", extra="ignore")
+
+    db: Path = Field(default=Path("hotspots.duckdb"), description="DuckDB file")
+    anonymous_role: Role | None = Field(
+        default="viewer", description="role of requests without an API key; None refuses them"
+    )
+    min_count_k: int = Field(
+        default=5, ge=1, description="viewers never see a count below this (small-count suppression)"
+    )
+    tile_url: str = Field(default=PDOK_BRT_TILES, description="basemap XYZ tile URL ('' = none)")
+    tile_attribution: str = Field(default="Kaartgegevens &copy; Kadaster / PDOK (BRT-Achtergrondkaart)")
+    max_features: int = Field(default=10_000, ge=1, description="OGC API items page size limit")
+    default_h3_res: int = Field(default=10, ge=8, le=11)
+    permutations: int = Field(default=999, ge=0)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,32 @@
+"""Application-level exceptions (I/O, input files, the store, access).
+
+Like :mod:`spatial.errors`, each class inherits the project base and the builtin it
+specialises. The CLI prints their message and exits non-zero; the web layer maps
+the classes to HTTP status codes in one dict.
+"""
+
+from __future__ import annotations
+
+
+class GeoServiceError(Exception):
+    """Base class of every error raised by :mod:`geo_service`."""
+
+
+class InputFileError(GeoServiceError, ValueError):
+    """A file that cannot be read or understood (format, encoding, columns)."""
+
+
+class UnknownColumnError(InputFileError):
+    """A column mapping names a column the file does not have."""
+
+
+class NotFoundError(GeoServiceError, LookupError):
+    """A requested object (area, municipality, layer, key) does not exist."""
+
+
+class AuthenticationError(GeoServiceError, PermissionError):
+    """No or an invalid API key."""
+
+
+class AuthorizationError(GeoServiceError, PermissionError):
+    """A valid key whose role may not do this."""

@@ -1,0 +1,188 @@
+"""DuckDB connection and schema.
+
+The spatial extension is loaded from the file that the pinned PyPI package
+``duckdb-extension-spatial`` ships, so the store works without network access
+(DuckDB would otherwise try to download it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+import duckdb
+
+SCHEMA_VERSION = 1
+
+SCHEMA_SQL: tuple[str, ...] = (
+    """CREATE TABLE IF NOT EXISTS meta (
+        key VARCHAR PRIMARY KEY,
+        value VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS ingest_batches (
+        batch_id VARCHAR PRIMARY KEY,
+        file_name VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        category VARCHAR,
+        municipality VARCHAR,
+        source_crs VARCHAR,
+        crs_note VARCHAR,
+        rows_in BIGINT NOT NULL,
+        stored BIGINT NOT NULL,
+        duplicates BIGINT NOT NULL,
+        quarantined BIGINT NOT NULL,
+        skipped BIGINT NOT NULL,
+        actor VARCHAR,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL
+    )""",
+    # One row per incident. occurred_from/occurred_to: burglaries are often only known
+    # to have happened within a window. x/y are metric coordinates in metric_crs
+    # (EPSG:28992 in the Netherlands, the local UTM zone elsewhere).
+    """CREATE TABLE IF NOT EXISTS incidents (
+        incident_id VARCHAR NOT NULL,
+        category VARCHAR NOT NULL,
+        subtype VARCHAR,
+        occurred_from TIMESTAMP NOT NULL,
+        occurred_to TIMESTAMP,
+        reported_at TIMESTAMP,
+        lon DOUBLE NOT NULL,
+        lat DOUBLE NOT NULL,
+        x DOUBLE NOT NULL,
+        y DOUBLE NOT NULL,
+        metric_crs VARCHAR NOT NULL,
+        municipality VARCHAR,
+        wijk_code VARCHAR,
+        buurt_code VARCHAR,
+        batch_id VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS quarantine (
+        batch_id VARCHAR NOT NULL,
+        row_number BIGINT NOT NULL,
+        reason VARCHAR NOT NULL,
+        detail VARCHAR,
+        raw JSON NOT NULL
+    )""",
+    # geom in EPSG:4326 (lon/lat order).
+    """CREATE TABLE IF NOT EXISTS areas (
+        code VARCHAR NOT NULL,
+        name VARCHAR,
+        level VARCHAR NOT NULL,
+        municipality VARCHAR,
+        dwellings DOUBLE,
+        dwellings_estimated BOOLEAN NOT NULL DEFAULT false,
+        inhabitants DOUBLE,
+        source VARCHAR,
+        geom GEOMETRY NOT NULL,
+        PRIMARY KEY (level, code)
+    )""",
+    """CREATE TABLE IF NOT EXISTS cameras (
+        camera_id VARCHAR PRIMARY KEY,
+        kind VARCHAR NOT NULL,
+        name VARCHAR,
+        lon DOUBLE NOT NULL,
+        lat DOUBLE NOT NULL,
+        municipality VARCHAR,
+        active_from DATE,
+        active_to DATE,
+        source VARCHAR
+    )""",
+    # API keys: only a SHA-256 of the secret is stored.
+    """CREATE TABLE IF NOT EXISTS api_keys (
+        key_id VARCHAR PRIMARY KEY,
+        key_hash VARCHAR NOT NULL UNIQUE,
+        role VARCHAR NOT NULL,
+        label VARCHAR,
+        created_at TIMESTAMP NOT NULL,
+        revoked_at TIMESTAMP
+    )""",
+    """CREATE TABLE IF NOT EXISTS audit_log (
+        logged_at TIMESTAMP NOT NULL,
+        actor VARCHAR NOT NULL,
+        role VARCHAR,
+        action VARCHAR NOT NULL,
+        detail JSON
+    )""",
+)
+
+
+def spatial_extension_path() -> Path:
+    """Return the path of the DuckDB spatial extension shipped by ``duckdb-extension-spatial``.
+
+    Raises
+    ------
+    RuntimeError
+        If the package is not installed or ships no extension for this DuckDB.
+    """
+    import duckdb_extension_spatial
+
+    root = Path(duckdb_extension_spatial.__file__).parent / "extensions"
+    wanted = root / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
+    if wanted.is_file():
+        return wanted
+    found = sorted(root.glob("*/spatial.duckdb_extension"))
+    raise RuntimeError(
+        f"no spatial extension for duckdb {duckdb.__version__} under {root}; found {found}"
+    )
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB database with the spatial extension loaded (offline)."""
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute(f"LOAD '{spatial_extension_path()}'")  # path is ours, not user input
+    return con
+
+
+class StoreBase:
+    """Holds the DuckDB connection; query modules add methods as mixins.
+
+    Parameters
+    ----------
+    con
+        An open connection with the spatial extension loaded (see :func:`connect`).
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    @classmethod
+    def open(cls, path: Path | str, *, read_only: bool = False) -> Self:
+        """Open (and, unless read-only, create/migrate) the store at ``path``."""
+        store = cls(connect(path, read_only=read_only))
+        if not read_only:
+            store.ensure_schema()
+        return store
+
+    def ensure_schema(self) -> None:
+        """Create missing tables; idempotent."""
+        for stmt in SCHEMA_SQL:
+            self.con.execute(stmt)
+        self.con.execute(
+            "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
+            [str(SCHEMA_VERSION)],
+        )
+        self.con.execute(
+            "INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING"
+        )
+
+    def data_version(self) -> str:
+        """Return a token that changes whenever stored data change (cache keys, ETags)."""
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+        return row[0] if row else "0"
+
+    def bump_data_version(self) -> None:
+        """Mark stored data as changed. Call inside the transaction that changed them."""
+        self.con.execute(
+            "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
+            "WHERE key = 'data_version'"
+        )
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.con.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
