@@ -2,8 +2,170 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo_service.errors import NotFoundError
 from geo_service.store.core import StoreBase
+
+_AREA_COLUMNS = (
+    "code, name, level, municipality, dwellings, dwellings_estimated, inhabitants, source"
+)
 
 
 class AreaStore(StoreBase):
-    """Store methods: Areas (buurt, wijk, ... polygons with dwellings) and cameras."""
+    """Store methods: areas and cameras (geometries in EPSG:4326)."""
+
+    # ------------------------------------------------------------------ writes
+    def upsert_areas(self, frame: pd.DataFrame) -> int:
+        """Insert or replace areas by ``(level, code)``; ``frame`` has a ``wkb`` column.
+
+        Returns the number of rows written.
+        """
+        if frame.empty:
+            return 0
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("new_areas", frame)
+            con.execute(
+                "DELETE FROM areas WHERE (level, code) IN (SELECT level, code FROM new_areas)"
+            )
+            con.execute(
+                f"INSERT INTO areas ({_AREA_COLUMNS}, geom) "  # noqa: S608 - constant column list
+                f"SELECT {_AREA_COLUMNS}, ST_GeomFromWKB(wkb) FROM new_areas"
+            )
+            con.unregister("new_areas")
+            self.bump_data_version()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        self._area_cache = None
+        return len(frame)
+
+    def upsert_cameras(self, frame: pd.DataFrame) -> int:
+        """Insert or replace cameras by ``camera_id``; returns the number written."""
+        if frame.empty:
+            return 0
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("new_cameras", frame)
+            con.execute("DELETE FROM cameras WHERE camera_id IN (SELECT camera_id FROM new_cameras)")
+            con.execute(
+                "INSERT INTO cameras (camera_id, kind, name, lon, lat, municipality, active_from,"
+                " active_to, source) SELECT camera_id, kind, name, lon, lat, municipality,"
+                " CAST(active_from AS DATE), CAST(active_to AS DATE), source FROM new_cameras"
+            )
+            con.unregister("new_cameras")
+            self.bump_data_version()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return len(frame)
+
+    # ------------------------------------------------------------------ reads
+    def areas_frame(
+        self, level: str | None = None, municipality: str | None = None
+    ) -> gpd.GeoDataFrame:
+        """Return areas (EPSG:4326) filtered by level and municipality."""
+        df = self.con.execute(
+            f"SELECT {_AREA_COLUMNS}, ST_AsWKB(geom) AS wkb FROM areas "  # noqa: S608 - constant
+            "WHERE (? IS NULL OR level = ?) AND (? IS NULL OR municipality = ?) "
+            "ORDER BY level, code",
+            [level, level, municipality, municipality],
+        ).df()
+        geoms = shapely.from_wkb([bytes(b) for b in df.pop("wkb")]) if len(df) else []
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
+
+    def municipality_geometry(self, municipality: str) -> BaseGeometry:
+        """Return the municipality polygon (EPSG:4326).
+
+        The stored ``gemeente`` area if there is one, else the union of its wijken, else of
+        its buurten.
+
+        Raises
+        ------
+        NotFoundError
+            If no area of that municipality is stored.
+        """
+        for level in ("gemeente", "wijk", "buurt"):
+            areas = self.areas_frame(level=level, municipality=municipality)
+            if len(areas):
+                return shapely.union_all(areas.geometry.to_numpy())
+        raise NotFoundError(
+            f"no areas stored for municipality {municipality!r} / gemeente onbekend; "
+            "import them with `geo-service areas import`"
+        )
+
+    def points_in_municipality(
+        self, municipality: str, lon: npt.ArrayLike, lat: npt.ArrayLike
+    ) -> npt.NDArray[np.bool_]:
+        """Return, per point, whether it lies in the municipality (raises NotFoundError)."""
+        geom = self.municipality_geometry(municipality)
+        shapely.prepare(geom)
+        return np.asarray(
+            shapely.contains_xy(geom, np.asarray(lon, float), np.asarray(lat, float)), dtype=bool
+        )
+
+    def _area_index(self) -> dict[str, tuple[shapely.STRtree, pd.DataFrame]]:
+        cache: Any = getattr(self, "_area_cache", None)
+        if cache is not None and cache[0] == self.data_version():
+            return dict(cache[1])
+        index: dict[str, tuple[shapely.STRtree, pd.DataFrame]] = {}
+        for level in ("gemeente", "wijk", "buurt"):
+            areas = self.areas_frame(level=level)
+            if len(areas):
+                index[level] = (shapely.STRtree(areas.geometry.to_numpy()), areas)
+        self._area_cache = (self.data_version(), index)
+        return index
+
+    def areas_for_points(
+        self, lon: npt.ArrayLike, lat: npt.ArrayLike
+    ) -> dict[str, npt.NDArray[np.object_]]:
+        """Point-in-polygon against stored areas: municipality, wijk_code and buurt_code per point.
+
+        Vectorised with an STR-tree; points outside every area get None.
+        """
+        lo = np.asarray(lon, dtype=np.float64)
+        la = np.asarray(lat, dtype=np.float64)
+        n = len(lo)
+        out = {k: np.full(n, None, dtype=object) for k in ("municipality", "wijk_code", "buurt_code")}
+        if n == 0:
+            return out
+        points = shapely.points(lo, la)
+        for level, (tree, areas) in self._area_index().items():
+            pt_idx, area_idx = tree.query(points, predicate="within")
+            # A point on a shared border falls in two areas: keep the first.
+            first = np.unique(pt_idx, return_index=True)[1]
+            pt_idx, area_idx = pt_idx[first], area_idx[first]
+            codes = areas["code"].to_numpy(dtype=object)[area_idx]
+            gms = areas["municipality"].to_numpy(dtype=object)[area_idx]
+            if level == "gemeente":
+                out["municipality"][pt_idx] = np.where(pd.isna(gms), codes, gms)
+            else:
+                out[f"{level}_code"][pt_idx] = codes
+                unset = pd.isna(out["municipality"][pt_idx])
+                out["municipality"][pt_idx[unset]] = gms[unset]
+        return out
+
+    def cameras_frame(
+        self, kind: str | None = None, municipality: str | None = None
+    ) -> gpd.GeoDataFrame:
+        """Return cameras (EPSG:4326 points) filtered by kind and municipality."""
+        df = self.con.execute(
+            "SELECT camera_id, kind, name, municipality, active_from, active_to, lon, lat "
+            "FROM cameras WHERE (? IS NULL OR kind = ?) AND (? IS NULL OR municipality = ?) "
+            "ORDER BY kind, camera_id",
+            [kind, kind, municipality, municipality],
+        ).df()
+        geometry = gpd.points_from_xy(df.pop("lon"), df.pop("lat"), crs="EPSG:4326")
+        return gpd.GeoDataFrame(df, geometry=geometry)

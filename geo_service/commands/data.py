@@ -1,0 +1,145 @@
+"""Data commands: ``demo``, ``ingest``, ``areas import``, ``cameras import``, ``status``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from geo_service.store import Store
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+    """Register the data commands."""
+    p = sub.add_parser("demo", parents=[common], help="build the demo database (idempotent)")
+    p.add_argument("--seed", type=int, default=20261122, help="random seed of the synthetic data")
+    p.set_defaults(handler=_demo)
+
+    p = sub.add_parser(
+        "ingest", parents=[common], help="ingest an incident file (CSV, GeoJSON, GeoPackage, Parquet)"
+    )
+    p.add_argument("file")
+    p.add_argument("--category", help="category of every row (or of rows with an empty category)")
+    p.add_argument("--municipality", help="CBS municipality code, e.g. GM0518")
+    p.add_argument("--crs", help="EPSG:4326 or EPSG:28992 (detected when absent)")
+    p.add_argument(
+        "--columns",
+        help="map canonical columns to the file's, e.g. 'incident_id=Crime ID,lon=Longitude'",
+    )
+    p.add_argument(
+        "--category-map",
+        help="map category values, e.g. 'Burglary=woninginbraak,Anti-social behaviour=jeugdoverlast'",
+    )
+    p.add_argument(
+        "--only-mapped",
+        action="store_true",
+        help="leave out (count as skipped) rows whose category is not in --category-map",
+    )
+    p.set_defaults(handler=_ingest)
+
+    areas = sub.add_parser("areas", parents=[common], help="area polygons")
+    asub = areas.add_subparsers(dest="areas_command", required=True, metavar="ACTION")
+    p = asub.add_parser("import", parents=[common], help="import area polygons")
+    p.add_argument("file")
+    p.add_argument(
+        "--level",
+        required=True,
+        choices=["buurt", "wijk", "stadsdeel", "verzorgingsgebied", "gemeente", "designated"],
+    )
+    p.add_argument("--code-field")
+    p.add_argument("--name-field")
+    p.add_argument("--dwellings-field")
+    p.add_argument("--inhabitants-field")
+    p.add_argument("--municipality")
+    p.add_argument("--municipality-field")
+    p.set_defaults(handler=_areas_import)
+
+    cams = sub.add_parser("cameras", parents=[common], help="camera locations")
+    csub = cams.add_subparsers(dest="cameras_command", required=True, metavar="ACTION")
+    p = csub.add_parser("import", parents=[common], help="import camera points")
+    p.add_argument("file")
+    p.add_argument("--kind", required=True, choices=["fixed", "flexible"])
+    p.add_argument("--id-field")
+    p.add_argument("--name-field")
+    p.add_argument("--municipality")
+    p.set_defaults(handler=_cameras_import)
+
+    p = sub.add_parser("status", parents=[common], help="what the store holds")
+    p.set_defaults(handler=_status)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from geo_service.demo import build_demo
+
+    with Store.open(args.db) as store:
+        summary = build_demo(store, seed=args.seed, progress=sys.stderr.isatty())
+    print(summary.to_json())
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from geo_service.ingest import ingest_file, parse_mapping
+
+    columns = parse_mapping(args.columns)
+    category_map = parse_mapping(args.category_map)
+    with Store.open(args.db) as store:
+        report = ingest_file(
+            store,
+            args.file,
+            category=args.category,
+            municipality=args.municipality,
+            crs=args.crs,
+            columns=columns,
+            category_map=category_map,
+            only_mapped=args.only_mapped,
+        )
+    print(report.crs_note, file=sys.stderr)
+    print(report.to_json())
+    return 0
+
+
+def _areas_import(args: argparse.Namespace) -> int:
+    from geo_service.ingest import import_areas
+
+    with Store.open(args.db) as store:
+        n = import_areas(
+            store,
+            args.file,
+            level=args.level,
+            code_field=args.code_field,
+            name_field=args.name_field,
+            dwellings_field=args.dwellings_field,
+            inhabitants_field=args.inhabitants_field,
+            municipality=args.municipality,
+            municipality_field=args.municipality_field,
+        )
+    print(f'{{"areas": {n}, "level": "{args.level}"}}')
+    return 0
+
+
+def _cameras_import(args: argparse.Namespace) -> int:
+    from geo_service.ingest import import_cameras
+
+    with Store.open(args.db) as store:
+        n = import_cameras(
+            store, args.file, kind=args.kind, id_field=args.id_field,
+            name_field=args.name_field, municipality=args.municipality,
+        )
+    print(f'{{"cameras": {n}, "kind": "{args.kind}"}}')
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    with Store.open(args.db, read_only=True) as store:
+        table = store.status()
+        n_areas = store.areas_frame().groupby(["municipality", "level"]).size()
+        n_cams = store.cameras_frame().groupby(["municipality", "kind"]).size()
+    print(f"Database: {args.db}")
+    if table.empty:
+        print("No incidents stored / geen incidenten opgeslagen.")
+    else:
+        print(table.to_string(index=False))
+    if len(n_areas):
+        print("\nAreas / gebieden:\n" + n_areas.to_string())
+    if len(n_cams):
+        print("\nCameras:\n" + n_cams.to_string())
+    return 0
