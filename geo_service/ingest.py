@@ -413,9 +413,10 @@ def ingest_frame(
     cat_map = {str(k): str(v) for k, v in (category_map or {}).items()}
     if "category" in canon:
         src = _text(canon["category"])
-        mapped = src.map(cat_map)
-        in_map = mapped.notna().to_numpy()
-        cats = mapped.where(mapped.notna(), normalise_category(src))
+        in_map = src.isin(list(cat_map)).to_numpy()
+        cats = normalise_category(src)
+        if in_map.any():
+            cats = cats.where(~in_map, src.map(cat_map).astype("string"))
         if category:
             cats = cats.where(src != "", category)
     else:

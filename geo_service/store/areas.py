@@ -22,6 +22,8 @@ _AREA_COLUMNS = (
 class AreaStore(StoreBase):
     """Store methods: areas and cameras (geometries in EPSG:4326)."""
 
+    _area_cache: Any = None
+
     # ------------------------------------------------------------------ writes
     def upsert_areas(self, frame: pd.DataFrame) -> int:
         """Insert or replace areas by ``(level, code)``; ``frame`` has a ``wkb`` column.
@@ -151,10 +153,14 @@ class AreaStore(StoreBase):
             gms = areas["municipality"].to_numpy(dtype=object)[area_idx]
             if level == "gemeente":
                 out["municipality"][pt_idx] = np.where(pd.isna(gms), codes, gms)
-            else:
-                out[f"{level}_code"][pt_idx] = codes
-                unset = pd.isna(out["municipality"][pt_idx])
-                out["municipality"][pt_idx[unset]] = gms[unset]
+                continue
+            # Coarse polygons of neighbouring municipalities may overlap at the border: an
+            # area only counts for points of its own municipality.
+            current = out["municipality"][pt_idx]
+            agree = pd.isna(current) | pd.isna(gms) | (current == gms)
+            out[f"{level}_code"][pt_idx[agree]] = codes[agree]
+            unset = agree & pd.isna(current)
+            out["municipality"][pt_idx[unset]] = gms[unset]
         return out
 
     def cameras_frame(
