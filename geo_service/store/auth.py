@@ -1,9 +1,109 @@
-"""API keys (stored hashed) and the audit log."""
+"""API keys (stored hashed) and the audit log.
+
+Only the SHA-256 of a key's secret is stored: a copy of the database does not
+grant access. Secrets are 32 random bytes (``secrets.token_urlsafe``), so a plain
+(unsalted) SHA-256 is adequate -- there is no dictionary to attack.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from geo_service.errors import NotFoundError
 from geo_service.store.core import StoreBase
+
+ROLES: tuple[str, ...] = ("viewer", "analyst", "admin")
+
+
+def hash_secret(secret: str) -> str:
+    """Return the hex SHA-256 of an API key secret (what the store keeps)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class AuthStore(StoreBase):
     """Store methods: API keys (stored hashed) and the audit log."""
+
+    def create_key(
+        self, role: str, label: str | None = None, *, actor: str = "cli"
+    ) -> tuple[str, str]:
+        """Create an API key and return ``(key_id, secret)``; the secret is not stored.
+
+        Raises
+        ------
+        ValueError
+            If ``role`` is not one of viewer, analyst, admin.
+        """
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {ROLES}, got {role!r}")
+        key_id = "k_" + secrets.token_hex(6)
+        secret = "gs_" + secrets.token_urlsafe(32)
+        self.con.execute(
+            "INSERT INTO api_keys (key_id, key_hash, role, label, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [key_id, hash_secret(secret), role, label, _now()],
+        )
+        self.audit(actor, "admin", "key.create", {"key_id": key_id, "role": role, "label": label})
+        return key_id, secret
+
+    def lookup_key(self, secret: str) -> tuple[str, str] | None:
+        """Return ``(key_id, role)`` of an active key with this secret, else None."""
+        row = self.con.execute(
+            "SELECT key_id, role FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+            [hash_secret(secret)],
+        ).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    def revoke_key(self, key_id: str, *, actor: str = "cli") -> None:
+        """Revoke a key (it stays listed, with ``revoked_at``).
+
+        Raises
+        ------
+        NotFoundError
+            If no active key has this id.
+        """
+        row = self.con.execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL "
+            "RETURNING key_id",
+            [_now(), key_id],
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no active API key {key_id!r} / onbekende of ingetrokken sleutel")
+        self.audit(actor, "admin", "key.revoke", {"key_id": key_id})
+
+    def list_keys(self) -> pd.DataFrame:
+        """Return all keys (never their hashes): key_id, role, label, created_at, revoked_at."""
+        return self.con.execute(
+            "SELECT key_id, role, label, created_at, revoked_at FROM api_keys ORDER BY created_at"
+        ).df()
+
+    def audit(
+        self, actor: str, role: str | None, action: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Append one row to the audit log (who, in which role, did what, when)."""
+        self.con.execute(
+            "INSERT INTO audit_log (logged_at, actor, role, action, detail) VALUES (?, ?, ?, ?, ?)",
+            [_now(), actor, role, action, json.dumps(detail or {}, default=str)],
+        )
+
+    def list_audit(self, limit: int = 100) -> pd.DataFrame:
+        """Return the newest ``limit`` audit rows, newest first."""
+        return self.con.execute(
+            "SELECT logged_at, actor, role, action, detail FROM audit_log "
+            "ORDER BY logged_at DESC LIMIT ?",
+            [int(limit)],
+        ).df()
+
+    def meta_value(self, key: str) -> str | None:
+        """Return one entry of the ``meta`` table (e.g. ``demo``), or None."""
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return str(row[0]) if row else None

@@ -1,0 +1,190 @@
+"""The JSON/GeoJSON API under ``/api/v1``."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+
+from geo_service.web.auth import require
+from geo_service.web.deps import (
+    BBoxDep,
+    CacheDep,
+    PrincipalDep,
+    ResQuery,
+    SettingsDep,
+    StoreDep,
+    check_period,
+)
+from geo_service.web.registry import LayerQuery, get_layer
+from geo_service.web.service import GEOJSON, cache_key, cached_response, layer_collection
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {GEOJSON: {}}, "description": "GeoJSON FeatureCollection"},
+    304: {"description": "Not modified (ETag matched)"},
+}
+
+Text = Annotated[str | None, Query(max_length=100)]
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+@router.get("/hotspots", response_class=Response, responses=GEOJSON_RESPONSE)
+def hotspots(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    cache: CacheDep,
+    category: Text = None,
+    method: Literal["gistar", "kde"] = "gistar",
+    res: ResQuery = 10,
+    start: date | None = None,
+    end: date | None = None,
+    municipality: Text = None,
+) -> Response:
+    """Hotspot cells (H3 hexagons) as GeoJSON with a top-level ``metadata`` object.
+
+    Viewers see counts below ``k`` as ``"<k"`` and no z/p values (see docs/web.md).
+    """
+    check_period(start, end)
+    layer = get_layer("hotspots-gistar" if method == "gistar" else "hotspots-kde")
+    query = LayerQuery(
+        category=category,
+        municipality=municipality,
+        start=start,
+        end=end,
+        res=res,
+        k=settings.min_count_k,
+        permutations=settings.permutations,
+    )
+    key = cache_key(request, store, principal)
+    return cached_response(
+        request, cache, key, lambda: layer_collection(request, store, layer, query, principal)
+    )
+
+
+@router.get("/areas", response_class=Response, responses=GEOJSON_RESPONSE)
+def areas(
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    cache: CacheDep,
+    level: Literal["wijk", "buurt"] = "wijk",
+    municipality: Text = None,
+    bbox: BBoxDep = None,
+) -> Response:
+    """Wijk or buurt outlines with dwellings and inhabitants."""
+    layer = get_layer("wijken" if level == "wijk" else "buurten")
+    query = LayerQuery(municipality=municipality, bbox=bbox)
+    return cached_response(
+        request,
+        cache,
+        cache_key(request, store, principal),
+        lambda: layer_collection(request, store, layer, query, principal),
+    )
+
+
+@router.get("/cameras", response_class=Response, responses=GEOJSON_RESPONSE)
+def cameras(
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    cache: CacheDep,
+    municipality: Text = None,
+    bbox: BBoxDep = None,
+) -> Response:
+    """Return fixed and flexible camera locations."""
+    query = LayerQuery(municipality=municipality, bbox=bbox)
+    return cached_response(
+        request,
+        cache,
+        cache_key(request, store, principal),
+        lambda: layer_collection(request, store, get_layer("cameras"), query, principal),
+    )
+
+
+@router.get("/incidents", response_class=Response, responses=GEOJSON_RESPONSE)
+def incidents(
+    request: Request,
+    store: StoreDep,
+    principal: PrincipalDep,
+    cache: CacheDep,
+    category: Text = None,
+    municipality: Text = None,
+    start: date | None = None,
+    end: date | None = None,
+    bbox: BBoxDep = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    """Incident points (analyst and admin only)."""
+    require(principal, "analyst")
+    check_period(start, end)
+    query = LayerQuery(
+        category=category, municipality=municipality, start=start, end=end, bbox=bbox
+    )
+
+    def produce() -> dict[str, Any]:
+        fc = layer_collection(request, store, get_layer("incidents"), query, principal)
+        feats = fc["features"]
+        return {
+            "type": "FeatureCollection",
+            "numberMatched": len(feats),
+            "features": feats[offset : offset + limit],
+        }
+
+    return cached_response(request, cache, cache_key(request, store, principal), produce)
+
+
+@router.post("/incidents")
+def ingest(
+    store: StoreDep,
+    principal: PrincipalDep,
+    file: Annotated[
+        UploadFile, File(description="CSV, GeoJSON, GeoPackage, Parquet or Excel file")
+    ],
+    category: Annotated[str | None, Form(max_length=100)] = None,
+    municipality: Annotated[str | None, Form(max_length=100)] = None,
+    crs: Annotated[str | None, Form(max_length=100)] = None,
+) -> dict[str, Any]:
+    """Ingest an uploaded incident file (admin only); returns the ingest accounting."""
+    require(principal, "admin")
+    from geo_service.ingest import ingest_file
+
+    name = Path(file.filename or "upload.csv").name
+    suffix = "".join(Path(name).suffixes[-2:]) or ".csv"
+    with tempfile.TemporaryDirectory(prefix="geo-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        size = 0
+        with path.open("wb") as out:
+            while chunk := file.file.read(1 << 20):
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    from geo_service.errors import InputFileError
+
+                    raise InputFileError(
+                        f"upload larger than {MAX_UPLOAD_BYTES} bytes / bestand is te groot"
+                    )
+                out.write(chunk)
+        report = ingest_file(
+            store,
+            path,
+            category=category,
+            municipality=municipality,
+            crs=crs,
+            actor=principal.actor,
+        )
+    result: dict[str, Any] = json.loads(report.to_json())
+    store.audit(
+        principal.actor,
+        principal.role,
+        "incidents.ingest",
+        {"file": name, "bytes": size, **{k: result.get(k) for k in ("batch_id", "stored")}},
+    )
+    return result

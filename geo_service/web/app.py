@@ -1,0 +1,81 @@
+"""The application factory.
+
+Nothing is created at import: :func:`create_app` takes (or reads) the settings and
+the DuckDB store is opened in the lifespan. One connection is opened for the app;
+each request works on its own cursor (see :func:`geo_service.web.deps.get_store`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from geo_service import __version__
+from geo_service.config import Settings, get_settings
+from geo_service.store import Store
+from geo_service.web import api, ogc, pages
+from geo_service.web.cache import ResponseCache
+from geo_service.web.errors import install_error_handlers
+from geo_service.web.service import CollectionCache
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the FastAPI app.
+
+    Parameters
+    ----------
+    settings
+        Configuration; ``None`` reads it from the environment (``GEO_SERVICE_*``).
+
+    Returns
+    -------
+    FastAPI
+        The app; its store opens when the app starts (lifespan) and closes on shutdown.
+    """
+    cfg = settings if settings is not None else get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = Store.open(cfg.db)
+        app.state.store = store
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="Hotspots en gebiedsgerichte aanpak",
+        description=(
+            "Hotspots (Getis-Ord Gi*, kerndichtheid) per H3-zeshoek, wijken, buurten en camera's "
+            "voor gemeentelijk veiligheidsbeleid. "
+            "Hotspot service for Dutch municipal safety policy. "
+            "Roles: viewer (aggregates, counts below k suppressed), analyst (exact counts, incident "
+            "points), admin (ingest). Send a key as `X-API-Key` or `Authorization: Bearer`."
+        ),
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = cfg
+    app.state.cache = ResponseCache(max_entries=512)
+    app.state.collections = CollectionCache(max_entries=32)
+    install_error_handlers(app)
+    app.include_router(api.router)
+    app.include_router(ogc.router)
+    app.include_router(pages.router)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse(url="/kaart")
+
+    if STATIC_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,154 @@
+"""FastAPI dependencies: settings, a per-request store cursor, the caller, validated queries.
+
+Query parameters are validated here (bbox ranges, H3 resolution 8..11, date order)
+so handlers receive clean values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+
+from geo_service.config import Settings
+from geo_service.errors import GeoServiceError
+from geo_service.store import Store
+from geo_service.web.auth import Principal, authenticate, extract_secret
+from geo_service.web.cache import ResponseCache
+
+
+class InvalidQueryError(GeoServiceError, ValueError):
+    """A query parameter with a value outside its domain (400)."""
+
+
+def get_settings(request: Request) -> Settings:
+    """Return the settings the app was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> Iterator[Store]:
+    """Yield a store on a cursor of the app's DuckDB connection.
+
+    DuckDB connections are not safe to share between threads; a cursor is a cheap,
+    independent connection to the same database, so each request gets its own.
+    """
+    root: Store = request.app.state.store
+    store = Store(root.con.cursor())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def get_cache(request: Request) -> ResponseCache:
+    """Return the app's response cache."""
+    cache: ResponseCache = request.app.state.cache
+    return cache
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+CacheDep = Annotated[ResponseCache, Depends(get_cache)]
+
+
+def get_principal(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Principal:
+    """Return the caller (anonymous role if no key; 401 on a wrong key)."""
+    secret = extract_secret(x_api_key, authorization)
+    return authenticate(store, settings, secret, path=request.url.path)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
+    """Parse ``minlon,minlat,maxlon,maxlat`` (WGS84) and check its ranges.
+
+    Raises
+    ------
+    InvalidQueryError
+        Not four numbers, outside -180..180 / -90..90, or min > max.
+    """
+    if bbox is None or bbox == "":
+        return None
+    try:
+        parts = tuple(float(p) for p in bbox.split(","))
+    except ValueError:
+        raise InvalidQueryError(
+            f"bbox must be minlon,minlat,maxlon,maxlat / ongeldige bbox, got {bbox!r}"
+        ) from None
+    if len(parts) == 6:  # OGC allows 3D boxes: drop the heights
+        parts = (parts[0], parts[1], parts[3], parts[4])
+    if len(parts) != 4 or any(p != p for p in parts):
+        raise InvalidQueryError(f"bbox needs 4 numbers / bbox heeft 4 getallen nodig, got {bbox!r}")
+    x0, y0, x1, y1 = parts
+    if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
+        raise InvalidQueryError(f"bbox outside WGS84 ranges / bbox buiten bereik, got {bbox!r}")
+    if x0 > x1 or y0 > y1:
+        raise InvalidQueryError(f"bbox min greater than max / bbox min > max, got {bbox!r}")
+    return (x0, y0, x1, y1)
+
+
+BBoxQuery = Annotated[
+    str | None,
+    Query(
+        description="minlon,minlat,maxlon,maxlat in WGS84 (EPSG:4326)",
+        pattern=r"^[-+0-9.eE]+(,[-+0-9.eE]+){3}(,[-+0-9.eE]+){0,2}$",
+    ),
+]
+
+
+def bbox_dep(bbox: BBoxQuery = None) -> tuple[float, float, float, float] | None:
+    """Dependency: the validated bbox."""
+    return parse_bbox(bbox)
+
+
+BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(bbox_dep)]
+
+ResQuery = Annotated[int, Query(ge=8, le=11, description="H3 resolution (8..11; 10 = ~0.015 km2)")]
+
+
+def check_period(start: date | None, end: date | None) -> None:
+    """Raise InvalidQueryError if ``start`` is after ``end``."""
+    if start is not None and end is not None and start > end:
+        raise InvalidQueryError(f"start {start} is after end {end} / begindatum na einddatum")
+
+
+def parse_datetime_interval(value: str | None) -> tuple[date | None, date | None]:
+    """Parse an OGC API ``datetime``: an instant or ``start/end`` with ``..`` for open ends.
+
+    Raises
+    ------
+    InvalidQueryError
+        Unparseable values or start after end.
+    """
+    if value is None or value.strip() == "":
+        return None, None
+
+    def one(text: str) -> date | None:
+        text = text.strip()
+        if text in ("", ".."):
+            return None
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        except ValueError:
+            raise InvalidQueryError(
+                f"datetime must be RFC 3339 (e.g. 2024-01-01T00:00:00Z or a/b) / ongeldige "
+                f"datum, got {value!r}"
+            ) from None
+
+    if "/" in value:
+        a, _, b = value.partition("/")
+        start, end = one(a), one(b)
+    else:
+        start = end = one(value)
+    check_period(start, end)
+    return start, end

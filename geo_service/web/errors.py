@@ -1,0 +1,134 @@
+"""Map domain exceptions to HTTP status codes and ``application/problem+json`` bodies.
+
+One dict (:data:`STATUS_CODES`, like tipg's ``DEFAULT_STATUS_CODES``) decides the
+status of each domain exception. Bodies follow RFC 9457 with a bilingual
+(Dutch / English) ``title`` and ``detail``; a traceback never reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo_service.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    GeoServiceError,
+    InputFileError,
+    NotFoundError,
+    UnknownColumnError,
+)
+from spatial.errors import (
+    CRSError,
+    EmptyStudyAreaError,
+    InvalidParameterError,
+    InvalidResolutionError,
+    SpatialError,
+)
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+#: Domain exception class -> HTTP status. Looked up along the MRO, most specific first.
+STATUS_CODES: dict[type[Exception], int] = {
+    AuthenticationError: 401,
+    AuthorizationError: 403,
+    NotFoundError: 404,
+    UnknownColumnError: 422,
+    InputFileError: 422,
+    InvalidResolutionError: 400,
+    InvalidParameterError: 400,
+    CRSError: 400,
+    EmptyStudyAreaError: 404,
+    SpatialError: 400,
+    GeoServiceError: 400,
+}
+
+#: Dutch / English titles per status.
+TITLES: dict[int, str] = {
+    400: "Ongeldig verzoek / Bad request",
+    401: "Niet aangemeld / Authentication required",
+    403: "Geen toegang / Forbidden",
+    404: "Niet gevonden / Not found",
+    405: "Methode niet toegestaan / Method not allowed",
+    406: "Formaat niet beschikbaar / Not acceptable",
+    413: "Bestand te groot / Payload too large",
+    422: "Ongeldige invoer / Unprocessable input",
+    500: "Interne fout / Internal server error",
+}
+
+
+def status_for(exc: BaseException) -> int:
+    """Return the HTTP status for a domain exception (500 if it is not a domain error)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS_CODES:
+            return STATUS_CODES[cls]
+    return 500
+
+
+def problem(
+    status: int, detail: str, *, instance: str | None = None, **extra: object
+) -> JSONResponse:
+    """Build an RFC 9457 ``application/problem+json`` response."""
+    body: dict[str, object] = {
+        "type": "about:blank",
+        "title": TITLES.get(status, HTTPStatus(status).phrase),
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    headers = {"WWW-Authenticate": 'Bearer realm="geo-service"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_detail(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path"))
+        parts.append(f"{loc}: {err.get('msg', '')}")
+    return "Ongeldige parameter(s) / invalid parameter(s): " + "; ".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the problem+json handlers on ``app``."""
+
+    async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+        status = status_for(exc)
+        # Domain messages are written for users (English / Dutch); they hold no internals.
+        return problem(status, str(exc), instance=request.url.path)
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
+        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "Deze pagina of dit object bestaat niet / this resource does not exist"
+        elif exc.status_code == 405:
+            detail = "Deze methode is hier niet toegestaan / method not allowed here"
+        return problem(exc.status_code, detail, instance=request.url.path)
+
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
+        status = 422 if request.method != "GET" else 400
+        return problem(status, _validation_detail(exc), instance=request.url.path)
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem(
+            500,
+            "Er ging iets mis aan onze kant; de fout is gelogd / something went wrong on our side",
+            instance=request.url.path,
+        )
+
+    app.add_exception_handler(GeoServiceError, domain_error)
+    app.add_exception_handler(SpatialError, domain_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,109 @@
+"""Small-count suppression for callers below analyst.
+
+Rules (see docs/web.md):
+
+* A count below ``k`` is replaced by the string ``"<k"``.
+* Values from which a suppressed count could be recomputed are removed for viewers:
+  Gi* z-scores and p-values (z is a linear function of neighbourhood counts, so with
+  the exact counts of the other cells a small count can be solved for), and totals in
+  metadata (total minus the shown counts gives the sum of the suppressed ones).
+  Viewers keep the Gi* *classes*, which are coarse (7 levels) and do not allow this.
+* KDE: a density surface around an isolated incident reveals its location (the bump is
+  centred on it). Viewers get density only in cells holding at least ``k`` incidents.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+FeatureCollection = dict[str, Any]
+
+#: Metadata keys that describe the request, not the data; the only ones viewers keep.
+VIEWER_METADATA_KEYS = frozenset(
+    {
+        "method",
+        "category",
+        "res",
+        "start",
+        "end",
+        "municipality",
+        "fdr_alpha",
+        "permutations",
+        "bandwidth_m",
+        "seed",
+        "k",
+        "crs",
+        "data_version",
+        "weights",
+        "generated_at",
+        "title",
+        "layer",
+        "classes",
+        "window_start",
+        "window_end",
+    }
+)
+
+GISTAR_HIDDEN = ("gi_z", "gi_p", "gi_p_sim")
+
+
+def small(k: int) -> str:
+    """Return the label shown instead of a count below ``k``."""
+    return f"<{k}"
+
+
+def _viewer_metadata(meta: Any, k: int) -> dict[str, Any]:
+    if not isinstance(meta, dict):
+        return {"k": k, "suppressed": True}
+    kept = {key: val for key, val in meta.items() if key in VIEWER_METADATA_KEYS}
+    kept["k"] = k
+    kept["suppressed"] = True
+    return kept
+
+
+def suppress_gistar(fc: FeatureCollection, k: int) -> FeatureCollection:
+    """Return a copy of a Gi* collection safe for viewers (counts < k hidden, no z/p)."""
+    out = {key: val for key, val in fc.items() if key not in ("features", "metadata")}
+    out["metadata"] = _viewer_metadata(fc.get("metadata"), k)
+    feats = []
+    for feat in fc.get("features", []):
+        props = dict(feat.get("properties") or {})
+        count = props.get("count")
+        if isinstance(count, int | float) and count < k:
+            props["count"] = small(k)
+        for name in GISTAR_HIDDEN:
+            props.pop(name, None)
+        feats.append({**feat, "properties": props})
+    out["features"] = feats
+    return out
+
+
+def suppress_kde(fc: FeatureCollection, k: int) -> FeatureCollection:
+    """Return a copy of a KDE collection safe for viewers (only cells with >= k incidents)."""
+    out = {key: val for key, val in fc.items() if key not in ("features", "metadata")}
+    out["metadata"] = _viewer_metadata(fc.get("metadata"), k)
+    feats = []
+    for feat in fc.get("features", []):
+        count = (feat.get("properties") or {}).get("count")
+        if isinstance(count, int | float) and count >= k:
+            feats.append(copy.deepcopy(feat))
+    out["features"] = feats
+    return out
+
+
+def suppress_counts(fc: FeatureCollection, k: int, fields: tuple[str, ...]) -> FeatureCollection:
+    """Replace every numeric property in ``fields`` below ``k`` by ``"<k"``; drop totals."""
+    out = {key: val for key, val in fc.items() if key not in ("features", "metadata")}
+    if "metadata" in fc:
+        out["metadata"] = _viewer_metadata(fc["metadata"], k)
+    feats = []
+    for feat in fc.get("features", []):
+        props = dict(feat.get("properties") or {})
+        for name in fields:
+            val = props.get(name)
+            if isinstance(val, int | float) and val < k:
+                props[name] = small(k)
+        feats.append({**feat, "properties": props})
+    out["features"] = feats
+    return out

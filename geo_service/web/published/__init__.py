@@ -1,0 +1,1 @@
+"""One module per published layer; :mod:`geo_service.web.registry` lists them."""

@@ -1,0 +1,53 @@
+"""Area outlines (CBS wijken and buurten) with their dwellings and inhabitants."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+
+from geo_service.store import Store
+from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+
+
+def frame_to_collection(gdf: gpd.GeoDataFrame, ids: list[str]) -> FeatureCollection:
+    """Return a GeoDataFrame (EPSG:4326) as a FeatureCollection with the given feature ids."""
+    if len(gdf) == 0:
+        return {"type": "FeatureCollection", "features": []}
+    fc: FeatureCollection = json.loads(gdf.to_json(default=str, drop_id=True))
+    for feat, fid in zip(fc["features"], ids, strict=True):
+        feat["id"] = fid
+    return fc
+
+
+def area_collection(store: Store, query: LayerQuery, level: str) -> FeatureCollection:
+    """Areas of one level, optionally of one municipality."""
+    gdf = store.areas_frame(level=level, municipality=query.municipality)
+    if query.bbox is not None and len(gdf):
+        gdf = gdf.cx[query.bbox[0] : query.bbox[2], query.bbox[1] : query.bbox[3]]
+    return frame_to_collection(gdf, gdf["code"].astype(str).tolist())
+
+
+def _wijken(store: Store, query: LayerQuery) -> FeatureCollection:
+    return area_collection(store, query, "wijk")
+
+
+def _buurten(store: Store, query: LayerQuery) -> FeatureCollection:
+    return area_collection(store, query, "buurt")
+
+
+WIJKEN = Layer(
+    id="wijken",
+    title="Wijken (CBS)",
+    description="Wijkgrenzen met aantal woningen en inwoners (CBS Wijk- en Buurtkaart).",
+    min_role="viewer",
+    features=_wijken,
+)
+
+BUURTEN = Layer(
+    id="buurten",
+    title="Buurten (CBS)",
+    description="Buurtgrenzen met aantal woningen en inwoners (CBS Wijk- en Buurtkaart).",
+    min_role="viewer",
+    features=_buurten,
+)

@@ -1,0 +1,109 @@
+"""The published layers: what the API, OGC API - Features and the map pages serve.
+
+Each layer lives in one module of :mod:`geo_service.web.published` and is
+published by ONE line in :data:`PUBLISHED`. A layer is a function from a
+:class:`LayerQuery` to a GeoJSON FeatureCollection dict, a minimum role, and an
+optional privacy filter that is applied for callers below analyst.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from geo_service.config import Role
+from geo_service.errors import NotFoundError
+from geo_service.store import Store
+
+FeatureCollection = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LayerQuery:
+    """Parameters shared by every layer; a layer ignores those it has no use for."""
+
+    category: str | None = None
+    municipality: str | None = None
+    start: date | None = None
+    end: date | None = None
+    res: int = 10
+    bbox: tuple[float, float, float, float] | None = None
+    k: int = 5
+    permutations: int = 999
+    extra: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One published layer.
+
+    Attributes
+    ----------
+    id
+        URL-safe id, also the OGC collection id.
+    title
+        Dutch title shown in the OGC collections list and the map legend.
+    description
+        Dutch description (what the figures mean).
+    min_role
+        Lowest role that may read the layer.
+    features
+        ``(store, query) -> FeatureCollection``; exact values, no privacy applied.
+    viewer_filter
+        ``(collection, k) -> collection`` applied for roles below analyst (small-count
+        suppression); None if the layer holds no incident counts.
+    temporal
+        Whether ``start``/``end`` (OGC ``datetime``) filter this layer.
+    """
+
+    id: str
+    title: str
+    description: str
+    min_role: Role
+    features: Callable[[Store, LayerQuery], FeatureCollection]
+    viewer_filter: Callable[[FeatureCollection, int], FeatureCollection] | None = None
+    temporal: bool = False
+    query_params: tuple[str, ...] = field(default=())
+
+
+def _published() -> dict[str, Layer]:
+    from geo_service.web.published import areas, cameras, hotspots, incidents
+
+    layers = (
+        hotspots.GISTAR,
+        hotspots.KDE,
+        areas.WIJKEN,
+        areas.BUURTEN,
+        cameras.CAMERAS,
+        incidents.INCIDENTS,
+    )
+    return {layer.id: layer for layer in layers}
+
+
+_LAYERS: dict[str, Layer] | None = None
+
+
+def layers() -> dict[str, Layer]:
+    """Return the published layers by id (built on first use, not at import)."""
+    global _LAYERS
+    if _LAYERS is None:
+        _LAYERS = _published()
+    return _LAYERS
+
+
+def get_layer(layer_id: str) -> Layer:
+    """Return the layer with this id.
+
+    Raises
+    ------
+    NotFoundError
+        If no layer has this id.
+    """
+    try:
+        return layers()[layer_id]
+    except KeyError:
+        raise NotFoundError(
+            f"no layer {layer_id!r} / onbekende kaartlaag; known: {', '.join(layers())}"
+        ) from None

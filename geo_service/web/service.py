@@ -1,0 +1,103 @@
+"""Glue between routes and layers: role checks, privacy, caching and ETags."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from fastapi import Request, Response
+
+from geo_service.store import Store
+from geo_service.web.auth import Principal, require
+from geo_service.web.cache import ResponseCache
+from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+
+GEOJSON = "application/geo+json"
+
+
+class CollectionCache:
+    """LRU of computed (exact) layer collections keyed by data version, layer and query.
+
+    OGC clients page through a collection; without this each page would recompute
+    the hotspots. A per-key lock makes concurrent first requests compute once.
+    """
+
+    def __init__(self, max_entries: int = 32) -> None:
+        self._max = max_entries
+        self._items: OrderedDict[Hashable, FeatureCollection] = OrderedDict()
+        self._lock = threading.Lock()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+
+    def get_or_compute(
+        self, key: Hashable, compute: Callable[[], FeatureCollection]
+    ) -> FeatureCollection:
+        """Return the cached collection for ``key``, computing it at most once."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            with self._lock:
+                if key in self._items:
+                    return self._items[key]
+            value = compute()
+            with self._lock:
+                self._items[key] = value
+                while len(self._items) > self._max:
+                    self._items.popitem(last=False)
+                self._key_locks.pop(key, None)
+            return value
+
+
+def layer_collection(
+    request: Request, store: Store, layer: Layer, query: LayerQuery, principal: Principal
+) -> FeatureCollection:
+    """Return ``layer`` for ``query`` as ``principal`` may see it.
+
+    Raises
+    ------
+    AuthenticationError, AuthorizationError
+        If the caller's role is below the layer's minimum role.
+    """
+    require(principal, layer.min_role)
+    cache: CollectionCache = request.app.state.collections
+    key = (store.data_version(), layer.id, query)
+    exact = cache.get_or_compute(key, lambda: layer.features(store, query))
+    if layer.viewer_filter is not None and not principal.can("analyst"):
+        return layer.viewer_filter(exact, query.k)
+    return exact
+
+
+def cache_key(request: Request, store: Store, principal: Principal) -> Hashable:
+    """Key of a rendered response: data version, path, sorted parameters, role."""
+    params = tuple(sorted(request.query_params.multi_items()))
+    return (store.data_version(), request.url.path, params, principal.role)
+
+
+def cached_response(
+    request: Request,
+    cache: ResponseCache,
+    key: Hashable,
+    produce: Callable[[], Any],
+    media_type: str = GEOJSON,
+) -> Response:
+    """Serve a cached JSON body with an ETag; 304 when ``If-None-Match`` matches."""
+    entry = cache.get(key)
+    if entry is None:
+        body = json.dumps(produce(), separators=(",", ":"), ensure_ascii=False, default=str)
+        entry = cache.put(key, body.encode("utf-8"), media_type)
+    headers = {
+        "ETag": entry.etag,
+        "Cache-Control": "private, max-age=0, must-revalidate",
+        "Vary": "X-API-Key, Authorization",
+    }
+    inm = request.headers.get("if-none-match")
+    if inm is not None:
+        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+        if entry.etag in tags or "*" in tags:
+            return Response(status_code=304, headers=headers)
+    return Response(content=entry.body, media_type=entry.media_type, headers=headers)
