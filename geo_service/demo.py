@@ -222,7 +222,7 @@ def _times(
     days_in_month = month_start.days_in_month.to_numpy()
     # Draw a few candidate days and keep one by weekday weight: vectorised thinning.
     cand = rng.integers(0, 31, size=(n, 4)) % days_in_month[:, None]
-    weekday = (month_start.dayofweek.to_numpy()[:, None] + cand) % 7
+    weekday = (month_start.day_of_week.to_numpy()[:, None] + cand) % 7
     w = np.where(weekday >= 5, weekend_boost, 1.0) * rng.random((n, 4))
     day = cand[np.arange(n), np.argmax(w, axis=1)]
     hour = rng.choice(24, size=n, p=hour_weights / hour_weights.sum())

@@ -406,8 +406,11 @@ def ingest_frame(
     n = len(canon)
     reason = np.full(n, "", dtype=object)
 
+    skipped = np.zeros(n, dtype=bool)
+
     def flag(mask: np.ndarray, key: str) -> None:
-        reason[(reason == "") & mask] = key
+        # First reason wins; rows skipped on purpose are not judged.
+        reason[(reason == "") & mask & ~skipped] = key
 
     # Category, first: rows skipped on purpose are not judged further.
     cat_map = {str(k): str(v) for k, v in (category_map or {}).items()}
@@ -423,9 +426,8 @@ def ingest_frame(
         in_map = np.zeros(n, dtype=bool)
         cats = pd.Series(category or "", index=canon.index, dtype="string")
     cats = cats.astype("string").fillna("")
-    skipped = np.zeros(n, dtype=bool)
     if only_mapped and "category" in canon:
-        skipped = ~in_map & (_text(canon["category"]) != "").to_numpy()
+        skipped[:] = ~in_map & (_text(canon["category"]) != "").to_numpy()
     flag((cats == "").to_numpy() & ~skipped, "unknown_category")
 
     # Coordinates.
@@ -659,6 +661,9 @@ def import_areas(
             "wkb": shapely.to_wkb(geoms.to_numpy()),
         }
     )[keep]
+    if level == "gemeente":
+        # A gemeente is its own municipality.
+        frame["municipality"] = frame["municipality"].fillna(frame["code"])
     return store.upsert_areas(frame)
 
 

@@ -119,7 +119,7 @@ def detect_crs(
     Raises
     ------
     CRSError
-        If ``crs`` is not a CRS pyproj knows, or no row fits either WGS84 or RD New.
+        If ``crs`` is given and is not WGS84 or RD New.
 
     Examples
     --------
@@ -157,9 +157,11 @@ def detect_crs(
     n_rd = int((finite & _rd_ok(a, b)).sum())
     n_wgs = int((finite & _wgs84_ok(a, b)).sum())
     if n_rd == 0 and n_wgs == 0:
-        raise CRSError(
-            "coordinates fit neither WGS84 (lon/lat) nor RD New (x/y); pass --crs "
-            "/ coördinaten passen niet bij WGS84 of RD New"
+        swapped = finite & _wgs84_swapped(b, a) & _wgs84_ok(b, a)
+        return CRSDetection(
+            WGS84, True, False, swapped, np.zeros_like(finite),
+            "coordinates fit neither WGS84 (lon/lat) nor RD New (x/y) "
+            "/ coördinaten passen niet bij WGS84 of RD New",
         )
     if n_rd > n_wgs:
         valid = finite & _rd_ok(a, b)
