@@ -103,7 +103,7 @@ class AuthStore(StoreBase):
             [int(limit)],
         ).df()
 
-    def meta_value(self, key: str) -> str | None:
-        """Return one entry of the ``meta`` table (e.g. ``demo``), or None."""
-        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
-        return str(row[0]) if row else None
+    def has_demo_data(self) -> bool:
+        """Return whether the store holds the (partly synthetic) demo data set."""
+        row = self.con.execute("SELECT count(*) FROM ingest_batches WHERE actor = 'demo'").fetchone()
+        return bool(row and row[0])

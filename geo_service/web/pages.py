@@ -69,7 +69,7 @@ def _page(title: str, body: str, *, demo: bool) -> HTMLResponse:
 
 
 def _is_demo(store: Store) -> bool:
-    return store.meta_value("demo") is not None
+    return store.has_demo_data()
 
 
 def _choices(
