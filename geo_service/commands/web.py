@@ -1,0 +1,74 @@
+"""Web commands: ``serve`` and ``keys create|list|revoke``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from geo_service.store import Store
+from geo_service.store.auth import ROLES
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Register the web commands."""
+    p = sub.add_parser("serve", parents=[common], help="run the web service (API, OGC, map pages)")
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.set_defaults(handler=_serve)
+
+    keys = sub.add_parser("keys", parents=[common], help="API keys / API-sleutels")
+    ksub = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    p = ksub.add_parser("create", parents=[common], help="create a key; the secret is shown ONCE")
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--label", default=None, help="who or what uses the key")
+    p.set_defaults(handler=_keys_create)
+    p = ksub.add_parser("list", parents=[common], help="list keys (never their secrets)")
+    p.set_defaults(handler=_keys_list)
+    p = ksub.add_parser("revoke", parents=[common], help="revoke a key by its id")
+    p.add_argument("key_id")
+    p.set_defaults(handler=_keys_revoke)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from geo_service.config import Settings
+    from geo_service.web import create_app
+
+    settings = Settings(db=args.db)
+    with Store.open(args.db):  # create the schema before the service opens it
+        pass
+    host = "localhost" if args.host in ("127.0.0.1", "::1") else args.host
+    print(f"Service / dienst: http://{host}:{args.port}/kaart  (API: /docs, OGC: /ogc)", flush=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    with Store.open(args.db) as store:
+        key_id, secret = store.create_key(args.role, args.label, actor="cli")
+    print(json.dumps({"key_id": key_id, "role": args.role, "label": args.label}))
+    print(f"secret (shown once / wordt maar één keer getoond): {secret}")
+    return 0
+
+
+def _keys_list(args: argparse.Namespace) -> int:
+    with Store.open(args.db) as store:
+        keys = store.list_keys()
+    for row in keys.itertuples(index=False):
+        revoked = (
+            ""
+            if row.revoked_at is None or str(row.revoked_at) == "NaT"
+            else f" revoked {row.revoked_at}"
+        )
+        print(f"{row.key_id}\t{row.role}\t{row.label or ''}\tcreated {row.created_at}{revoked}")
+    return 0
+
+
+def _keys_revoke(args: argparse.Namespace) -> int:
+    with Store.open(args.db) as store:
+        store.revoke_key(args.key_id, actor="cli")
+    print(f"revoked / ingetrokken: {args.key_id}")
+    return 0
