@@ -30,6 +30,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from geo_service.errors import InputFileError, NotFoundError, UnknownColumnError
@@ -250,15 +252,21 @@ def _numbers(s: pd.Series) -> np.ndarray:
     if pd.api.types.is_numeric_dtype(s):
         return s.to_numpy(dtype=np.float64, na_value=np.nan)
     t = _text(s)
-    # Dutch decimal comma ("4,3012") when there is no decimal point.
-    t = t.where(t.str.contains(".", regex=False), t.str.replace(",", ".", regex=False))
-    return pd.to_numeric(t, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    out = pd.to_numeric(t, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    failed = np.flatnonzero(np.isnan(out) & (t != "").to_numpy())
+    if failed.size:
+        # Dutch decimal comma ("4,3012"), only where the plain parse failed.
+        fixed = t.iloc[failed].str.replace(",", ".", regex=False)
+        out[failed] = pd.to_numeric(fixed, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
 
 
 def parse_dates(s: pd.Series) -> pd.Series:
     """Parse dates vectorised: ISO days/timestamps, months (``2018-10``), Dutch ``22-11-2026 14:30``.
 
-    Timestamps with a UTC offset are converted to Dutch local time. Unparseable values become NaT.
+    Formats are tried in the order in which they match a sample of the column, each only on the
+    values still unparsed (Arrow's C++ ``strptime``). Timestamps with a UTC offset are converted
+    to Dutch local time. Unparseable values become NaT.
 
     Examples
     --------
@@ -270,29 +278,41 @@ def parse_dates(s: pd.Series) -> pd.Series:
         if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_convert("Europe/Amsterdam").dt.tz_localize(None)
         return out.astype("datetime64[us]")
-    t = _text(s)
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
-    todo = t != ""
-    for fmt in _DATE_FORMATS:
-        if not todo.any():
+    text = pa.array(_text(s).to_numpy(dtype=object, na_value=""), type=pa.string())
+    values = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
+    todo = np.flatnonzero(pc.not_equal(text, "").to_numpy(zero_copy_only=False))
+    sample = text.take(pa.array(todo[:500]))
+    hits = [
+        int(pc.sum(pc.is_valid(pc.strptime(sample, format=f, unit="us", error_is_null=True))).as_py() or 0)
+        for f in _DATE_FORMATS
+    ]
+    for i in np.argsort(hits, kind="stable")[::-1]:
+        if todo.size == 0:
             break
-        parsed = pd.to_datetime(t[todo], format=fmt, errors="coerce")
-        ok = parsed.notna()
-        out.loc[parsed.index[ok]] = parsed[ok].astype("datetime64[us]")
-        todo.loc[parsed.index[ok]] = False
-    if todo.any():
-        parsed = pd.to_datetime(t[todo], format="ISO8601", errors="coerce", utc=True)
-        ok = parsed.notna()
-        local = parsed[ok].dt.tz_convert("Europe/Amsterdam").dt.tz_localize(None)
-        out.loc[local.index] = local.astype("datetime64[us]")
-    return out
+        parsed = pc.strptime(text.take(pa.array(todo)), format=_DATE_FORMATS[i], unit="us",
+                             error_is_null=True)
+        ok = parsed.is_valid().to_numpy(zero_copy_only=False)
+        values[todo[ok]] = parsed.filter(parsed.is_valid()).to_numpy(zero_copy_only=False)
+        todo = todo[~ok]
+    if todo.size:
+        rest = pd.Series(text.take(pa.array(todo)).to_pylist())
+        iso = pd.to_datetime(rest, format="ISO8601", errors="coerce", utc=True)
+        ok = iso.notna().to_numpy()
+        values[todo[ok]] = (
+            iso[ok].dt.tz_convert("Europe/Amsterdam").dt.tz_localize(None).to_numpy("datetime64[us]")
+        )
+    return pd.Series(values, index=s.index)
 
 
 def normalise_category(s: pd.Series) -> pd.Series:
     """Lower-case, ASCII-friendly category keys: ``"Anti-social behaviour"`` -> ``"anti_social_behaviour"``."""
-    return (
-        _text(s).str.lower().str.replace(r"[^0-9a-z\u00c0-\u024f]+", "_", regex=True).str.strip("_")
+    codes, uniques = pd.factorize(_text(s))
+    keys = (
+        pd.Series(uniques, dtype="string").str.lower()
+        .str.replace(r"[^0-9a-z\u00c0-\u024f]+", "_", regex=True).str.strip("_")
     )
+    # Work on the distinct values only: a file has few categories and many rows.
+    return pd.Series(keys.to_numpy(dtype=object)[codes], index=s.index, dtype="string")
 
 
 def _row_ids(raw: pd.DataFrame) -> pd.Series:
@@ -464,11 +484,15 @@ def ingest_frame(
         flag((occ_to < occ_from).fillna(False).to_numpy(dtype=bool), "end_before_start")
 
     # Ids.
-    ids = _row_ids(raw)
     if "incident_id" in canon:
-        given = _text(canon["incident_id"])
-        ids = given.where(given != "", ids)
-    ids = ids.astype("string")
+        ids = _text(canon["incident_id"]).astype("string")
+        missing_id = (ids == "").to_numpy()
+    else:
+        ids = pd.Series("", index=canon.index, dtype="string")
+        missing_id = np.ones(n, dtype=bool)
+    if missing_id.any():
+        # Hash only the rows that need an id: occurrence numbers count within those rows.
+        ids[missing_id] = _row_ids(raw.loc[missing_id]).to_numpy()
     candidate = (reason == "") & ~skipped
     dup_in_file = np.zeros(n, dtype=bool)
     dup_in_file[candidate] = ids[candidate].duplicated(keep="first").to_numpy()
@@ -500,8 +524,9 @@ def ingest_frame(
         mx, my = transform(lon, lat, WGS84, metric)
     good = pd.DataFrame(
         {
-            "incident_id": ids[ok].to_numpy(dtype=object),
-            "category": cats[ok].to_numpy(dtype=object),
+            # Arrow-backed strings go to DuckDB without a detour through Python objects.
+            "incident_id": ids[ok].reset_index(drop=True),
+            "category": cats[ok].reset_index(drop=True),
             "subtype": _text(canon["subtype"])[ok].replace("", None).to_numpy(dtype=object)
             if "subtype" in canon
             else np.full(int(ok.sum()), None, dtype=object),

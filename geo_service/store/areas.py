@@ -141,10 +141,11 @@ class AreaStore(StoreBase):
         la = np.asarray(lat, dtype=np.float64)
         n = len(lo)
         out = {k: np.full(n, None, dtype=object) for k in ("municipality", "wijk_code", "buurt_code")}
-        if n == 0:
+        index = self._area_index()
+        if n == 0 or not index:
             return out
         points = shapely.points(lo, la)
-        for level, (tree, areas) in self._area_index().items():
+        for level, (tree, areas) in index.items():
             pt_idx, area_idx = tree.query(points, predicate="within")
             # A point on a shared border falls in two areas: keep the first.
             first = np.unique(pt_idx, return_index=True)[1]
