@@ -25,7 +25,9 @@ from geo_service.store import Store, connect
 
 def make_file(path: Path, rows: int, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)
-    days = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 5 * 365 * 24 * 60, rows), unit="min")
+    days = pd.Timestamp("2021-01-01") + pd.to_timedelta(
+        rng.integers(0, 5 * 365 * 24 * 60, rows), unit="min"
+    )
     df = pd.DataFrame(
         {
             "incident_id": np.char.add("B", np.arange(rows).astype(str)),
@@ -58,17 +60,17 @@ def main() -> None:
                 assert report.rows_in == report.stored + report.quarantined
             con = connect(Path(tmp) / f"ref{i}.duckdb")
             t0 = time.perf_counter()
-            con.execute(
-                "CREATE TABLE t AS SELECT * FROM read_csv(?, header = true)", [str(f)]
-            )
+            con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, header = true)", [str(f)])
             ref.append(time.perf_counter() - t0)
             con.close()
     m_ours, m_ref = statistics.median(ours), statistics.median(ref)
     print(f"rows: {args.rows:,}  (stored {report.stored:,}, quarantined {report.quarantined:,})")
     print(f"geo-service ingest: median {m_ours:.2f} s  -> {args.rows / m_ours:,.0f} rows/s")
     print(f"DuckDB read_csv reference: median {m_ref:.2f} s -> {args.rows / m_ref:,.0f} rows/s")
-    print(f"ratio ours/reference: {m_ours / m_ref:.1f}x   target >= 200,000 rows/s: "
-          f"{'MET' if args.rows / m_ours >= 200_000 else 'NOT MET'}")
+    print(
+        f"ratio ours/reference: {m_ours / m_ref:.1f}x   target >= 200,000 rows/s: "
+        f"{'MET' if args.rows / m_ours >= 200_000 else 'NOT MET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -34,10 +34,14 @@ class Settings(BaseSettings):
         default="viewer", description="role of requests without an API key; None refuses them"
     )
     min_count_k: int = Field(
-        default=5, ge=1, description="viewers never see a count below this (small-count suppression)"
+        default=5,
+        ge=1,
+        description="viewers never see a count below this (small-count suppression)",
     )
     tile_url: str = Field(default=PDOK_BRT_TILES, description="basemap XYZ tile URL ('' = none)")
-    tile_attribution: str = Field(default="Kaartgegevens &copy; Kadaster / PDOK (BRT-Achtergrondkaart)")
+    tile_attribution: str = Field(
+        default="Kaartgegevens &copy; Kadaster / PDOK (BRT-Achtergrondkaart)"
+    )
     max_features: int = Field(default=10_000, ge=1, description="OGC API items page size limit")
     default_h3_res: int = Field(default=10, ge=8, le=11)
     permutations: int = Field(default=999, ge=0)

@@ -102,9 +102,7 @@ def _month_index(d: date) -> int:
 
 
 def _month_date(idx: npt.NDArray[np.int64]) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(
-        pd.to_datetime({"year": idx // 12, "month": idx % 12 + 1, "day": 1})
-    )
+    return pd.DatetimeIndex(pd.to_datetime({"year": idx // 12, "month": idx % 12 + 1, "day": 1}))
 
 
 # --------------------------------------------------------------------------- areas
@@ -113,7 +111,9 @@ def _month_date(idx: npt.NDArray[np.int64]) -> pd.DatetimeIndex:
 def load_areas() -> dict[str, gpd.GeoDataFrame]:
     """Load the real polygons and attach (estimated) dwellings; EPSG:4326."""
     wijken = gpd.read_file(DATA_DIR / "wijken_denhaag_westland_2018.geojson").to_crs(WGS84)
-    wijken = wijken.rename(columns={"wijk_code": "code", "wijk_name": "name", "gm_code": "municipality"})
+    wijken = wijken.rename(
+        columns={"wijk_code": "code", "wijk_name": "name", "gm_code": "municipality"}
+    )
     # The published polygons are rounded to 5 decimals, which leaves a few self-intersections.
     wijken["geometry"] = wijken.geometry.make_valid()
     wijken["dwellings"] = _estimate_dwellings(wijken)
@@ -123,9 +123,12 @@ def load_areas() -> dict[str, gpd.GeoDataFrame]:
     ]
     gemeenten["code"] = gemeenten["municipality"]
     gemeenten["name"] = gemeenten["code"].map(MUNICIPALITY_NAMES)
-    gemeenten["dwellings"] = wijken.groupby("municipality")["dwellings"].sum().reindex(
-        gemeenten["municipality"]
-    ).to_numpy()
+    gemeenten["dwellings"] = (
+        wijken.groupby("municipality")["dwellings"]
+        .sum()
+        .reindex(gemeenten["municipality"])
+        .to_numpy()
+    )
     gemeenten["dwellings_estimated"] = True
     buurten = gpd.read_file(DATA_DIR / "denhaag_buurten_2014_coarse.geojson").to_crs(WGS84)
     buurten = buurten.rename(columns={"statcode": "code", "statnaam": "name"})
@@ -147,11 +150,11 @@ def _estimate_dwellings(wijken: gpd.GeoDataFrame) -> npt.NDArray[np.float64]:
     rd = wijken.to_crs(RD_NEW)
     area_km2 = rd.area.to_numpy() / 1e6
     nb = pd.read_csv(DATA_DIR / "denhaag_neighbourhoods_1996_2001_bernasco.csv")
-    pts = gpd.GeoDataFrame(
-        nb, geometry=gpd.points_from_xy(nb["X"], nb["Y"]), crs=RD_NEW
-    )
+    pts = gpd.GeoDataFrame(nb, geometry=gpd.points_from_xy(nb["X"], nb["Y"]), crs=RD_NEW)
     joined = gpd.sjoin(pts, rd[["code", "geometry"]], predicate="within")
-    per_wijk = (joined.groupby("code")["RESUNITS"].sum() * 1000.0).reindex(wijken["code"]).to_numpy()
+    per_wijk = (
+        (joined.groupby("code")["RESUNITS"].sum() * 1000.0).reindex(wijken["code"]).to_numpy()
+    )
     dh = (wijken["municipality"] == DEN_HAAG).to_numpy()
     density = per_wijk / area_km2
     # Wijken without a Bernasco centroid include dunes, parks and business parks: a low
@@ -217,7 +220,7 @@ def _times(
     hour_weights: npt.NDArray[np.float64],
     weekend_boost: float,
 ) -> pd.DatetimeIndex:
-    """A random day in each month (weekends weighted by ``weekend_boost``) and an hour."""
+    """Draw a day in each month (weekends weighted by ``weekend_boost``) and an hour."""
     n = len(month_start)
     days_in_month = month_start.days_in_month.to_numpy()
     # Draw a few candidate days and keep one by weekday weight: vectorised thinning.
@@ -239,7 +242,32 @@ _BURGLARY_HOURS = np.array(
     [2, 1.5, 1, 1, 1, 1, 1.5, 2, 3, 4, 4, 4, 4, 4, 4, 4.5, 5, 6, 7, 6, 4.5, 3.5, 3, 2.5], float
 )
 _YOUTH_HOURS = np.array(
-    [4, 2.5, 1.5, 0.8, 0.3, 0.2, 0.2, 0.3, 0.5, 0.6, 0.8, 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 11, 10, 7],
+    [
+        4,
+        2.5,
+        1.5,
+        0.8,
+        0.3,
+        0.2,
+        0.2,
+        0.3,
+        0.5,
+        0.6,
+        0.8,
+        1,
+        1.5,
+        2,
+        2.5,
+        3,
+        4,
+        5,
+        6,
+        8,
+        10,
+        11,
+        10,
+        7,
+    ],
     float,
 )
 
@@ -253,7 +281,9 @@ def _burglaries_den_haag(
     counts = counts[counts["count"] > 0]
     rep = np.repeat(np.arange(len(counts)), counts["count"].to_numpy())
     rows = counts.iloc[rep].reset_index(drop=True)
-    pts = gpd.GeoSeries(gpd.points_from_xy(rows["longitude"], rows["latitude"]), crs=WGS84).to_crs(RD_NEW)
+    pts = gpd.GeoSeries(gpd.points_from_xy(rows["longitude"], rows["latitude"]), crs=WGS84).to_crs(
+        RD_NEW
+    )
     lx, ly = pts.x.to_numpy(), pts.y.to_numpy()
     code_to_idx = {c: i for i, c in enumerate(wijken_rd["code"])}
     pidx = rows["wijk_code"].map(code_to_idx).to_numpy()
@@ -269,8 +299,13 @@ def _burglaries_den_haag(
     missing = dh[~dh["code"].isin(per_wijk.index)]
     season = frame.groupby(frame["month"] % 12).size().reindex(range(12), fill_value=0).to_numpy()
     extra = _synthetic_burglaries(
-        rng, wijken_rd, missing.index.to_numpy(), rate * missing["dwellings"].to_numpy(),
-        first, last, season,
+        rng,
+        wijken_rd,
+        missing.index.to_numpy(),
+        rate * missing["dwellings"].to_numpy(),
+        first,
+        last,
+        season,
     )
     return pd.concat([frame, extra], ignore_index=True)
 
@@ -282,7 +317,7 @@ def _synthetic_burglaries(
     total_over_period: npt.NDArray[np.float64],
     first: int,
     last: int,
-    season: npt.NDArray[np.int64],
+    season: npt.NDArray[np.integer],
 ) -> pd.DataFrame:
     """Poisson burglaries per wijk over the period with the given monthly seasonal profile."""
     months = np.arange(first, last + 1)
@@ -346,8 +381,16 @@ def _cameras(
     ).to_crs(WGS84)
     # Flexible cameras: at the busiest jeugdoverlast places of the last year (rounded to 200 m).
     recent = youth[youth["month"] > last - 12]
-    cell = (recent["x"] // 200).astype(int).astype(str) + "_" + (recent["y"] // 200).astype(int).astype(str)
-    top = recent.groupby(cell)[["x", "y"]].agg(["mean", "size"]).sort_values(("x", "size"), ascending=False)
+    cell = (
+        (recent["x"] // 200).astype(int).astype(str)
+        + "_"
+        + (recent["y"] // 200).astype(int).astype(str)
+    )
+    top = (
+        recent.groupby(cell)[["x", "y"]]
+        .agg(["mean", "size"])
+        .sort_values(("x", "size"), ascending=False)
+    )
     top = top.head(22)
     start = _month_date(np.asarray([last - 5 - i % 6 for i in range(len(top))], dtype=np.int64))
     flexible = gpd.GeoDataFrame(
@@ -389,33 +432,53 @@ def generate_demo(*, seed: int = 20261122, end_month: date | None = None) -> Dem
 
     burg_dh = _burglaries_den_haag(rng, wijken_rd, first, last, shift)
     wl = wijken_rd.index[wijken_rd["municipality"] == WESTLAND].to_numpy()
-    season = burg_dh.groupby(burg_dh["month"] % 12).size().reindex(range(12), fill_value=0).to_numpy()
+    season = (
+        burg_dh.groupby(burg_dh["month"] % 12).size().reindex(range(12), fill_value=0).to_numpy()
+    )
     burg_wl = _synthetic_burglaries(
-        rng, wijken_rd, wl,
+        rng,
+        wijken_rd,
+        wl,
         WESTLAND_RATE_PER_1000 / 1000 * DEMO_YEARS * wijken_rd.loc[wl, "dwellings"].to_numpy(),
-        first, last, season,
+        first,
+        last,
+        season,
     )
     burglary = pd.concat([burg_dh, burg_wl], ignore_index=True)
     youth = _youth_nuisance(rng, wijken_rd, first, last)
 
     b_from = _times(rng, _month_date(burglary["month"].to_numpy()), _BURGLARY_HOURS, 0.8)
     # Absence windows: mostly a few hours, sometimes a weekend or a holiday.
-    hours = np.where(rng.random(len(burglary)) < 0.85, rng.gamma(2.0, 2.0, len(burglary)),
-                     rng.uniform(24, 24 * 9, len(burglary)))
+    hours = np.where(
+        rng.random(len(burglary)) < 0.85,
+        rng.gamma(2.0, 2.0, len(burglary)),
+        rng.uniform(24, 24 * 9, len(burglary)),
+    )
     b_to = b_from + pd.to_timedelta(np.round(hours * 60), unit="min")
     y_from = _times(rng, _month_date(youth["month"].to_numpy()), _YOUTH_HOURS, 2.2)
 
     incidents = pd.concat(
         [
-            pd.DataFrame({
-                "x": burglary["x"], "y": burglary["y"], "occurred_from": b_from,
-                "occurred_to": b_to, "category": "woninginbraak",
-                "subtype": np.where(rng.random(len(burglary)) < 0.35, "poging", "voltooid"),
-            }),
-            pd.DataFrame({
-                "x": youth["x"], "y": youth["y"], "occurred_from": y_from,
-                "occurred_to": pd.NaT, "category": "jeugdoverlast", "subtype": None,
-            }),
+            pd.DataFrame(
+                {
+                    "x": burglary["x"],
+                    "y": burglary["y"],
+                    "occurred_from": b_from,
+                    "occurred_to": b_to,
+                    "category": "woninginbraak",
+                    "subtype": np.where(rng.random(len(burglary)) < 0.35, "poging", "voltooid"),
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "x": youth["x"],
+                    "y": youth["y"],
+                    "occurred_from": y_from,
+                    "occurred_to": pd.NaT,
+                    "category": "jeugdoverlast",
+                    "subtype": None,
+                }
+            ),
         ],
         ignore_index=True,
     )
@@ -425,7 +488,9 @@ def generate_demo(*, seed: int = 20261122, end_month: date | None = None) -> Dem
     incidents["occurred_to"] = incidents["occurred_to"].where(
         incidents["occurred_to"] < cutoff, cutoff - pd.Timedelta(minutes=1)
     )
-    incidents = incidents.sort_values(["occurred_from", "category"], kind="stable").reset_index(drop=True)
+    incidents = incidents.sort_values(["occurred_from", "category"], kind="stable").reset_index(
+        drop=True
+    )
     incidents.insert(0, "incident_id", [f"DEMO-{i:07d}" for i in range(len(incidents))])
     incidents["x"] = incidents["x"].round(1)
     incidents["y"] = incidents["y"].round(1)
@@ -438,7 +503,8 @@ def generate_demo(*, seed: int = 20261122, end_month: date | None = None) -> Dem
         year_shift=shift,
         notes=(
             "Incident points, times, jeugdoverlast, Westland, cameras and dwellings are synthetic.",
-            f"Den Haag woninginbraak counts per buurt and month are real (2011-2017), shifted +{shift} years.",
+            f"Den Haag woninginbraak counts per buurt and month are real (2011-2017), "
+            f"shifted +{shift} years.",
         ),
     )
 
@@ -462,20 +528,35 @@ def build_demo(
     for level in ("gemeente", "wijk", "buurt"):
         gdf = data.areas[level]
         n_areas += import_areas(
-            store, gdf, level=level, code_field="code", name_field="name",
-            dwellings_field="dwellings", municipality_field="municipality",
+            store,
+            gdf,
+            level=level,
+            code_field="code",
+            name_field="name",
+            dwellings_field="dwellings",
+            municipality_field="municipality",
             dwellings_estimated=bool(gdf["dwellings_estimated"].any()),
             source_note=DEMO_SOURCE,
         )
     steps.update()
     n_cams = sum(
-        import_cameras(store, gdf, kind=kind, id_field="camera_id", name_field="name",
-                       source_note=DEMO_SOURCE + " (synthetische locaties)")
+        import_cameras(
+            store,
+            gdf,
+            kind=kind,
+            id_field="camera_id",
+            name_field="name",
+            source_note=DEMO_SOURCE + " (synthetische locaties)",
+        )
         for kind, gdf in data.cameras.items()
     )
     steps.update()
     report = ingest_frame(
-        store, data.incidents, file_name=f"demo-seed{seed}", crs=RD_NEW, actor="demo",
+        store,
+        data.incidents,
+        file_name=f"demo-seed{seed}",
+        crs=RD_NEW,
+        actor="demo",
         today=max(date.today(), (data.last_month + pd.offsets.MonthEnd(0)).date()),
     )
     steps.update()

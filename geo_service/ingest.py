@@ -84,7 +84,10 @@ _DATE_FORMATS = (
 
 @dataclass(frozen=True)
 class IngestReport:
-    """Accounting of one ingested batch (``rows_in = stored + duplicates + quarantined + skipped``)."""
+    """Accounting of one ingested batch.
+
+    ``rows_in = stored + duplicates + quarantined + skipped``, always.
+    """
 
     batch_id: str
     rows_in: int
@@ -149,16 +152,28 @@ def _read_csv(path: Path) -> pd.DataFrame:
         head = fh.readline()
     if not head.strip():
         raise InputFileError(f"{path.name} is empty / bestand is leeg")
-    sep = ";" if head.count(";") > head.count(",") else ("\t" if head.count("\t") > head.count(",") else ",")
+    sep = (
+        ";"
+        if head.count(";") > head.count(",")
+        else ("\t" if head.count("\t") > head.count(",") else ",")
+    )
     try:
         return pd.read_csv(
-            path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
             engine="pyarrow" if sep != "\t" else "c",
         )
     except (UnicodeDecodeError, ValueError):
         # pyarrow is strict about ragged rows and encodings: fall back to the C parser.
         return pd.read_csv(
-            path, sep=sep, dtype=str, keep_default_na=False, encoding="latin-1",
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            encoding="latin-1",
             on_bad_lines="error",
         )
 
@@ -187,7 +202,7 @@ def _points_to_columns(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def parse_mapping(text: str | None) -> dict[str, str]:
-    """Parse ``"a=b,c=d"`` into ``{"a": "b", "c": "d"}`` (used by ``--columns`` and ``--category-map``).
+    """Parse ``"a=b,c=d"`` into ``{"a": "b", "c": "d"}`` (``--columns``, ``--category-map``).
 
     Examples
     --------
@@ -213,7 +228,8 @@ def _apply_columns(df: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.Da
     unknown_targets = sorted(set(columns) - set(CANONICAL_COLUMNS))
     if unknown_targets:
         raise UnknownColumnError(
-            f"unknown target column(s) {unknown_targets}; canonical columns are {list(CANONICAL_COLUMNS)}"
+            f"unknown target column(s) {unknown_targets}; "
+            f"canonical columns are {list(CANONICAL_COLUMNS)}"
         )
     lower = {str(c).lower(): c for c in df.columns}
     picked: dict[str, str] = {}
@@ -257,12 +273,14 @@ def _numbers(s: pd.Series) -> np.ndarray:
     if failed.size:
         # Dutch decimal comma ("4,3012"), only where the plain parse failed.
         fixed = t.iloc[failed].str.replace(",", ".", regex=False)
-        out[failed] = pd.to_numeric(fixed, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        out[failed] = pd.to_numeric(fixed, errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
     return out
 
 
 def parse_dates(s: pd.Series) -> pd.Series:
-    """Parse dates vectorised: ISO days/timestamps, months (``2018-10``), Dutch ``22-11-2026 14:30``.
+    """Parse dates vectorised: ISO, months (``2018-10``), Dutch (``22-11-2026 14:30``).
 
     Formats are tried in the order in which they match a sample of the column, each only on the
     values still unparsed (Arrow's C++ ``strptime``). Timestamps with a UTC offset are converted
@@ -283,14 +301,20 @@ def parse_dates(s: pd.Series) -> pd.Series:
     todo = np.flatnonzero(pc.not_equal(text, "").to_numpy(zero_copy_only=False))
     sample = text.take(pa.array(todo[:500]))
     hits = [
-        int(pc.sum(pc.is_valid(pc.strptime(sample, format=f, unit="us", error_is_null=True))).as_py() or 0)
+        int(
+            pc.sum(
+                pc.is_valid(pc.strptime(sample, format=f, unit="us", error_is_null=True))
+            ).as_py()
+            or 0
+        )
         for f in _DATE_FORMATS
     ]
     for i in np.argsort(hits, kind="stable")[::-1]:
         if todo.size == 0:
             break
-        parsed = pc.strptime(text.take(pa.array(todo)), format=_DATE_FORMATS[i], unit="us",
-                             error_is_null=True)
+        parsed = pc.strptime(
+            text.take(pa.array(todo)), format=_DATE_FORMATS[i], unit="us", error_is_null=True
+        )
         ok = parsed.is_valid().to_numpy(zero_copy_only=False)
         values[todo[ok]] = parsed.filter(parsed.is_valid()).to_numpy(zero_copy_only=False)
         todo = todo[~ok]
@@ -299,17 +323,22 @@ def parse_dates(s: pd.Series) -> pd.Series:
         iso = pd.to_datetime(rest, format="ISO8601", errors="coerce", utc=True)
         ok = iso.notna().to_numpy()
         values[todo[ok]] = (
-            iso[ok].dt.tz_convert("Europe/Amsterdam").dt.tz_localize(None).to_numpy("datetime64[us]")
+            iso[ok]
+            .dt.tz_convert("Europe/Amsterdam")
+            .dt.tz_localize(None)
+            .to_numpy("datetime64[us]")
         )
     return pd.Series(values, index=s.index)
 
 
 def normalise_category(s: pd.Series) -> pd.Series:
-    """Lower-case, ASCII-friendly category keys: ``"Anti-social behaviour"`` -> ``"anti_social_behaviour"``."""
+    """Make lower-case category keys: ``"Anti-social behaviour"`` -> ``"anti_social_behaviour"``."""
     codes, uniques = pd.factorize(_text(s))
     keys = (
-        pd.Series(uniques, dtype="string").str.lower()
-        .str.replace(r"[^0-9a-z\u00c0-\u024f]+", "_", regex=True).str.strip("_")
+        pd.Series(uniques, dtype="string")
+        .str.lower()
+        .str.replace(r"[^0-9a-z\u00c0-\u024f]+", "_", regex=True)
+        .str.strip("_")
     )
     # Work on the distinct values only: a file has few categories and many rows.
     return pd.Series(keys.to_numpy(dtype=object)[codes], index=s.index, dtype="string")
@@ -319,10 +348,9 @@ def _row_ids(raw: pd.DataFrame) -> pd.Series:
     """Deterministic ids from row content + occurrence number of that content in the file."""
     h1 = pd.util.hash_pandas_object(raw, index=False, hash_key="geoservice-id-k1")
     h2 = pd.util.hash_pandas_object(raw, index=False, hash_key="geoservice-id-k2")
-    content = (
-        pd.Series(h1.to_numpy(np.uint64), index=raw.index).map("{:016x}".format)
-        + pd.Series(h2.to_numpy(np.uint64), index=raw.index).map("{:016x}".format)
-    )
+    content = pd.Series(h1.to_numpy(np.uint64), index=raw.index).map("{:016x}".format) + pd.Series(
+        h2.to_numpy(np.uint64), index=raw.index
+    ).map("{:016x}".format)
     occurrence = content.groupby(content, sort=False).cumcount()
     return "h" + content + "-" + occurrence.astype(str)
 
@@ -357,9 +385,18 @@ def ingest_file(
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return ingest_frame(
-        store, df, file_name=p.name, sha256=digest.hexdigest(), category=category,
-        municipality=municipality, crs=crs or df.attrs.get("crs"), columns=columns,
-        category_map=category_map, only_mapped=only_mapped, actor=actor, today=today,
+        store,
+        df,
+        file_name=p.name,
+        sha256=digest.hexdigest(),
+        category=category,
+        municipality=municipality,
+        crs=crs or df.attrs.get("crs"),
+        columns=columns,
+        category_map=category_map,
+        only_mapped=only_mapped,
+        actor=actor,
+        today=today,
     )
 
 
@@ -455,7 +492,7 @@ def ingest_frame(
         a, b = _numbers(canon["lon"]), _numbers(canon["lat"])
     else:
         a, b = _numbers(canon["x"]), _numbers(canon["y"])
-    if crs is None and not ("lon" in canon) and "x" in canon:
+    if crs is None and "lon" not in canon and "x" in canon:
         crs = None  # x/y without a CRS: detected below (RD New or WGS84)
     det = detect_crs(a, b, crs)
     if det.columns_swapped:
@@ -591,8 +628,10 @@ def ingest_frame(
 def _raw_json(rows: pd.DataFrame) -> list[str]:
     if rows.empty:
         return []
-    text = rows.astype(object).where(rows.notna(), None).to_json(
-        orient="records", lines=True, force_ascii=False, date_format="iso"
+    text = (
+        rows.astype(object)
+        .where(rows.notna(), None)
+        .to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
     )
     return [line for line in text.split("\n") if line]
 
@@ -604,11 +643,14 @@ _NAME_FIELDS = ("name", "naam", "statnaam", "wijk_name", "buurt_name", "wijknaam
 _LEVELS = ("buurt", "wijk", "stadsdeel", "verzorgingsgebied", "gemeente", "designated")
 
 
-def _pick(gdf: pd.DataFrame, given: str | None, candidates: tuple[str, ...], what: str) -> str | None:
+def _pick(
+    gdf: pd.DataFrame, given: str | None, candidates: tuple[str, ...], what: str
+) -> str | None:
     if given:
         if given not in gdf.columns:
             raise UnknownColumnError(
-                f"field {given!r} ({what}) not in the file; it has: {', '.join(map(str, gdf.columns))}"
+                f"field {given!r} ({what}) not in the file; "
+                f"it has: {', '.join(map(str, gdf.columns))}"
             )
         return given
     lower = {str(c).lower(): str(c) for c in gdf.columns}
@@ -666,7 +708,9 @@ def import_areas(
     name_col = _pick(gdf, name_field, _NAME_FIELDS, "name")
     dw_col = _pick(gdf, dwellings_field, ("dwellings", "woningen", "aant_won"), "dwellings")
     inh_col = _pick(gdf, inhabitants_field, ("inhabitants", "aant_inw", "inwoners"), "inhabitants")
-    gm_col = _pick(gdf, municipality_field, ("municipality", "gm_code", "gemeentecode"), "municipality")
+    gm_col = _pick(
+        gdf, municipality_field, ("municipality", "gm_code", "gemeentecode"), "municipality"
+    )
     geoms = gdf.geometry.make_valid()
     keep = ~(geoms.isna() | geoms.is_empty).to_numpy()
     frame = pd.DataFrame(
@@ -677,12 +721,15 @@ def import_areas(
             "municipality": municipality
             if municipality
             else (gdf[gm_col].astype(str).to_numpy() if gm_col else None),
-            "dwellings": pd.to_numeric(gdf[dw_col], errors="coerce").to_numpy() if dw_col else np.nan,
+            "dwellings": pd.to_numeric(gdf[dw_col], errors="coerce").to_numpy()
+            if dw_col
+            else np.nan,
             "dwellings_estimated": bool(dwellings_estimated),
             "inhabitants": pd.to_numeric(gdf[inh_col], errors="coerce").to_numpy()
             if inh_col
             else np.nan,
-            "source": source_note or (str(source) if not isinstance(source, gpd.GeoDataFrame) else None),
+            "source": source_note
+            or (str(source) if not isinstance(source, gpd.GeoDataFrame) else None),
             "wkb": shapely.to_wkb(geoms.to_numpy()),
         }
     )[keep]
@@ -718,7 +765,9 @@ def import_cameras(
     ids = (
         gdf[id_col].astype(str).to_numpy()
         if id_col
-        else np.char.add(f"{kind}-", np.char.add(np.round(lon, 6).astype(str), np.round(lat, 6).astype(str)))
+        else np.char.add(
+            f"{kind}-", np.char.add(np.round(lon, 6).astype(str), np.round(lat, 6).astype(str))
+        )
     )
     frame = pd.DataFrame(
         {
@@ -736,7 +785,8 @@ def import_cameras(
             "active_to": pd.to_datetime(gdf["active_to"]).dt.date.to_numpy()
             if "active_to" in gdf
             else None,
-            "source": source_note or (str(source) if not isinstance(source, gpd.GeoDataFrame) else None),
+            "source": source_note
+            or (str(source) if not isinstance(source, gpd.GeoDataFrame) else None),
         }
     )
     if re.search(r"\S", "".join(frame["camera_id"].astype(str))) is None:

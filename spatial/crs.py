@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -34,8 +34,8 @@ from pyproj import CRS, Transformer
 
 from spatial.errors import CRSError
 
-WGS84 = "EPSG:4326"
-RD_NEW = "EPSG:28992"
+WGS84: Final = "EPSG:4326"
+RD_NEW: Final = "EPSG:28992"
 
 #: RD New bounds (EPSG area of use, rounded outward).
 RD_X_RANGE = (-7_000.0, 300_000.0)
@@ -98,9 +98,7 @@ def _wgs84_swapped(lon: FloatArray, lat: FloatArray) -> BoolArray:
     return impossible | dutch
 
 
-def detect_crs(
-    first: npt.ArrayLike, second: npt.ArrayLike, crs: str | None = None
-) -> CRSDetection:
+def detect_crs(first: npt.ArrayLike, second: npt.ArrayLike, crs: str | None = None) -> CRSDetection:
     """Detect the CRS of coordinate pairs and flag rows that are swapped or out of range.
 
     Parameters
@@ -132,7 +130,9 @@ def detect_crs(
     a = np.asarray(first, dtype=np.float64)
     b = np.asarray(second, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1:
-        raise CRSError(f"coordinate arrays must be 1-d and equally long, got {a.shape} and {b.shape}")
+        raise CRSError(
+            f"coordinate arrays must be 1-d and equally long, got {a.shape} and {b.shape}"
+        )
     finite = np.isfinite(a) & np.isfinite(b)
     n_finite = int(finite.sum())
 
@@ -151,7 +151,11 @@ def detect_crs(
 
     if n_finite == 0:
         return CRSDetection(
-            WGS84, True, False, np.zeros_like(finite), np.zeros_like(finite),
+            WGS84,
+            True,
+            False,
+            np.zeros_like(finite),
+            np.zeros_like(finite),
             "no coordinates at all / geen enkele coördinaat",
         )
     n_rd = int((finite & _rd_ok(a, b)).sum())
@@ -159,7 +163,11 @@ def detect_crs(
     if n_rd == 0 and n_wgs == 0:
         swapped = finite & _wgs84_swapped(b, a) & _wgs84_ok(b, a)
         return CRSDetection(
-            WGS84, True, False, swapped, np.zeros_like(finite),
+            WGS84,
+            True,
+            False,
+            swapped,
+            np.zeros_like(finite),
             "coordinates fit neither WGS84 (lon/lat) nor RD New (x/y) "
             "/ coördinaten passen niet bij WGS84 of RD New",
         )
@@ -185,7 +193,9 @@ def _wgs84_detection(
         a, b = b, a
         swapped = finite & _wgs84_swapped(a, b)
         plain = finite & _wgs84_ok(a, b) & ~swapped
-    prefix = f"assumed {WGS84} (lon/lat) from the value ranges" if assumed else f"CRS given: {WGS84}"
+    prefix = (
+        f"assumed {WGS84} (lon/lat) from the value ranges" if assumed else f"CRS given: {WGS84}"
+    )
     note = prefix + ("; aangenomen: WGS84" if assumed else "")
     if columns_swapped:
         note += (

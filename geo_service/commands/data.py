@@ -8,14 +8,18 @@ import sys
 from geo_service.store import Store
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser) -> None:
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     """Register the data commands."""
     p = sub.add_parser("demo", parents=[common], help="build the demo database (idempotent)")
     p.add_argument("--seed", type=int, default=20261122, help="random seed of the synthetic data")
     p.set_defaults(handler=_demo)
 
     p = sub.add_parser(
-        "ingest", parents=[common], help="ingest an incident file (CSV, GeoJSON, GeoPackage, Parquet)"
+        "ingest",
+        parents=[common],
+        help="ingest an incident file (CSV, GeoJSON, GeoPackage, Parquet)",
     )
     p.add_argument("file")
     p.add_argument("--category", help="category of every row (or of rows with an empty category)")
@@ -27,7 +31,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], common: a
     )
     p.add_argument(
         "--category-map",
-        help="map category values, e.g. 'Burglary=woninginbraak,Anti-social behaviour=jeugdoverlast'",
+        help="map category values, e.g. 'Burglary=woninginbraak,"
+        "Anti-social behaviour=jeugdoverlast'",
     )
     p.add_argument(
         "--only-mapped",
@@ -121,8 +126,12 @@ def _cameras_import(args: argparse.Namespace) -> int:
 
     with Store.open(args.db) as store:
         n = import_cameras(
-            store, args.file, kind=args.kind, id_field=args.id_field,
-            name_field=args.name_field, municipality=args.municipality,
+            store,
+            args.file,
+            kind=args.kind,
+            id_field=args.id_field,
+            name_field=args.name_field,
+            municipality=args.municipality,
         )
     print(f'{{"cameras": {n}, "kind": "{args.kind}"}}')
     return 0

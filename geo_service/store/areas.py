@@ -40,7 +40,7 @@ class AreaStore(StoreBase):
                 "DELETE FROM areas WHERE (level, code) IN (SELECT level, code FROM new_areas)"
             )
             con.execute(
-                f"INSERT INTO areas ({_AREA_COLUMNS}, geom) "  # noqa: S608 - constant column list
+                f"INSERT INTO areas ({_AREA_COLUMNS}, geom) "
                 f"SELECT {_AREA_COLUMNS}, ST_GeomFromWKB(wkb) FROM new_areas"
             )
             con.unregister("new_areas")
@@ -60,7 +60,9 @@ class AreaStore(StoreBase):
         con.execute("BEGIN TRANSACTION")
         try:
             con.register("new_cameras", frame)
-            con.execute("DELETE FROM cameras WHERE camera_id IN (SELECT camera_id FROM new_cameras)")
+            con.execute(
+                "DELETE FROM cameras WHERE camera_id IN (SELECT camera_id FROM new_cameras)"
+            )
             con.execute(
                 "INSERT INTO cameras (camera_id, kind, name, lon, lat, municipality, active_from,"
                 " active_to, source) SELECT camera_id, kind, name, lon, lat, municipality,"
@@ -80,7 +82,7 @@ class AreaStore(StoreBase):
     ) -> gpd.GeoDataFrame:
         """Return areas (EPSG:4326) filtered by level and municipality."""
         df = self.con.execute(
-            f"SELECT {_AREA_COLUMNS}, ST_AsWKB(geom) AS wkb FROM areas "  # noqa: S608 - constant
+            f"SELECT {_AREA_COLUMNS}, ST_AsWKB(geom) AS wkb FROM areas "
             "WHERE (? IS NULL OR level = ?) AND (? IS NULL OR municipality = ?) "
             "ORDER BY level, code",
             [level, level, municipality, municipality],
@@ -140,7 +142,9 @@ class AreaStore(StoreBase):
         lo = np.asarray(lon, dtype=np.float64)
         la = np.asarray(lat, dtype=np.float64)
         n = len(lo)
-        out = {k: np.full(n, None, dtype=object) for k in ("municipality", "wijk_code", "buurt_code")}
+        out = {
+            k: np.full(n, None, dtype=object) for k in ("municipality", "wijk_code", "buurt_code")
+        }
         index = self._area_index()
         if n == 0 or not index:
             return out

@@ -38,8 +38,19 @@ def _params(
     has_bbox = None if bbox is None else True
     b = bbox or (None, None, None, None)
     return [
-        category, category, municipality, municipality, start, start, end_excl, end_excl,
-        has_bbox, b[0], b[2], b[1], b[3],
+        category,
+        category,
+        municipality,
+        municipality,
+        start,
+        start,
+        end_excl,
+        end_excl,
+        has_bbox,
+        b[0],
+        b[2],
+        b[1],
+        b[3],
     ]
 
 
@@ -67,7 +78,7 @@ class IncidentStore(StoreBase):
             con.register("batch_incidents", incidents)
             before = self._count_all()
             con.execute(
-                f"INSERT INTO incidents ({_INCIDENT_COLUMNS}, batch_id) "  # noqa: S608 - constant
+                f"INSERT INTO incidents ({_INCIDENT_COLUMNS}, batch_id) "
                 f"SELECT {_INCIDENT_COLUMNS}, ? FROM batch_incidents b "
                 "WHERE NOT EXISTS (SELECT 1 FROM incidents i WHERE i.incident_id = b.incident_id)",
                 [batch_id],
@@ -78,10 +89,21 @@ class IncidentStore(StoreBase):
             con.execute(
                 "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    batch_id, meta["file_name"], meta["sha256"], meta.get("category"),
-                    meta.get("municipality"), meta.get("source_crs"), meta.get("crs_note"),
-                    meta["rows_in"], stored, len(incidents) - stored, len(quarantine),
-                    meta.get("skipped", 0), meta.get("actor"), meta["started_at"], datetime.now(),
+                    batch_id,
+                    meta["file_name"],
+                    meta["sha256"],
+                    meta.get("category"),
+                    meta.get("municipality"),
+                    meta.get("source_crs"),
+                    meta.get("crs_note"),
+                    meta["rows_in"],
+                    stored,
+                    len(incidents) - stored,
+                    len(quarantine),
+                    meta.get("skipped", 0),
+                    meta.get("actor"),
+                    meta["started_at"],
+                    datetime.now(),
                 ],
             )
             if stored:
@@ -120,7 +142,7 @@ class IncidentStore(StoreBase):
     ) -> pd.DataFrame:
         """Return incidents (both ends of the period inclusive; bbox in WGS84 lon/lat)."""
         return self.con.execute(
-            f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE {_WHERE} "  # noqa: S608 - constant
+            f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE {_WHERE} "
             "ORDER BY occurred_from, incident_id LIMIT ? OFFSET ?",
             [*_params(category, municipality, start, end, bbox), limit, offset],
         ).df()
@@ -135,7 +157,7 @@ class IncidentStore(StoreBase):
     ) -> int:
         """Return the number of incidents matching the filter."""
         row = self.con.execute(
-            f"SELECT count(*) FROM incidents WHERE {_WHERE}",  # noqa: S608 - constant
+            f"SELECT count(*) FROM incidents WHERE {_WHERE}",
             _params(category, municipality, start, end, bbox),
         ).fetchone()
         return int(row[0]) if row else 0
@@ -150,7 +172,7 @@ class IncidentStore(StoreBase):
         """Return ``month, category, count`` (months without incidents are absent)."""
         return self.con.execute(
             "SELECT CAST(date_trunc('month', occurred_from) AS DATE) AS month, category, "
-            f"count(*) AS count FROM incidents WHERE {_WHERE} "  # noqa: S608 - constant
+            f"count(*) AS count FROM incidents WHERE {_WHERE} "
             "GROUP BY ALL ORDER BY month, category",
             _params(category, municipality, start, end, None),
         ).df()
@@ -159,22 +181,28 @@ class IncidentStore(StoreBase):
         """Return ``year, category, count``."""
         return self.con.execute(
             "SELECT CAST(year(occurred_from) AS INTEGER) AS year, category, count(*) AS count "
-            f"FROM incidents WHERE {_WHERE} GROUP BY ALL ORDER BY year, category",  # noqa: S608
+            f"FROM incidents WHERE {_WHERE} GROUP BY ALL ORDER BY year, category",
             _params(None, municipality, None, None, None),
         ).df()
 
     def categories(self) -> list[str]:
         """Return the stored categories."""
-        return [r[0] for r in self.con.execute(
-            "SELECT DISTINCT category FROM incidents ORDER BY 1"
-        ).fetchall()]
+        return [
+            r[0]
+            for r in self.con.execute(
+                "SELECT DISTINCT category FROM incidents ORDER BY 1"
+            ).fetchall()
+        ]
 
     def municipalities(self) -> list[str]:
         """Return municipality codes present in incidents or areas."""
-        return [r[0] for r in self.con.execute(
-            "SELECT municipality FROM incidents WHERE municipality IS NOT NULL UNION "
-            "SELECT municipality FROM areas WHERE municipality IS NOT NULL ORDER BY 1"
-        ).fetchall()]
+        return [
+            r[0]
+            for r in self.con.execute(
+                "SELECT municipality FROM incidents WHERE municipality IS NOT NULL UNION "
+                "SELECT municipality FROM areas WHERE municipality IS NOT NULL ORDER BY 1"
+            ).fetchall()
+        ]
 
     def data_window(
         self, category: str | None = None, municipality: str | None = None
@@ -182,7 +210,7 @@ class IncidentStore(StoreBase):
         """Return the first and last occurrence date of the matching incidents."""
         row = self.con.execute(
             "SELECT CAST(min(occurred_from) AS DATE), CAST(max(occurred_from) AS DATE) "
-            f"FROM incidents WHERE {_WHERE}",  # noqa: S608 - constant
+            f"FROM incidents WHERE {_WHERE}",
             _params(category, municipality, None, None, None),
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)

@@ -9,22 +9,35 @@ from pathlib import Path
 
 import pytest
 
-UK_COLUMNS = "incident_id=Crime ID,lon=Longitude,lat=Latitude,occurred_from=Month,category=Crime type"
+UK_COLUMNS = (
+    "incident_id=Crime ID,lon=Longitude,lat=Latitude,occurred_from=Month,category=Crime type"
+)
 UK_MAP = "Burglary=woninginbraak,Anti-social behaviour=jeugdoverlast"
 
 
 def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "geo_service", *args, "--db", str(db)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
 def test_ingest_real_uk_file_twice(shared_data: Path, tmp_path: Path) -> None:
     db = tmp_path / "uk.duckdb"
     src = shared_data / "uk" / "street_full_merseyside.csv.gz"
-    first = run("ingest", str(src), "--columns", UK_COLUMNS, "--category-map", UK_MAP,
-                "--only-mapped", db=db)
+    first = run(
+        "ingest",
+        str(src),
+        "--columns",
+        UK_COLUMNS,
+        "--category-map",
+        UK_MAP,
+        "--only-mapped",
+        db=db,
+    )
     assert first.returncode == 0, first.stderr
     r1 = json.loads(first.stdout.strip())  # ONE JSON line
     assert len(first.stdout.strip().splitlines()) == 1
@@ -34,8 +47,16 @@ def test_ingest_real_uk_file_twice(shared_data: Path, tmp_path: Path) -> None:
     assert r1["stored"] == 4_278 + 11_686
     assert r1["rows_in"] == r1["stored"] + r1["duplicates"] + r1["quarantined"] + r1["skipped"]
     assert r1["crs"] == "EPSG:4326"
-    second = run("ingest", str(src), "--columns", UK_COLUMNS, "--category-map", UK_MAP,
-                 "--only-mapped", db=db)
+    second = run(
+        "ingest",
+        str(src),
+        "--columns",
+        UK_COLUMNS,
+        "--category-map",
+        UK_MAP,
+        "--only-mapped",
+        db=db,
+    )
     r2 = json.loads(second.stdout)
     assert (r2["stored"], r2["duplicates"]) == (0, r1["stored"])
     status = run("status", db=db)
@@ -47,10 +68,13 @@ def test_rows_without_coordinates_are_quarantined(shared_data: Path, tmp_path: P
     # The Merseyside file happens to have a coordinate on every row; blank some in a copy.
     import gzip
 
-    lines = gzip.open(shared_data / "uk" / "street_full_merseyside.csv.gz", "rt").read().splitlines()[:201]
+    with gzip.open(shared_data / "uk" / "street_full_merseyside.csv.gz", "rt") as fh:
+        lines = fh.read().splitlines()[:201]
     header, rows = lines[0], lines[1:]
-    cut = [",".join(r.split(",")[:4] + ["", ""] + r.split(",")[6:]) if i % 10 == 0 else r
-           for i, r in enumerate(rows)]
+    cut = [
+        ",".join([*r.split(",")[:4], "", "", *r.split(",")[6:]]) if i % 10 == 0 else r
+        for i, r in enumerate(rows)
+    ]
     f = tmp_path / "some_without_coords.csv"
     f.write_text("\n".join([header, *cut]) + "\n")
     out = run("ingest", str(f), "--columns", UK_COLUMNS, db=tmp_path / "x.duckdb")
@@ -67,7 +91,9 @@ def test_rows_without_coordinates_are_quarantined(shared_data: Path, tmp_path: P
         ("\x00\x01garbage", [], "error"),
     ],
 )
-def test_bad_input_fails_cleanly(tmp_path: Path, content: str | None, args: list[str], message: str) -> None:
+def test_bad_input_fails_cleanly(
+    tmp_path: Path, content: str | None, args: list[str], message: str
+) -> None:
     f = tmp_path / "in.csv"
     if content is not None:
         f.write_text(content)
@@ -79,14 +105,35 @@ def test_bad_input_fails_cleanly(tmp_path: Path, content: str | None, args: list
 
 def test_areas_and_cameras_import(shared_data: Path, tmp_path: Path) -> None:
     db = tmp_path / "a.duckdb"
-    out = run("areas", "import", str(shared_data / "nl" / "amsterdam_buurten_2022.geojson"),
-              "--level", "buurt", "--code-field", "cbsCode", "--municipality", "GM0363", db=db)
+    out = run(
+        "areas",
+        "import",
+        str(shared_data / "nl" / "amsterdam_buurten_2022.geojson"),
+        "--level",
+        "buurt",
+        "--code-field",
+        "cbsCode",
+        "--municipality",
+        "GM0363",
+        db=db,
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"areas": 518, "level": "buurt"}
     cams = tmp_path / "cams.geojson"
-    cams.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"id": "C1", "naam": "Dam"},
-         "geometry": {"type": "Point", "coordinates": [4.8932, 52.3731]}}]}))
+    cams.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"id": "C1", "naam": "Dam"},
+                        "geometry": {"type": "Point", "coordinates": [4.8932, 52.3731]},
+                    }
+                ],
+            }
+        )
+    )
     out = run("cameras", "import", str(cams), "--kind", "flexible", db=db)
     assert json.loads(out.stdout) == {"cameras": 1, "kind": "flexible"}
     assert "GM0363" in run("status", db=db).stdout

@@ -27,7 +27,9 @@ def test_reproducible(demo) -> None:
     again = generate_demo(seed=7, end_month=END)
     pd.testing.assert_frame_equal(demo.incidents, again.incidents)
     other = generate_demo(seed=8, end_month=END)
-    assert not np.allclose(other.incidents["x"].to_numpy()[:100], demo.incidents["x"].to_numpy()[:100])
+    assert not np.allclose(
+        other.incidents["x"].to_numpy()[:100], demo.incidents["x"].to_numpy()[:100]
+    )
 
 
 def test_five_years_up_to_last_month(demo) -> None:
@@ -43,8 +45,10 @@ def test_burglary_is_the_real_police_count(demo) -> None:
     # Den Haag's real woninginbraak counts (police open data), Nov 2012 .. Oct 2017, shifted +9
     # years, must come back exactly in the buurt-matched part of the demo.
     real = pd.read_csv(DATA_DIR / "woninginbraak_buurt_month_2011_2017.csv.gz")
-    real = real[(real["year"] * 12 + real["month"] >= 2012 * 12 + 11)
-                & (real["year"] * 12 + real["month"] <= 2017 * 12 + 10)]
+    real = real[
+        (real["year"] * 12 + real["month"] >= 2012 * 12 + 11)
+        & (real["year"] * 12 + real["month"] <= 2017 * 12 + 10)
+    ]
     b = demo.incidents[demo.incidents["category"] == "woninginbraak"]
     per_year = b.groupby(b["occurred_from"].dt.year).size()
     real_2016 = int(real.loc[real["year"] == 2016, "count"].sum())  # 1,775 (SOURCES.md)
@@ -85,7 +89,12 @@ def test_counts_per_buurt_follow_the_real_ones(tmp_path: Path) -> None:
 
 
 def test_cli_demo(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "geo_service", "--db", str(tmp_path / "c.duckdb"), "demo"],
-                         capture_output=True, text=True, timeout=300, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "geo_service", "--db", str(tmp_path / "c.duckdb"), "demo"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert '"incidents_stored"' in out.stdout

@@ -27,7 +27,9 @@ def _accounted(r) -> None:
 
 
 def _frame(**cols) -> pd.DataFrame:
-    return pd.DataFrame({k: [str(v) if v is not None else "" for v in vs] for k, vs in cols.items()})
+    return pd.DataFrame(
+        {k: [str(v) if v is not None else "" for v in vs] for k, vs in cols.items()}
+    )
 
 
 def test_every_quarantine_reason(store: Store) -> None:
@@ -37,14 +39,62 @@ def test_every_quarantine_reason(store: Store) -> None:
         level="gemeente",
     )
     df = _frame(
-        incident_id=["ok", "nocoord", "range", "swap", "nodate", "baddate", "future", "endfirst",
-                     "outside", "nocat", "dup", "dup"],
-        lon=["4.30", "", "300", "52.07", "4.30", "4.30", "4.30", "4.30", "5.10", "4.30", "4.30", "4.31"],
-        lat=["52.07", "", "200", "4.30", "52.07", "52.07", "52.07", "52.07", "52.09", "52.07", "52.07",
-             "52.07"],
-        occurred_from=["2026-01-05", "2026-01-05", "2026-01-05", "2026-01-05", "", "32-13-2026",
-                       "2027-01-01", "2026-01-05", "2026-01-05", "2026-01-05", "2026-01-05",
-                       "2026-01-06"],
+        incident_id=[
+            "ok",
+            "nocoord",
+            "range",
+            "swap",
+            "nodate",
+            "baddate",
+            "future",
+            "endfirst",
+            "outside",
+            "nocat",
+            "dup",
+            "dup",
+        ],
+        lon=[
+            "4.30",
+            "",
+            "300",
+            "52.07",
+            "4.30",
+            "4.30",
+            "4.30",
+            "4.30",
+            "5.10",
+            "4.30",
+            "4.30",
+            "4.31",
+        ],
+        lat=[
+            "52.07",
+            "",
+            "200",
+            "4.30",
+            "52.07",
+            "52.07",
+            "52.07",
+            "52.07",
+            "52.09",
+            "52.07",
+            "52.07",
+            "52.07",
+        ],
+        occurred_from=[
+            "2026-01-05",
+            "2026-01-05",
+            "2026-01-05",
+            "2026-01-05",
+            "",
+            "32-13-2026",
+            "2027-01-01",
+            "2026-01-05",
+            "2026-01-05",
+            "2026-01-05",
+            "2026-01-05",
+            "2026-01-06",
+        ],
         occurred_to=["", "", "", "", "", "", "", "2026-01-04", "", "", "", ""],
         category=["woninginbraak", "x", "x", "x", "x", "x", "x", "x", "x", "", "x", "x"],
     )
@@ -71,7 +121,9 @@ def test_every_quarantine_reason(store: Store) -> None:
     assert "verwisseld" in swapped["detail"]
 
 
-def test_reingest_stores_nothing_and_identical_rows_are_not_merged(store: Store, tmp_path: Path) -> None:
+def test_reingest_stores_nothing_and_identical_rows_are_not_merged(
+    store: Store, tmp_path: Path
+) -> None:
     f = tmp_path / "dupes.csv"
     f.write_text(
         "datum;x;y;soort\n"
@@ -95,8 +147,11 @@ def test_reingest_stores_nothing_and_identical_rows_are_not_merged(store: Store,
 
 def test_batch_is_atomic_when_interrupted(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     df = _frame(
-        incident_id=["a", "b", "c"], lon=["4.3", "4.3", ""], lat=["52.07", "52.08", ""],
-        occurred_from=["2026-01-01"] * 3, category=["woninginbraak"] * 3,
+        incident_id=["a", "b", "c"],
+        lon=["4.3", "4.3", ""],
+        lat=["52.07", "52.08", ""],
+        occurred_from=["2026-01-01"] * 3,
+        category=["woninginbraak"] * 3,
     )
     version = store.data_version()
 
@@ -116,16 +171,26 @@ def test_batch_is_atomic_when_interrupted(store: Store, monkeypatch: pytest.Monk
 
 def test_category_map_and_only_mapped(store: Store) -> None:
     df = _frame(
-        lon=["4.3"] * 4, lat=["52.07"] * 4, occurred_from=["2018-10"] * 4,
+        lon=["4.3"] * 4,
+        lat=["52.07"] * 4,
+        occurred_from=["2018-10"] * 4,
         type=["Burglary", "Anti-social behaviour", "Vehicle crime", "Burglary"],
     )
     cmap = {"Burglary": "woninginbraak", "Anti-social behaviour": "jeugdoverlast"}
-    r = ingest_frame(store, df, file_name="a", columns={"category": "type"}, category_map=cmap,
-                     only_mapped=True, today=TODAY)
+    r = ingest_frame(
+        store,
+        df,
+        file_name="a",
+        columns={"category": "type"},
+        category_map=cmap,
+        only_mapped=True,
+        today=TODAY,
+    )
     assert (r.stored, r.skipped, r.quarantined) == (3, 1, 0)
     _accounted(r)
-    kept = ingest_frame(store, df, file_name="b", columns={"category": "type"}, category_map=cmap,
-                        today=TODAY)
+    kept = ingest_frame(
+        store, df, file_name="b", columns={"category": "type"}, category_map=cmap, today=TODAY
+    )
     assert kept.stored == 1  # the vehicle crime, kept under its own name
     assert set(store.categories()) == {"woninginbraak", "jeugdoverlast", "vehicle_crime"}
 
@@ -172,11 +237,25 @@ def test_spatial_formats(store: Store, tmp_path: Path, suffix: str) -> None:
 
 
 def test_dates() -> None:
-    got = parse_dates(pd.Series(["2018-10", "22-11-2026", "22/11/2026 08:05", "2026-11-22T10:00:00+01:00",
-                                 "2026-07-01 12:00:00", "nonsense", ""]))
+    got = parse_dates(
+        pd.Series(
+            [
+                "2018-10",
+                "22-11-2026",
+                "22/11/2026 08:05",
+                "2026-11-22T10:00:00+01:00",
+                "2026-07-01 12:00:00",
+                "nonsense",
+                "",
+            ]
+        )
+    )
     assert got.tolist()[:5] == [
-        pd.Timestamp("2018-10-01"), pd.Timestamp("2026-11-22"), pd.Timestamp("2026-11-22 08:05"),
-        pd.Timestamp("2026-11-22 10:00"), pd.Timestamp("2026-07-01 12:00"),
+        pd.Timestamp("2018-10-01"),
+        pd.Timestamp("2026-11-22"),
+        pd.Timestamp("2026-11-22 08:05"),
+        pd.Timestamp("2026-11-22 10:00"),
+        pd.Timestamp("2026-07-01 12:00"),
     ]
     assert got.iloc[5:].isna().all()
 
@@ -194,14 +273,22 @@ rows = st.lists(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=rows, only_mapped=st.booleans())
 def test_nothing_is_lost(store: Store, data: list[tuple[str, ...]], only_mapped: bool) -> None:
     df = pd.DataFrame(data, columns=["incident_id", "lon", "lat", "occurred_from", "category"])
     before_q = len(store.quarantine_frame())
     before_n = store.count_incidents()
-    r = ingest_frame(store, df, file_name="h", category_map={"Burglary": "woninginbraak"},
-                     only_mapped=only_mapped, today=TODAY)
+    r = ingest_frame(
+        store,
+        df,
+        file_name="h",
+        category_map={"Burglary": "woninginbraak"},
+        only_mapped=only_mapped,
+        today=TODAY,
+    )
     _accounted(r)
     assert store.count_incidents() - before_n == r.stored
     assert len(store.quarantine_frame()) - before_q == r.quarantined
