@@ -1,0 +1,87 @@
+"""GeoJSON (RFC 7946) documents from spatial results. Pure: no I/O."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+
+#: Decimal places of output coordinates: 1e-6 deg is ~0.1 m, finer than any H3 cell edge.
+COORD_DECIMALS = 6
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        f = float(v)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def polygon_rings(polygons: npt.NDArray[np.object_]) -> list[list[list[list[float]]]]:
+    """Return GeoJSON ``Polygon.coordinates`` (exterior ring only) for simple polygons, vectorised."""
+    if len(polygons) == 0:
+        return []
+    rings = shapely.get_exterior_ring(polygons)
+    coords, idx = shapely.get_coordinates(rings, return_index=True)
+    coords = np.round(coords, COORD_DECIMALS)
+    splits = np.flatnonzero(np.diff(idx)) + 1
+    return [[part.tolist()] for part in np.split(coords, splits)]
+
+
+def cells_feature_collection(
+    ids: Sequence[str],
+    polygons: npt.NDArray[np.object_],
+    properties: Mapping[str, npt.ArrayLike | Sequence[Any]],
+    metadata: Mapping[str, Any] | None = None,
+    id_property: str = "h3",
+) -> dict[str, Any]:
+    """Build a FeatureCollection of cell polygons (WGS84) with per-cell properties.
+
+    Parameters
+    ----------
+    ids
+        One id per cell (the H3 index string); also written as property ``id_property``.
+    polygons
+        Shapely polygons in WGS84 (lon/lat), aligned with ``ids``.
+    properties
+        Column name -> one value per cell. NaN becomes ``null``.
+    metadata
+        Written as the top-level foreign member ``metadata`` (RFC 7946 section 6.1).
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> fc = cells_feature_collection(["a"], np.array([box(0, 0, 1, 1)]), {"count": [3]})
+    >>> fc["features"][0]["properties"]
+    {'h3': 'a', 'count': 3}
+    """
+    rings = polygon_rings(polygons)
+    columns = {k: [_jsonable(v) for v in np.asarray(vals, dtype=object).tolist()]
+               for k, vals in properties.items()}
+    features = []
+    for i, cid in enumerate(ids):
+        props: dict[str, Any] = {id_property: cid}
+        for k, col in columns.items():
+            props[k] = _jsonable(col[i])
+        features.append(
+            {
+                "type": "Feature",
+                "id": cid,
+                "geometry": {"type": "Polygon", "coordinates": rings[i]},
+                "properties": props,
+            }
+        )
+    fc: dict[str, Any] = {"type": "FeatureCollection", "features": features}
+    if metadata is not None:
+        fc["metadata"] = {k: _jsonable(v) for k, v in metadata.items()}
+    return fc
