@@ -43,6 +43,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -222,6 +223,7 @@ def gistar_permutation_p(
     w: sp.spmatrix | sp.sparray,
     permutations: int = 999,
     rng: np.random.Generator | int | None = None,
+    strategy: Literal["auto", "grouped", "per_cell"] = "auto",
 ) -> FloatArray:
     """Conditional-permutation pseudo p-values of Gi* (folded one-sided, as esda).
 
@@ -233,6 +235,9 @@ def gistar_permutation_p(
         Number of conditional permutations, >= 1.
     rng
         Random generator or seed.
+    strategy
+        ``"grouped"`` shares draws within (value, neighbour count) groups, ``"per_cell"`` draws
+        per cell (chunked); ``"auto"`` groups when there are few distinct values (counts).
 
     Notes
     -----
@@ -257,7 +262,9 @@ def gistar_permutation_p(
     base = _draw_without_replacement(gen, n - 1, permutations, max_card)
     values, value_idx = np.unique(x, return_inverse=True)
     groups = values.size * np.unique(card).size
-    if groups <= max(64, n // 8):
+    if strategy not in ("auto", "grouped", "per_cell"):
+        raise InvalidParameterError(f"unknown strategy {strategy!r}")
+    if strategy == "grouped" or (strategy == "auto" and groups <= max(64, n // 8)):
         # Position of one occurrence of each value in sorted_x: skipping it leaves "the others".
         first_pos = np.searchsorted(sorted_x, values)
         for m in np.unique(card):
