@@ -51,7 +51,9 @@ def main() -> None:
     y = rng.poisson(0.3, grid.n).astype(float)
     t_gi = median_time(lambda: gistar_z(y, w), args.repeat)
     print(f"[1] national grid: {grid.n:,} cells (polyfill {t_grid:.2f} s, k=1 weights {t_w:.2f} s)")
-    print(f"    analytic Gi* median {t_gi:.3f} s   target < 1 s: {'MET' if t_gi < 1 else 'NOT MET'}")
+    print(
+        f"    analytic Gi* median {t_gi:.3f} s   target < 1 s: {'MET' if t_gi < 1 else 'NOT MET'}"
+    )
 
     # 2. 999 permutations on ~20,000 cells vs esda.
     import esda
@@ -70,12 +72,17 @@ def main() -> None:
         )
     t_ours = median_time(lambda: gistar_permutation_p(yc, wc, 999, rng=1), args.repeat)
     t_cell = median_time(
-        lambda: gistar_permutation_p(yc, wc, 999, rng=1, strategy="per_cell"), max(1, args.repeat // 2)
+        lambda: gistar_permutation_p(yc, wc, 999, rng=1, strategy="per_cell"),
+        max(1, args.repeat // 2),
     )
-    print(f"[2] Gi* + 999 permutations on {city.n:,} cells: ours {t_ours:.3f} s "
-          f"(per-cell strategy {t_cell:.2f} s), esda G_Local {t_esda:.2f} s")
-    print(f"    speed-up vs esda: {t_esda / t_ours:.0f}x (per-cell: {t_esda / t_cell:.1f}x)   "
-          f"target >= 10x: {'MET' if t_esda / t_ours >= 10 else 'NOT MET'}")
+    print(
+        f"[2] Gi* + 999 permutations on {city.n:,} cells: ours {t_ours:.3f} s "
+        f"(per-cell strategy {t_cell:.2f} s), esda G_Local {t_esda:.2f} s"
+    )
+    print(
+        f"    speed-up vs esda: {t_esda / t_ours:.0f}x (per-cell: {t_esda / t_cell:.1f}x)   "
+        f"target >= 10x: {'MET' if t_esda / t_ours >= 10 else 'NOT MET'}"
+    )
 
     # 3. KDE of 1,000,000 points on a 25 m grid over 25 x 25 km.
     n = 1_000_000
@@ -84,7 +91,9 @@ def main() -> None:
     x = np.clip(centres[pick, 0] + rng.normal(0, 800, n), 70_000, 95_000)
     yk = np.clip(centres[pick, 1] + rng.normal(0, 800, n), 445_000, 470_000)
     bounds = (70_000.0, 445_000.0, 95_000.0, 470_000.0)
-    t_kde = median_time(lambda: kde_grid(x, yk, bandwidth_m=250, cell_m=25, bounds=bounds), args.repeat)
+    t_kde = median_time(
+        lambda: kde_grid(x, yk, bandwidth_m=250, cell_m=25, bounds=bounds), args.repeat
+    )
     from KDEpy import FFTKDE
 
     data = np.column_stack([x, yk])
@@ -94,9 +103,11 @@ def main() -> None:
         FFTKDE(kernel="biweight", bw=250 / np.sqrt(7), norm=2).fit(data).evaluate(grid_pts)
 
     t_kdepy = median_time(kdepy, max(1, args.repeat // 2))
-    print(f"[3] KDE of {n:,} points on a 25 m grid ({grid_pts}x{grid_pts}): ours {t_kde:.3f} s, "
-          f"KDEpy FFTKDE {t_kdepy:.3f} s, ratio KDEpy/ours {t_kdepy / t_kde:.1f}x   "
-          f"target < 1 s: {'MET' if t_kde < 1 else 'NOT MET'}")
+    print(
+        f"[3] KDE of {n:,} points on a 25 m grid ({grid_pts}x{grid_pts}): ours {t_kde:.3f} s, "
+        f"KDEpy FFTKDE {t_kdepy:.3f} s, ratio KDEpy/ours {t_kdepy / t_kde:.1f}x   "
+        f"target < 1 s: {'MET' if t_kde < 1 else 'NOT MET'}"
+    )
 
 
 if __name__ == "__main__":

@@ -137,8 +137,9 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
     props: dict[str, npt.NDArray[Any]] = {"count": counts.astype(np.int64)}
     meta: dict[str, Any] = {}
     if params.method == "gistar":
-        result = gistar(counts, neighbours(grid, params.k), permutations=params.permutations,
-                        rng=params.seed)
+        result = gistar(
+            counts, neighbours(grid, params.k), permutations=params.permutations, rng=params.seed
+        )
         props.update(
             gi_z=np.round(result.z, 6),
             gi_p=np.round(result.p_norm, 8),
@@ -153,7 +154,8 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
         area = grid.polygons()
         crs = _metric_crs(pts, None)
         hull = shapely.union_all(area)
-        hx, hy = transform(*shapely.get_coordinates(hull.envelope).T, WGS84, crs)
+        env = shapely.get_coordinates(hull.envelope)
+        hx, hy = transform(env[:, 0], env[:, 1], WGS84, crs)
         bounds = (hx.min(), hy.min(), hx.max(), hy.max())
         kde = kde_grid(
             pts["x"].to_numpy() if not pts.empty else np.empty(0),
@@ -178,7 +180,9 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
     first = pts["occurred_from"].min() if not pts.empty else None
     last = pts["occurred_from"].max() if not pts.empty else None
     meta = {
-        "parameters": {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(params).items()},
+        "parameters": {
+            k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(params).items()
+        },
         "data_window": {
             "requested_start": params.start.isoformat() if params.start else None,
             "requested_end": params.end.isoformat() if params.end else None,

@@ -28,7 +28,7 @@ def _jsonable(v: Any) -> Any:
 
 
 def polygon_rings(polygons: npt.NDArray[np.object_]) -> list[list[list[list[float]]]]:
-    """Return GeoJSON ``Polygon.coordinates`` (exterior ring only) for simple polygons, vectorised."""
+    """Return GeoJSON ``Polygon.coordinates`` (exterior ring only) of polygons, vectorised."""
     if len(polygons) == 0:
         return []
     rings = shapely.get_exterior_ring(polygons)
@@ -66,8 +66,10 @@ def cells_feature_collection(
     {'h3': 'a', 'count': 3}
     """
     rings = polygon_rings(polygons)
-    columns = {k: [_jsonable(v) for v in np.asarray(vals, dtype=object).tolist()]
-               for k, vals in properties.items()}
+    columns = {
+        k: [_jsonable(v) for v in np.asarray(vals, dtype=object).tolist()]
+        for k, vals in properties.items()
+    }
     features = []
     for i, cid in enumerate(ids):
         props: dict[str, Any] = {id_property: cid}

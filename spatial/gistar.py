@@ -163,9 +163,9 @@ def gistar_z(y: npt.ArrayLike, w: sp.spmatrix | sp.sparray) -> tuple[FloatArray,
 
 
 def benjamini_hochberg(p: npt.ArrayLike) -> FloatArray:
-    """Benjamini-Hochberg adjusted p-values (q-values).
+    r"""Benjamini-Hochberg adjusted p-values (q-values).
 
-    :math:`q_{(i)} = \\min_{j \\ge i} \\min(1, m\\,p_{(j)}/j)` for the sorted p-values.
+    :math:`q_{(i)} = \min_{j \ge i} \min(1, m\,p_{(j)}/j)` for the sorted p-values.
 
     Examples
     --------
@@ -197,7 +197,10 @@ def classify(z: npt.ArrayLike, p: npt.ArrayLike) -> npt.NDArray[np.int8]:
 def _draw_without_replacement(
     rng: np.random.Generator, population: int, draws: int, size: int
 ) -> IntArray:
-    """``draws`` rows of ``size`` distinct integers in ``[0, population)`` (vectorised rejection)."""
+    """Draw ``draws`` rows of ``size`` distinct integers in ``[0, population)``.
+
+    Vectorised rejection: rows with a repeat are redrawn.
+    """
     if size > population:
         raise InvalidParameterError(f"cannot draw {size} of {population} without replacement")
     if size * 4 > population:
@@ -206,7 +209,11 @@ def _draw_without_replacement(
     out = rng.integers(0, population, size=(draws, size))
     while True:
         srt = np.sort(out, axis=1)
-        bad = np.flatnonzero((srt[:, 1:] == srt[:, :-1]).any(axis=1)) if size > 1 else np.empty(0, int)
+        bad = (
+            np.flatnonzero((srt[:, 1:] == srt[:, :-1]).any(axis=1))
+            if size > 1
+            else np.empty(0, int)
+        )
         if bad.size == 0:
             return out.astype(np.int64)
         out[bad] = rng.integers(0, population, size=(bad.size, size))
@@ -295,7 +302,9 @@ def gistar_permutation_p(
                 d = base[None, :, :m]
                 idx = d + (d >= rank[cm][:, None, None])
                 sums = sorted_x[idx].sum(axis=2) + x[cm][:, None]
-                larger[cm] = (sums >= lag[cm][:, None] - 1e-9 * np.abs(lag[cm][:, None])).sum(axis=1)
+                larger[cm] = (sums >= lag[cm][:, None] - 1e-9 * np.abs(lag[cm][:, None])).sum(
+                    axis=1
+                )
     p = _fold(larger, permutations)
     p[card == 0] = 1.0
     return p

@@ -49,7 +49,11 @@ def check_resolution(res: int) -> int:
     ------
     InvalidResolutionError
     """
-    if isinstance(res, bool) or not isinstance(res, int | np.integer) or not MIN_RES <= res <= MAX_RES:
+    if (
+        isinstance(res, bool)
+        or not isinstance(res, int | np.integer)
+        or not MIN_RES <= res <= MAX_RES
+    ):
         raise InvalidResolutionError(
             f"H3 resolution must be an integer from {MIN_RES} to {MAX_RES}, got {res!r}"
         )
@@ -81,7 +85,9 @@ class H3Grid:
         c = np.asarray(cells, dtype=np.uint64)
         pos = np.searchsorted(self.cells, c)
         pos_clipped = np.minimum(pos, max(self.n - 1, 0))
-        found = (pos < self.n) & (self.cells[pos_clipped] == c) if self.n else np.zeros(c.shape, bool)
+        found = (
+            (pos < self.n) & (self.cells[pos_clipped] == c) if self.n else np.zeros(c.shape, bool)
+        )
         return np.where(found, pos_clipped, -1).astype(np.int64)
 
     def hex_ids(self) -> list[str]:
@@ -105,9 +111,7 @@ class H3Grid:
         return np.asarray(shapely.from_wkb(wkb), dtype=object)
 
 
-def cells_of_points(
-    lon: npt.ArrayLike, lat: npt.ArrayLike, res: int
-) -> CellArray:
+def cells_of_points(lon: npt.ArrayLike, lat: npt.ArrayLike, res: int) -> CellArray:
     """Assign points (WGS84) to H3 cells, vectorised (h3ronpy; no Python loop).
 
     Examples
@@ -124,13 +128,12 @@ def cells_of_points(
         raise InvalidParameterError(f"lon and lat differ in length: {lo.shape} vs {la.shape}")
     if lo.size == 0:
         return np.empty(0, dtype=np.uint64)
-    return np.asarray(pa.array(coordinates_to_cells(la, lo, res)).to_numpy(zero_copy_only=False),
-                      dtype=np.uint64)
+    return np.asarray(
+        pa.array(coordinates_to_cells(la, lo, res)).to_numpy(zero_copy_only=False), dtype=np.uint64
+    )
 
 
-def study_grid(
-    area: BaseGeometry, res: int, *, mask: BaseGeometry | None = None
-) -> H3Grid:
+def study_grid(area: BaseGeometry, res: int, *, mask: BaseGeometry | None = None) -> H3Grid:
     """Polyfill a study area (WGS84) with the H3 cells whose centroid lies inside it.
 
     Parameters
@@ -168,7 +171,9 @@ def study_grid(
     return H3Grid(cells, res)
 
 
-def grid_from_points(lon: npt.ArrayLike, lat: npt.ArrayLike, res: int, buffer_m: float = 0.0) -> H3Grid:
+def grid_from_points(
+    lon: npt.ArrayLike, lat: npt.ArrayLike, res: int, buffer_m: float = 0.0
+) -> H3Grid:
     """Study grid for data without a polygon: the convex hull of the points.
 
     ``buffer_m`` widens the hull (approximately, in degrees at the data's latitude).

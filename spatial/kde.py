@@ -6,7 +6,8 @@ bandwidth :math:`h` is
 .. math::
 
     \hat f(s) = \sum_i w_i K(\lVert s - x_i \rVert), \qquad
-    K(d) = \frac{3}{\pi h^2}\left(1 - \frac{d^2}{h^2}\right)^2 \ \text{for}\ d < h,\ 0\ \text{otherwise}
+    K(d) = \frac{3}{\pi h^2}\left(1 - \frac{d^2}{h^2}\right)^2 \ \text{for}\ d < h,
+    \ 0\ \text{otherwise}
 
 (Silverman 1986, eq. 4.5, the kernel ArcGIS's Kernel Density uses), in incidents per m²;
 results are reported per km². :math:`\int K = 1`, so the surface integrates to :math:`\sum_i w_i`
@@ -117,7 +118,7 @@ class KDEResult:
 
 
 def quartic_kernel(d: npt.ArrayLike, bandwidth_m: float) -> FloatArray:
-    """Quartic kernel :math:`K(d) = 3/(\\pi h^2) (1 - d^2/h^2)^2` for :math:`d < h` (per m²).
+    r"""Quartic kernel :math:`K(d) = 3/(\pi h^2) (1 - d^2/h^2)^2` for :math:`d < h` (per m²).
 
     Examples
     --------
@@ -270,9 +271,7 @@ def kde_grid(
     )
 
 
-def mean_per_cell(
-    values: npt.ArrayLike, cell_index: npt.ArrayLike, n_cells: int
-) -> FloatArray:
+def mean_per_cell(values: npt.ArrayLike, cell_index: npt.ArrayLike, n_cells: int) -> FloatArray:
     """Mean of raster node values per cell (``cell_index`` -1 = node outside every cell).
 
     Cells with no node inside get NaN (use a finer raster or a coarser H3 resolution).

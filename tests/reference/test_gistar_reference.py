@@ -38,8 +38,10 @@ def _esda(y: np.ndarray, w: sp.csr_matrix, permutations: int = 0, seed: int = 1)
 
 @pytest.fixture(scope="module")
 def uk_counts(shared_data: Path) -> dict[int, tuple[np.ndarray, sp.csr_matrix]]:
-    df = pd.read_csv(shared_data / "uk" / "street_full_merseyside.csv.gz",
-                     usecols=["Longitude", "Latitude", "Crime type"])
+    df = pd.read_csv(
+        shared_data / "uk" / "street_full_merseyside.csv.gz",
+        usecols=["Longitude", "Latitude", "Crime type"],
+    )
     df = df[df["Crime type"] == "Burglary"].dropna()
     grid = grid_from_points(df["Longitude"], df["Latitude"], 9)
     counts, outside = count_in_cells(grid, df["Longitude"], df["Latitude"])
@@ -58,7 +60,6 @@ def test_z_equals_esda_on_real_uk_burglaries(uk_counts, k: int) -> None:
 @pytest.mark.parametrize("k", [1, 2])
 def test_z_equals_esda_on_demo_data(k: int) -> None:
     from geo_service.demo import generate_demo
-
     from spatial.crs import RD_NEW, WGS84, transform
 
     inc = generate_demo(seed=3).incidents
@@ -109,13 +110,10 @@ def test_grouped_and_per_cell_permutations_agree() -> None:
     assert np.corrcoef(grouped, per_cell)[0, 1] > 0.98
 
 
-def test_h3_neighbours_match_h3_py(uk_counts) -> None:
+def test_h3_neighbours_match_h3_py() -> None:
     """k-ring neighbours from h3ronpy agree with h3-py's grid_disk (independent implementation)."""
     from spatial.grid import H3Grid
 
-    df_cells = None
-    y, w = uk_counts[2]
-    del y, df_cells
     cells = [int(h3.latlng_to_cell(53.4 + i * 1e-3, -2.95, 9), 16) for i in range(50)]
     grid = H3Grid(np.unique(np.asarray(cells, dtype=np.uint64)), 9)
     wk = neighbours(grid, 2)

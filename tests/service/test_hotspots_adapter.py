@@ -36,15 +36,23 @@ def store(demo_db: Path):
 
 
 def test_gistar_geojson_is_valid_and_reproducible(store: Store) -> None:
-    params = HotspotParams("woninginbraak", municipality="GM0518", res=9, start=date(2025, 11, 1),
-                           permutations=99, seed=3)
+    params = HotspotParams(
+        "woninginbraak",
+        municipality="GM0518",
+        res=9,
+        start=date(2025, 11, 1),
+        permutations=99,
+        seed=3,
+    )
     fc = hotspots_geojson(store, params)
     FeatureCollection.model_validate(fc)
     props = fc["features"][0]["properties"]
     assert {"h3", "count", "gi_z", "gi_p", "gi_p_sim", "gi_class", "gi_class_fdr"} <= set(props)
     meta = fc["metadata"]
     assert meta["parameters"]["res"] == 9 and meta["parameters"]["permutations"] == 99
-    assert meta["n_incidents"] == store.count_incidents("woninginbraak", "GM0518", date(2025, 11, 1))
+    assert meta["n_incidents"] == store.count_incidents(
+        "woninginbraak", "GM0518", date(2025, 11, 1)
+    )
     assert meta["software"].startswith("geo-service")
     counts = sum(f["properties"]["count"] for f in fc["features"])
     assert counts + meta["n_incidents_outside_grid"] == meta["n_incidents"]
@@ -55,8 +63,9 @@ def test_gistar_geojson_is_valid_and_reproducible(store: Store) -> None:
 
 
 def test_hotspots_sit_where_incidents_concentrate(store: Store) -> None:
-    layer = compute_hotspots(store, HotspotParams("jeugdoverlast", municipality="GM0518", res=9,
-                                                  permutations=0))
+    layer = compute_hotspots(
+        store, HotspotParams("jeugdoverlast", municipality="GM0518", res=9, permutations=0)
+    )
     cls = layer.properties["gi_class_fdr"]
     count = layer.properties["count"]
     assert (cls == 3).any()
@@ -64,8 +73,10 @@ def test_hotspots_sit_where_incidents_concentrate(store: Store) -> None:
 
 
 def test_kde_layer(store: Store) -> None:
-    layer = compute_hotspots(store, HotspotParams("woninginbraak", method="kde", municipality="GM1783",
-                                                  res=9, bandwidth_m=400))
+    layer = compute_hotspots(
+        store,
+        HotspotParams("woninginbraak", method="kde", municipality="GM1783", res=9, bandwidth_m=400),
+    )
     dens = layer.properties["kde_density"]
     assert np.nanmin(dens) >= 0 and np.nanmax(dens) > 0
     assert layer.metadata["bandwidth_m"] == 400 and layer.metadata["bandwidth_rule"] == "given"
@@ -87,16 +98,50 @@ def test_cli_hotspots(demo_db: Path, tmp_path: Path) -> None:
     shutil.copy(demo_db, db)
     out = tmp_path / "h.geojson"
     r = subprocess.run(
-        [sys.executable, "-m", "geo_service", "hotspots", "--db", str(db), "--category",
-         "jeugdoverlast", "--method", "gistar", "--res", "9", "--municipality", "GM0518",
-         "--permutations", "99", "--out", str(out)],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            sys.executable,
+            "-m",
+            "geo_service",
+            "hotspots",
+            "--db",
+            str(db),
+            "--category",
+            "jeugdoverlast",
+            "--method",
+            "gistar",
+            "--res",
+            "9",
+            "--municipality",
+            "GM0518",
+            "--permutations",
+            "99",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert r.returncode == 0, r.stderr
     fc = json.loads(out.read_text())
     FeatureCollection.model_validate(fc)
     bad = subprocess.run(
-        [sys.executable, "-m", "geo_service", "hotspots", "--db", str(db), "--category", "x",
-         "--res", "13"], capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "geo_service",
+            "hotspots",
+            "--db",
+            str(db),
+            "--category",
+            "x",
+            "--res",
+            "13",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "resolution" in bad.stderr

@@ -37,7 +37,8 @@ def test_results_permute_with_cell_order(y, seed) -> None:
 
 def test_hand_computed_three_cells() -> None:
     # Path 0-1-2, y = (1, 2, 3): n=3, mean 2, S^2 = 14/3 - 4 = 2/3.
-    # Cell 0: W_0 = 2 (self + 1), lag = 1 + 2 = 3 -> z = (3 - 4) / (S * sqrt((3*2 - 4) / 2)) = -1.224745
+    # Cell 0: W_0 = 2 (self + 1), lag = 1 + 2 = 3
+    #   -> z = (3 - 2 * 2) / (S * sqrt((3 * 2 - 2**2) / 2)) = -1 / sqrt(2/3) = -1.224745
     w = sp.csr_matrix(np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], float))
     _, z = gistar_z([1, 2, 3], w)
     assert z[0] == pytest.approx(-1 / np.sqrt(2 / 3), rel=1e-12)
