@@ -7,16 +7,18 @@ store/ingestion engineers' fixtures.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from geo_service.config import Settings
@@ -87,21 +89,40 @@ class LiveServer:
 
 
 @pytest.fixture(scope="module")
-def live_server(demo_db: DemoDB) -> Iterator[LiveServer]:
-    """Run the app in uvicorn on a free loopback port (in a thread) for real clients."""
+def live_server(demo_db: DemoDB, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Run the app in a uvicorn subprocess on a free loopback port, on a copy of the demo DB.
+
+    A subprocess, not a thread: GDAL (pyogrio) holds the GIL while it reads, which would
+    starve an in-process server. A copy, because DuckDB lets one process write a file.
+    """
+    path = tmp_path_factory.mktemp("live") / "demo.duckdb"
+    shutil.copy(demo_db.path, path)
     port = free_port()
-    config = uvicorn.Config(create_app(web_settings(demo_db.path)), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
+    env = {**os.environ, "GEO_SERVICE_DB": str(path), "GEO_SERVICE_TILE_URL": "",
+           "GEO_SERVICE_PERMUTATIONS": "99"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "geo_service.web.app:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{port}")
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"uvicorn exited with {proc.returncode}")
+            try:
+                if httpx.get(f"{url}/ogc", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start within 60 s")
+            time.sleep(0.1)
+        yield LiveServer(url=url)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

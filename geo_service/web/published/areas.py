@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
+import shapely
 
 from geo_service.store import Store
 from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
@@ -25,7 +26,25 @@ def area_collection(store: Store, query: LayerQuery, level: str) -> FeatureColle
     gdf = store.areas_frame(level=level, municipality=query.municipality)
     if query.bbox is not None and len(gdf):
         gdf = gdf.cx[query.bbox[0] : query.bbox[2], query.bbox[1] : query.bbox[3]]
+    gdf = gdf.set_geometry(polygonal(gdf.geometry))
     return frame_to_collection(gdf, gdf["code"].astype(str).tolist())
+
+
+def polygonal(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Return geometries as (Multi)Polygons, dropping points/lines from GeometryCollections.
+
+    Some stored areas are GeometryCollections after a union; many clients (QGIS, GDAL
+    layers with one geometry type) want one polygonal type per collection.
+    """
+    fixed = [
+        shapely.MultiPolygon(
+            [p for part in g.geoms for p in getattr(part, "geoms", [part]) if p.geom_type == "Polygon"]
+        )
+        if g is not None and g.geom_type == "GeometryCollection"
+        else g
+        for g in geoms
+    ]
+    return gpd.GeoSeries(fixed, index=geoms.index, crs=geoms.crs)
 
 
 def _wijken(store: Store, query: LayerQuery) -> FeatureCollection:
