@@ -22,30 +22,13 @@ FeatureCollection = dict[str, Any]
 #: Metadata keys that describe the request, not the data; the only ones viewers keep.
 VIEWER_METADATA_KEYS = frozenset(
     {
-        "method",
-        "category",
-        "res",
-        "start",
-        "end",
-        "municipality",
-        "fdr_alpha",
-        "permutations",
-        "bandwidth_m",
-        "seed",
-        "k",
-        "crs",
-        "data_version",
-        "weights",
-        "generated_at",
-        "title",
-        "layer",
-        "classes",
-        "window_start",
-        "window_end",
+        "parameters", "data_window", "n_cells", "study_area", "h3_resolution", "software",
+        "data_version", "weights", "bandwidth_m", "bandwidth_rule", "kde_cell_m", "kde_units",
+        "kde_crs", "kde_edge_loss",
     }
 )
 
-GISTAR_HIDDEN = ("gi_z", "gi_p", "gi_p_sim")
+GISTAR_HIDDEN = ("gi_z", "gi_p", "gi_p_sim", "gi_p_fdr")
 
 
 def small(k: int) -> str:
@@ -55,9 +38,9 @@ def small(k: int) -> str:
 
 def _viewer_metadata(meta: Any, k: int) -> dict[str, Any]:
     if not isinstance(meta, dict):
-        return {"k": k, "suppressed": True}
+        return {"min_count_k": k, "suppressed": True}
     kept = {key: val for key, val in meta.items() if key in VIEWER_METADATA_KEYS}
-    kept["k"] = k
+    kept["min_count_k"] = k
     kept["suppressed"] = True
     return kept
 
