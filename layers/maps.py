@@ -269,11 +269,15 @@ def base_map(
     """Return a folium Map fitted to ``bounds`` (lon/lat) that loads only local assets.
 
     Folium's CDN defaults (Leaflet, jQuery, Bootstrap, Font Awesome) are replaced by
-    the vendored Leaflet; the layers here need nothing else. Without ``tile_url`` the
+    the vendored Leaflet and jQuery; the layers here need nothing else. Without ``tile_url`` the
     map has a plain background and the area outlines carry the orientation.
     """
     m = folium.Map(tiles=None, control_scale=True, prefer_canvas=True)
-    m.default_js = [("leaflet", f"{static_prefix}/leaflet/leaflet.js")]
+    # folium's templates call jQuery's $(...) (popups, layer control), so it is vendored too.
+    m.default_js = [
+        ("leaflet", f"{static_prefix}/leaflet/leaflet.js"),
+        ("jquery", f"{static_prefix}/jquery/jquery.min.js"),
+    ]
     m.default_css = [("leaflet_css", f"{static_prefix}/leaflet/leaflet.css")]
     if tile_url:
         folium.TileLayer(
