@@ -294,5 +294,5 @@ def finish_map(
     for group in groups:
         group.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.get_root().html.add_child(legend_box)
+    m.get_root().html.add_child(legend_box)  # type: ignore[attr-defined]  # a branca Figure
     return m

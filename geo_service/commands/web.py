@@ -61,9 +61,10 @@ def _keys_list(args: argparse.Namespace) -> int:
         revoked = (
             ""
             if row.revoked_at is None or str(row.revoked_at) == "NaT"
-            else f" revoked {row.revoked_at}"
+            else f" revoked {row.revoked_at!s}"
         )
-        print(f"{row.key_id}\t{row.role}\t{row.label or ''}\tcreated {row.created_at}{revoked}")
+        key_id, role, label = str(row.key_id), str(row.role), str(row.label or "")
+        print(f"{key_id}\t{role}\t{label}\tcreated {row.created_at!s}{revoked}")
     return 0
 
 

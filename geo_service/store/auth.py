@@ -105,5 +105,6 @@ class AuthStore(StoreBase):
 
     def has_demo_data(self) -> bool:
         """Return whether the store holds the (partly synthetic) demo data set."""
-        row = self.con.execute("SELECT count(*) FROM ingest_batches WHERE actor = 'demo'").fetchone()
+        sql = "SELECT count(*) FROM ingest_batches WHERE actor = 'demo'"
+        row = self.con.execute(sql).fetchone()
         return bool(row and row[0])

@@ -56,7 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Hotspots (Getis-Ord Gi*, kerndichtheid) per H3-zeshoek, wijken, buurten en camera's "
             "voor gemeentelijk veiligheidsbeleid. "
             "Hotspot service for Dutch municipal safety policy. "
-            "Roles: viewer (aggregates, counts below k suppressed), analyst (exact counts, incident "
+            "Roles: viewer (aggregates, counts below k suppressed), "
+            "analyst (exact counts, incident "
             "points), admin (ingest). Send a key as `X-API-Key` or `Authorization: Bearer`."
         ),
         version=__version__,

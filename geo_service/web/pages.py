@@ -60,7 +60,8 @@ def _page(title: str, body: str, *, demo: bool) -> HTMLResponse:
         else ""
     )
     doc = f"""<!doctype html><html lang="nl"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title>
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>{html.escape(title)}</title>
 <link rel="icon" href="data:,"><style>{CSS}</style></head><body>
 <header><h1>{html.escape(title)}</h1><nav class="noprint"><a href="/kaart">Kaart</a>
 <a href="/overzicht">Overzicht</a><a href="/docs">API</a></nav></header>
@@ -89,7 +90,8 @@ def _names(store: Store) -> dict[str, str]:
 
 def _select(name: str, label: str, options: list[tuple[str, str]], chosen: str | None) -> str:
     opts = "".join(
-        f'<option value="{html.escape(v)}"{" selected" if v == chosen else ""}>{html.escape(t)}</option>'
+        f'<option value="{html.escape(v)}"{" selected" if v == chosen else ""}>'
+        f"{html.escape(t)}</option>"
         for v, t in options
     )
     return f'<label>{label}<select name="{name}">{opts}</select></label>'
@@ -104,7 +106,7 @@ def trend_svg(
     """
     if monthly.empty:
         return '<p class="note">Geen incidenten in deze periode.</p>'
-    df = monthly.groupby("month", as_index=False)["count"].sum().sort_values("month")
+    df = pd.DataFrame(monthly.groupby("month")["count"].sum()).reset_index().sort_values("month")
     months = pd.to_datetime(df["month"])
     counts = df["count"].to_numpy(dtype=float)
     hidden = (counts < k) if suppress else np.zeros(len(counts), dtype=bool)
@@ -113,14 +115,16 @@ def trend_svg(
     left, bottom = 34, 22
     bar_w = (width - left - 6) / n
     parts = [
-        f'<svg id="trend" role="img" aria-label="Incidenten per maand" width="{width}" height="{height}" '
+        f'<svg id="trend" role="img" aria-label="Incidenten per maand" width="{width}" '
+        f'height="{height}" '
         f'viewBox="0 0 {width} {height}" style="background:#fff;border:1px solid #ccc">'
     ]
     for frac in (0.0, 0.5, 1.0):
         y = height - bottom - frac * (height - bottom - 10)
         parts.append(
             f'<line x1="{left}" x2="{width}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
-            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{top * frac:.0f}</text>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">'
+            f"{top * frac:.0f}</text>"
         )
     for i, (month, count, hide) in enumerate(zip(months, counts, hidden, strict=True)):
         x = left + i * bar_w
@@ -133,7 +137,8 @@ def trend_svg(
         else:
             h = count / top * (height - bottom - 10)
             parts.append(
-                f'<rect x="{x + 1:.1f}" y="{height - bottom - h:.1f}" width="{max(1.0, bar_w - 2):.1f}" '
+                f'<rect x="{x + 1:.1f}" y="{height - bottom - h:.1f}" '
+                f'width="{max(1.0, bar_w - 2):.1f}" '
                 f'height="{h:.1f}" fill="#154273"><title>{label}: {count:.0f}</title></rect>'
             )
         if month.month == 1 or i == 0:
@@ -222,8 +227,10 @@ def kaart(
         trend = trend_svg(monthly, k=settings.min_count_k, suppress=not principal.can("analyst"))
     body = (
         form
-        + f'<iframe id="kaart" title="Kaart" src="/kaart/kaartlaag?{html.escape(urlencode(params))}"></iframe>'
-        + f"<h2>Trend: {html.escape(cat or '')} per maand in {html.escape(names.get(muni or '', muni or ''))}</h2>"
+        + '<iframe id="kaart" title="Kaart" '
+        + f'src="/kaart/kaartlaag?{html.escape(urlencode(params))}"></iframe>'
+        + f"<h2>Trend: {html.escape(cat or '')} per maand in "
+        + f"{html.escape(names.get(muni or '', muni or ''))}</h2>"
         + trend
         + '<p class="note">Maanden met minder dan '
         + f"{settings.min_count_k} incidenten tonen we niet (privacy).</p>"
@@ -273,7 +280,7 @@ def build_map_html(
     if message:
         from branca.element import Element
 
-        m.get_root().html.add_child(
+        m.get_root().html.add_child(  # type: ignore[attr-defined]  # root is a branca Figure
             Element(
                 '<div style="position:fixed;top:10px;left:60px;z-index:9999;background:#fde2e1;'
                 f'padding:6px;border:1px solid #d33">Geen hotspots: {message}</div>'
@@ -327,7 +334,8 @@ def overzicht(
         + _select(
             "municipality", "Gemeente", [(m, f"{names.get(m, m)} ({m})") for m in munis], muni
         )
-        + '<button>Toon</button> <button type="button" onclick="window.print()">Afdrukken</button></form>'
+        + '<button>Toon</button> <button type="button" onclick="window.print()">'
+        + "Afdrukken</button></form>"
     )
     yearly = (
         store.yearly_counts(muni) if muni else pd.DataFrame(columns=["year", "category", "count"])
@@ -393,7 +401,8 @@ def _top_cells_table(
     wijken = store.areas_frame(level="wijk")
     wname = dict(zip(wijken["code"].astype(str), wijken["name"].astype(str), strict=True))
     body = "".join(
-        f'<tr><td class="l">{i + 1}</td><td class="l">{html.escape(wname.get(str(w), str(w or "-")))}</td>'
+        f'<tr><td class="l">{i + 1}</td>'
+        f'<td class="l">{html.escape(wname.get(str(w), str(w or "-")))}</td>'
         f"<td>{maps.GI_BIN_STYLE[r[0]][1]}</td><td>{html.escape(str(r[4]))}</td>"
         f'<td class="l"><code>{html.escape(str(r[3]))}</code></td></tr>'
         for i, (r, w) in enumerate(zip(rows, found["wijk_code"], strict=True))

@@ -22,9 +22,20 @@ FeatureCollection = dict[str, Any]
 #: Metadata keys that describe the request, not the data; the only ones viewers keep.
 VIEWER_METADATA_KEYS = frozenset(
     {
-        "parameters", "data_window", "n_cells", "study_area", "h3_resolution", "software",
-        "data_version", "weights", "bandwidth_m", "bandwidth_rule", "kde_cell_m", "kde_units",
-        "kde_crs", "kde_edge_loss",
+        "parameters",
+        "data_window",
+        "n_cells",
+        "study_area",
+        "h3_resolution",
+        "software",
+        "data_version",
+        "weights",
+        "bandwidth_m",
+        "bandwidth_rule",
+        "kde_cell_m",
+        "kde_units",
+        "kde_crs",
+        "kde_edge_loss",
     }
 )
 

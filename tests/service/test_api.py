@@ -86,8 +86,9 @@ def test_data_change_invalidates_the_cache(demo_copy: DemoDB) -> None:
         ("GET", "/ogc/collections/wijken/items?datetime=yesterday", 400, "datetime"),
     ],
 )
-def test_errors_are_problem_json(client: TestClient, method: str, url: str, status: int,
-                                 word: str) -> None:
+def test_errors_are_problem_json(
+    client: TestClient, method: str, url: str, status: int, word: str
+) -> None:
     resp = client.request(method, url)
     assert resp.status_code == status
     assert resp.headers["content-type"] == "application/problem+json"
@@ -101,21 +102,28 @@ def test_errors_are_problem_json(client: TestClient, method: str, url: str, stat
 def test_incidents_for_analyst_match_the_store(client: TestClient, demo_db: DemoDB) -> None:
     with Store.open(demo_db.path) as store:
         expected = store.count_incidents("woninginbraak", "GM1783")
-    resp = client.get("/api/v1/incidents", params={"category": "woninginbraak",
-                                                   "municipality": "GM1783", "limit": 100000},
-                      headers={"X-API-Key": demo_db.analyst})
+    resp = client.get(
+        "/api/v1/incidents",
+        params={"category": "woninginbraak", "municipality": "GM1783", "limit": 100000},
+        headers={"X-API-Key": demo_db.analyst},
+    )
     data = _fc(resp)
     assert data["numberMatched"] == expected == len(data["features"])
     assert {f["properties"]["category"] for f in data["features"]} == {"woninginbraak"}
-    bearer = client.get("/api/v1/incidents", params={"limit": 3},
-                        headers={"Authorization": f"Bearer {demo_db.analyst}"})
+    bearer = client.get(
+        "/api/v1/incidents",
+        params={"limit": 3},
+        headers={"Authorization": f"Bearer {demo_db.analyst}"},
+    )
     assert len(_fc(bearer)["features"]) == 3
 
 
 def test_hotspots_for_analyst_have_exact_values(client: TestClient, demo_db: DemoDB) -> None:
-    resp = client.get("/api/v1/hotspots", params={"category": "woninginbraak",
-                                                  "municipality": "GM0518", "res": 9},
-                      headers={"X-API-Key": demo_db.analyst})
+    resp = client.get(
+        "/api/v1/hotspots",
+        params={"category": "woninginbraak", "municipality": "GM0518", "res": 9},
+        headers={"X-API-Key": demo_db.analyst},
+    )
     data = _fc(resp)
     assert isinstance(data["metadata"], dict)
     props = [f["properties"] for f in data["features"]]
@@ -138,16 +146,19 @@ def test_upload_ingests_and_is_audited(demo_copy: DemoDB) -> None:
         files = {"file": ("nieuw.csv", csv.encode(), "text/csv")}
         data = {"category": "fietsdiefstal"}
         assert c.post("/api/v1/incidents", files=files, data=data).status_code == 401
-        denied = c.post("/api/v1/incidents", files=files, data=data,
-                        headers={"X-API-Key": demo_copy.analyst})
+        denied = c.post(
+            "/api/v1/incidents", files=files, data=data, headers={"X-API-Key": demo_copy.analyst}
+        )
         assert denied.status_code == 403
-        ok = c.post("/api/v1/incidents", files=files, data=data,
-                    headers={"X-API-Key": demo_copy.admin})
+        ok = c.post(
+            "/api/v1/incidents", files=files, data=data, headers={"X-API-Key": demo_copy.admin}
+        )
         assert ok.status_code == 200, ok.text
         report = ok.json()
         assert report["rows_in"] == 3
-        assert report["stored"] + report["duplicates"] + report["quarantined"] + report[
-            "skipped"] == 3
+        assert (
+            report["stored"] + report["duplicates"] + report["quarantined"] + report["skipped"] == 3
+        )
         assert report["stored"] == 2
     with Store.open(demo_copy.path) as store:
         assert "fietsdiefstal" in store.categories()

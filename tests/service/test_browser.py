@@ -18,8 +18,14 @@ from tests.service.web_fixtures import LiveServer, demo_db, live_server
 __all__ = ["demo_db", "live_server"]
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +70,9 @@ def test_kaart_page(browser: Browser, live_server: LiveServer, test_output: Path
     text = " ".join(labels)
     for name in ("Hotspots (Gi*)", "Dichtheid", "Wijkgrenzen", "Buurtgrenzen", "Camera's"):
         assert name in text
-    assert frame.locator(".leaflet-overlay-pane canvas").count() >= 1  # prefer_canvas: features draw here
+    assert (
+        frame.locator(".leaflet-overlay-pane canvas").count() >= 1
+    )  # prefer_canvas: features draw here
     assert frame.locator("#legenda").inner_text().startswith("Gi*-hotspots")
     assert page.locator("#trend rect").count() > 12  # type: ignore[attr-defined]
     assert "synthetisch" in page.content()  # type: ignore[attr-defined]

@@ -92,7 +92,8 @@ def test_bbox_datetime_and_single_items(live_server: LiveServer, demo_db: DemoDB
     lon = sorted(f["geometry"]["coordinates"][0] for f in every["features"])[10]
     part = httpx.get(f"{base}/cameras/items", params={"bbox": f"3,50,{lon},54"}).json()
     assert part["numberMatched"] == sum(
-        f["geometry"]["coordinates"][0] <= lon for f in every["features"])
+        f["geometry"]["coordinates"][0] <= lon for f in every["features"]
+    )
     one = every["features"][0]
     got = httpx.get(f"{base}/cameras/items/{one['id']}")
     assert got.headers["content-type"].startswith("application/geo+json")
@@ -102,10 +103,15 @@ def test_bbox_datetime_and_single_items(live_server: LiveServer, demo_db: DemoDB
         import datetime as dt
 
         n_2024 = store.count_incidents(start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31))
-    year = httpx.get(f"{base}/incidents/items", headers=headers,
-                     params={"datetime": "2024-01-01T00:00:00Z/2024-12-31T00:00:00Z", "limit": 1})
+    year = httpx.get(
+        f"{base}/incidents/items",
+        headers=headers,
+        params={"datetime": "2024-01-01T00:00:00Z/2024-12-31T00:00:00Z", "limit": 1},
+    )
     assert year.json()["numberMatched"] == n_2024 > 0
     for path in ("", "/conformance", "/collections"):
         assert httpx.get(f"{live_server.url}/ogc{path}").status_code == 200
-    assert "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson" in httpx.get(
-        f"{live_server.url}/ogc/conformance").json()["conformsTo"]
+    assert (
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
+        in httpx.get(f"{live_server.url}/ogc/conformance").json()["conformsTo"]
+    )

@@ -41,7 +41,9 @@ def _viewer_headers(demo_db: DemoDB) -> list[dict[str, str]]:
 
 
 def test_hotspots_viewer_suppressed_analyst_exact(client: TestClient, demo_db: DemoDB) -> None:
-    exact = client.get("/api/v1/hotspots", params=HOT, headers={"X-API-Key": demo_db.analyst}).json()
+    exact = client.get(
+        "/api/v1/hotspots", params=HOT, headers={"X-API-Key": demo_db.analyst}
+    ).json()
     small = sum(1 for f in exact["features"] if f["properties"]["count"] < K)
     assert small > 0  # the test can fail: the demo has small cells
     for headers in _viewer_headers(demo_db):
@@ -52,12 +54,15 @@ def test_hotspots_viewer_suppressed_analyst_exact(client: TestClient, demo_db: D
         assert "n_incidents" not in data["metadata"]
         assert data["metadata"]["min_count_k"] == K
         assert {f["properties"]["gi_class_fdr"] for f in data["features"]} == {
-            f["properties"]["gi_class_fdr"] for f in exact["features"]}
+            f["properties"]["gi_class_fdr"] for f in exact["features"]
+        }
 
 
 def test_kde_viewer_only_cells_with_k(client: TestClient, demo_db: DemoDB) -> None:
     params = {**HOT, "method": "kde"}
-    exact = client.get("/api/v1/hotspots", params=params, headers={"X-API-Key": demo_db.admin}).json()
+    exact = client.get(
+        "/api/v1/hotspots", params=params, headers={"X-API-Key": demo_db.admin}
+    ).json()
     for headers in _viewer_headers(demo_db):
         data = client.get("/api/v1/hotspots", params=params, headers=headers).json()
         assert 0 < len(data["features"]) < len(exact["features"])
@@ -66,8 +71,9 @@ def test_kde_viewer_only_cells_with_k(client: TestClient, demo_db: DemoDB) -> No
 
 def test_ogc_items_viewer_suppressed(client: TestClient, demo_db: DemoDB) -> None:
     for layer in ("hotspots-gistar", "hotspots-kde"):
-        page = client.get(f"/ogc/collections/{layer}/items",
-                          params={"municipality": "GM0518", "limit": 10000}).json()
+        page = client.get(
+            f"/ogc/collections/{layer}/items", params={"municipality": "GM0518", "limit": 10000}
+        ).json()
         assert page["numberReturned"] > 0
         _counts_safe(page["features"], K)
     assert client.get("/ogc/collections/incidents").status_code == 404
@@ -88,7 +94,9 @@ def test_k_is_configurable(demo_db: DemoDB) -> None:
     ("url", "params"),
     [("/api/v1/incidents", {}), ("/ogc/collections/incidents/items", {})],
 )
-def test_points_refused(client: TestClient, demo_db: DemoDB, url: str, params: dict[str, str]) -> None:
+def test_points_refused(
+    client: TestClient, demo_db: DemoDB, url: str, params: dict[str, str]
+) -> None:
     assert client.get(url, params=params).status_code in (401, 404)
     assert client.get(url, headers={"X-API-Key": demo_db.viewer}).status_code in (403, 404)
     assert client.get(url, headers={"X-API-Key": "gs_wrong"}).status_code == 401
@@ -126,8 +134,9 @@ def test_pages_show_no_small_counts(client: TestClient, demo_db: DemoDB) -> None
     assert shown
     assert all(v == "&lt;5" or int(v) >= K for v in shown), sorted(set(shown))[:10]
     assert "gi_z" not in html
-    page = client.get("/kaart", params={**HOT, "municipality": "GM1783",
-                                        "category": "jeugdoverlast"}).text
+    page = client.get(
+        "/kaart", params={**HOT, "municipality": "GM1783", "category": "jeugdoverlast"}
+    ).text
     bars = [int(v) for v in re.findall(r"<title>[a-z]+ \d{4}: (\d+)</title>", page)]
     assert bars and min(bars) >= K
     overzicht = client.get("/overzicht", params={"municipality": "GM1783"}).text

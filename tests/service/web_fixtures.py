@@ -51,8 +51,10 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> DemoDB:
     path = tmp_path_factory.mktemp("web") / "demo.duckdb"
     with Store.open(path) as store:
         build_demo(store, progress=False)
-        secrets = {role: store.create_key(role, f"test {role}")[1] for role in
-                   ("viewer", "analyst", "admin")}
+        secrets = {
+            role: store.create_key(role, f"test {role}")[1]
+            for role in ("viewer", "analyst", "admin")
+        }
         key_id, revoked = store.create_key("admin", "revoked")
         store.revoke_key(key_id)
     return DemoDB(path=path, revoked=revoked, **secrets)
@@ -63,8 +65,13 @@ def demo_copy(demo_db: DemoDB, tmp_path: Path) -> DemoDB:
     """A private copy of the demo database for tests that write."""
     path = tmp_path / "demo.duckdb"
     shutil.copy(demo_db.path, path)
-    return DemoDB(path=path, analyst=demo_db.analyst, admin=demo_db.admin,
-                  viewer=demo_db.viewer, revoked=demo_db.revoked)
+    return DemoDB(
+        path=path,
+        analyst=demo_db.analyst,
+        admin=demo_db.admin,
+        viewer=demo_db.viewer,
+        revoked=demo_db.revoked,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -98,11 +105,26 @@ def live_server(demo_db: DemoDB, tmp_path_factory: pytest.TempPathFactory) -> It
     path = tmp_path_factory.mktemp("live") / "demo.duckdb"
     shutil.copy(demo_db.path, path)
     port = free_port()
-    env = {**os.environ, "GEO_SERVICE_DB": str(path), "GEO_SERVICE_TILE_URL": "",
-           "GEO_SERVICE_PERMUTATIONS": "99"}
+    env = {
+        **os.environ,
+        "GEO_SERVICE_DB": str(path),
+        "GEO_SERVICE_TILE_URL": "",
+        "GEO_SERVICE_PERMUTATIONS": "99",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "geo_service.web.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "geo_service.web.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env=env,
     )
     url = f"http://127.0.0.1:{port}"

@@ -38,7 +38,12 @@ def polygonal(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     """
     fixed = [
         shapely.MultiPolygon(
-            [p for part in g.geoms for p in getattr(part, "geoms", [part]) if p.geom_type == "Polygon"]
+            [
+                p
+                for part in g.geoms
+                for p in getattr(part, "geoms", [part])
+                if p.geom_type == "Polygon"
+            ]
         )
         if g is not None and g.geom_type == "GeometryCollection"
         else g
