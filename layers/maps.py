@@ -70,7 +70,7 @@ def gistar_popup(props: Mapping[str, Any], *, fdr: bool = True) -> str:
             f"p-waarde (permutaties): {_fmt(props['gi_p_sim'], 3)} &ndash; de kans op een zo "
             "sterke clustering als incidenten willekeurig verspreid zouden zijn."
         )
-    if fdr:
+    if fdr and cls != 0:  # only where it applies: the text repeats in every popup
         lines.append(
             "<i>Significant na FDR-correctie</i> betekent: ook rekening houdend met het feit dat "
             "we duizenden zeshoeken tegelijk toetsen, is dit cluster waarschijnlijk geen toeval."
@@ -91,6 +91,13 @@ def kde_popup(props: Mapping[str, Any]) -> str:
     )
 
 
+def _round(coords: Any, digits: int = 6) -> Any:
+    """Round coordinates to ``digits`` decimals (1e-6 degree is ~0.1 m): halves the page size."""
+    if isinstance(coords, float):
+        return round(coords, digits)
+    return [_round(c, digits) for c in coords]
+
+
 def _with_popups(fc: Mapping[str, Any], popup: Any, keep: Any) -> dict[str, Any]:
     feats = []
     for feat in fc.get("features", []):
@@ -98,7 +105,11 @@ def _with_popups(fc: Mapping[str, Any], popup: Any, keep: Any) -> dict[str, Any]
         if not keep(props):
             continue
         props["popup"] = popup(props)
-        feats.append({"type": "Feature", "geometry": feat["geometry"], "properties": props})
+        geom = {
+            "type": feat["geometry"]["type"],
+            "coordinates": _round(feat["geometry"]["coordinates"]),
+        }
+        feats.append({"type": "Feature", "geometry": geom, "properties": props})
     return {"type": "FeatureCollection", "features": feats}
 
 

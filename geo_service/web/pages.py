@@ -16,17 +16,24 @@ from urllib.parse import urlencode
 import h3
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from geo_service.config import Settings
 from geo_service.errors import GeoServiceError
 from geo_service.store import Store
 from geo_service.web.auth import Principal
-from geo_service.web.deps import PrincipalDep, ResQuery, SettingsDep, StoreDep, check_period
+from geo_service.web.deps import (
+    CacheDep,
+    PrincipalDep,
+    ResQuery,
+    SettingsDep,
+    StoreDep,
+    check_period,
+)
 from geo_service.web.privacy import small
 from geo_service.web.registry import LayerQuery, get_layer
-from geo_service.web.service import layer_collection
+from geo_service.web.service import cache_key, cached_bytes, layer_collection
 from layers import maps
 from spatial.errors import SpatialError
 
@@ -293,6 +300,7 @@ def build_map_html(
 def kaartlaag(
     request: Request,
     store: StoreDep,
+    cache: CacheDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     municipality: Text = None,
@@ -301,12 +309,19 @@ def kaartlaag(
     end: date | None = None,
     res: ResQuery = 10,
     method: Literal["gistar", "kde"] = "gistar",
-) -> HTMLResponse:
+) -> Response:
     """Render the folium map document embedded by ``/kaart`` and ``/overzicht``."""
     check_period(start, end)
     _, _, muni, cat = _choices(store, municipality, category)
     query = _hotspot_query(settings, cat, muni, start, end, res)
-    return HTMLResponse(build_map_html(request, store, settings, principal, query, method))
+    # Rendering ~7000 hexagons takes most of a second: cache the document like the API does.
+    return cached_bytes(
+        request,
+        cache,
+        cache_key(request, store, principal),
+        lambda: build_map_html(request, store, settings, principal, query, method).encode(),
+        "text/html; charset=utf-8",
+    )
 
 
 def _count_cell(value: Any, *, k: int, suppress: bool) -> str:

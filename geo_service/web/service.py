@@ -86,10 +86,25 @@ def cached_response(
     media_type: str = GEOJSON,
 ) -> Response:
     """Serve a cached JSON body with an ETag; 304 when ``If-None-Match`` matches."""
+
+    def render() -> bytes:
+        body = json.dumps(produce(), separators=(",", ":"), ensure_ascii=False, default=str)
+        return body.encode("utf-8")
+
+    return cached_bytes(request, cache, key, render, media_type)
+
+
+def cached_bytes(
+    request: Request,
+    cache: ResponseCache,
+    key: Hashable,
+    render: Callable[[], bytes],
+    media_type: str,
+) -> Response:
+    """Serve a cached rendered body (any media type) with an ETag and 304 support."""
     entry = cache.get(key)
     if entry is None:
-        body = json.dumps(produce(), separators=(",", ":"), ensure_ascii=False, default=str)
-        entry = cache.put(key, body.encode("utf-8"), media_type)
+        entry = cache.put(key, render(), media_type)
     headers = {
         "ETag": entry.etag,
         "Cache-Control": "private, max-age=0, must-revalidate",
