@@ -295,6 +295,8 @@ def base_map(
             tiles=tile_url, attr=attribution or " ", name="Achtergrondkaart", max_zoom=19
         ).add_to(m)
     m.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    # Opened on its own, a browser would ask the server for /favicon.ico (a 404).
+    m.get_root().header.add_child(Element('<link rel="icon" href="data:,">'))  # type: ignore[attr-defined]
     return m
 
 

@@ -79,6 +79,17 @@ def test_kaart_page(browser: Browser, live_server: LiveServer, test_output: Path
 
 
 @pytest.mark.slow
+def test_kde_map_document(browser: Browser, live_server: LiveServer, test_output: Path) -> None:
+    url = f"{live_server.url}/kaart/kaartlaag?municipality=GM1783&category=jeugdoverlast&method=kde"
+    errors, outside, page = _visit(browser, url, test_output / "kaart-kde-westland.png")
+    assert errors == []
+    assert outside == []
+    assert page.locator("#legenda").inner_text().startswith("Dichtheid")  # type: ignore[attr-defined]
+    checked = page.locator(".leaflet-control-layers-overlays input:checked")  # type: ignore[attr-defined]
+    assert checked.count() >= 3  # KDE, wijken, cameras
+
+
+@pytest.mark.slow
 def test_overzicht_page(browser: Browser, live_server: LiveServer, test_output: Path) -> None:
     url = f"{live_server.url}/overzicht?municipality=GM0518&res=9"
     errors, outside, page = _visit(browser, url, test_output / "overzicht.png")
