@@ -148,7 +148,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     import gzip
 
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8-sig", errors="strict") as fh:
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
         head = fh.readline()
     if not head.strip():
         raise InputFileError(f"{path.name} is empty / bestand is leeg")
@@ -167,15 +167,13 @@ def _read_csv(path: Path) -> pd.DataFrame:
             engine="pyarrow" if sep != "\t" else "c",
         )
     except (UnicodeDecodeError, ValueError):
-        # pyarrow is strict about ragged rows and encodings: fall back to the C parser.
-        return pd.read_csv(
-            path,
-            sep=sep,
-            dtype=str,
-            keep_default_na=False,
-            encoding="latin-1",
-            on_bad_lines="error",
-        )
+        pass
+    # pyarrow is strict about ragged rows and encodings: the C parser names the bad line,
+    # and files from older Windows systems are often cp1252.
+    try:
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="cp1252")
 
 
 def _points_to_columns(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -492,8 +490,6 @@ def ingest_frame(
         a, b = _numbers(canon["lon"]), _numbers(canon["lat"])
     else:
         a, b = _numbers(canon["x"]), _numbers(canon["y"])
-    if crs is None and "lon" not in canon and "x" in canon:
-        crs = None  # x/y without a CRS: detected below (RD New or WGS84)
     det = detect_crs(a, b, crs)
     if det.columns_swapped:
         a, b = b, a

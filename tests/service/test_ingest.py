@@ -292,3 +292,21 @@ def test_nothing_is_lost(store: Store, data: list[tuple[str, ...]], only_mapped:
     _accounted(r)
     assert store.count_incidents() - before_n == r.stored
     assert len(store.quarantine_frame()) - before_q == r.quarantined
+
+
+def test_windows_encoded_dutch_csv(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "cp1252.csv"
+    f.write_bytes(
+        "datum;lon;lat;omschrijving\n05-01-2026;4,30;52,07;inbraak via achterdeur - café\n".encode(
+            "cp1252"
+        )
+    )
+    r = ingest_file(
+        store,
+        f,
+        category="woninginbraak",
+        columns={"occurred_from": "datum", "subtype": "omschrijving"},
+        today=TODAY,
+    )
+    assert r.stored == 1
+    assert store.incident_points()["subtype"].iloc[0].endswith("café")
