@@ -47,6 +47,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--with-areas",
+        action="store_true",
+        help="load the demo wijk/buurt polygons first, so every point gets a point-in-polygon",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         f = Path(tmp) / "incidents.csv"
@@ -54,6 +59,12 @@ def main() -> None:
         ours, ref = [], []
         for i in range(args.repeat):
             with Store.open(Path(tmp) / f"ours{i}.duckdb") as store:
+                if args.with_areas:
+                    from geo_service.demo import load_areas
+                    from geo_service.ingest import import_areas
+
+                    for level, gdf in load_areas().items():
+                        import_areas(store, gdf, level=level, municipality_field="municipality")
                 t0 = time.perf_counter()
                 report = ingest_file(store, f, crs="EPSG:28992", today=date(2026, 11, 22))
                 ours.append(time.perf_counter() - t0)

@@ -575,9 +575,10 @@ def ingest_frame(
             "x": mx[ok],
             "y": my[ok],
             "metric_crs": metric,
-            "municipality": gm[ok],
-            "wijk_code": wijk[ok],
-            "buurt_code": buurt[ok],
+            # Arrow strings: DuckDB scans object columns of a million rows slowly.
+            "municipality": pd.array(gm[ok], dtype="string[pyarrow]"),
+            "wijk_code": pd.array(wijk[ok], dtype="string[pyarrow]"),
+            "buurt_code": pd.array(buurt[ok], dtype="string[pyarrow]"),
         }
     )
     bad = reason != ""
