@@ -115,7 +115,7 @@ def load_areas() -> dict[str, gpd.GeoDataFrame]:
         columns={"wijk_code": "code", "wijk_name": "name", "gm_code": "municipality"}
     )
     # The published polygons are rounded to 5 decimals, which leaves a few self-intersections.
-    wijken["geometry"] = wijken.geometry.make_valid()
+    wijken["geometry"] = wijken.geometry.make_valid(method="structure", keep_collapsed=False)
     wijken["dwellings"] = _estimate_dwellings(wijken)
     wijken["dwellings_estimated"] = True
     gemeenten = wijken.dissolve(by="municipality", as_index=False, grid_size=1e-6)[
@@ -132,7 +132,7 @@ def load_areas() -> dict[str, gpd.GeoDataFrame]:
     gemeenten["dwellings_estimated"] = True
     buurten = gpd.read_file(DATA_DIR / "denhaag_buurten_2014_coarse.geojson").to_crs(WGS84)
     buurten = buurten.rename(columns={"statcode": "code", "statnaam": "name"})
-    buurten["geometry"] = buurten.geometry.make_valid()
+    buurten["geometry"] = buurten.geometry.make_valid(method="structure", keep_collapsed=False)
     buurten["municipality"] = DEN_HAAG
     buurten["dwellings"] = np.nan
     buurten["dwellings_estimated"] = False

@@ -708,7 +708,7 @@ def import_areas(
     gm_col = _pick(
         gdf, municipality_field, ("municipality", "gm_code", "gemeentecode"), "municipality"
     )
-    geoms = gdf.geometry.make_valid()
+    geoms = gdf.geometry.make_valid(method="structure", keep_collapsed=False)
     keep = ~(geoms.isna() | geoms.is_empty).to_numpy()
     frame = pd.DataFrame(
         {

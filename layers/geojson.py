@@ -31,7 +31,8 @@ def polygon_rings(polygons: npt.NDArray[np.object_]) -> list[list[list[list[floa
     """Return GeoJSON ``Polygon.coordinates`` (exterior ring only) of polygons, vectorised."""
     if len(polygons) == 0:
         return []
-    rings = shapely.get_exterior_ring(polygons)
+    # RFC 7946 section 3.1.6: exterior rings counter-clockwise.
+    rings = shapely.get_exterior_ring(shapely.orient_polygons(polygons))
     coords, idx = shapely.get_coordinates(rings, return_index=True)
     coords = np.round(coords, COORD_DECIMALS)
     splits = np.flatnonzero(np.diff(idx)) + 1

@@ -200,7 +200,7 @@ def kde_grid(
         Grid spacing (default 25 m).
     bounds
         ``(xmin, ymin, xmax, ymax)`` of the grid (e.g. the study area). Default: the points'
-        extent widened by the bandwidth, so nothing is lost at the edges.
+        extent widened by the bandwidth (plus two cells), so nothing is lost at the edges.
     weights
         Optional non-negative weight per point.
     crs
@@ -235,7 +235,8 @@ def kde_grid(
     if bounds is None:
         if xs.size == 0:
             raise EmptyStudyAreaError("no points and no bounds / geen punten")
-        bounds = (xs.min() - h, ys.min() - h, xs.max() + h, ys.max() + h)
+        pad = h + 2 * cell_m  # the last row/column of nodes must reach past every kernel
+        bounds = (xs.min() - pad, ys.min() - pad, xs.max() + pad, ys.max() + pad)
     xmin, ymin, xmax, ymax = (float(b) for b in bounds)
     if not (xmax > xmin and ymax > ymin):
         raise InvalidParameterError(f"empty bounds {bounds!r}")

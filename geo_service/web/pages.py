@@ -60,9 +60,10 @@ td.l,th.l{text-align:left}footer{padding:10px 18px;color:#555;font-size:12px}
 
 
 def _page(title: str, body: str, *, demo: bool) -> HTMLResponse:
-    footer = "Bron: eigen incidentregistratie; gebieden: CBS Wijk- en Buurtkaart." + (
-        " <b>Let op: de demo-gegevens zijn deels synthetisch</b> (verzonnen incidenten op "
-        "echte wijken en buurten); trek er geen beleidsconclusies uit."
+    footer = "Bron: eigen incidentregistratie; gebieden: de geïmporteerde gebiedsindeling." + (
+        " <b>Let op: de demo-gegevens zijn deels synthetisch</b> (verzonnen incidentpunten op "
+        "echte wijkgrenzen van Politie Haaglanden 2018 en CBS-buurten 2014, afgestemd op echte "
+        "inbraakcijfers per buurt 2011-2017); trek er geen beleidsconclusies uit."
         if demo
         else ""
     )

@@ -98,3 +98,13 @@ def test_cli_demo(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert '"incidents_stored"' in out.stdout
+
+
+def test_areas_are_polygons(tmp_path: Path) -> None:
+    # The published polygons are rounded; repairing them must not turn wijken into
+    # GeometryCollections (which GeoJSON clients and folium tooltips handle badly).
+    store = Store.open(tmp_path / "a.duckdb")
+    build_demo(store, seed=7, end_month=END, progress=False)
+    kinds = set(store.areas_frame().geometry.geom_type)
+    assert kinds <= {"Polygon", "MultiPolygon"}
+    store.close()

@@ -62,16 +62,17 @@ def _buurten(store: Store, query: LayerQuery) -> FeatureCollection:
 
 WIJKEN = Layer(
     id="wijken",
-    title="Wijken (CBS)",
-    description="Wijkgrenzen met aantal woningen en inwoners (CBS Wijk- en Buurtkaart).",
+    title="Wijken",
+    description="Wijkgrenzen met aantal woningen en inwoners (zoals geïmporteerd; "
+    "dwellings_estimated geeft aan of het aantal woningen een schatting is).",
     min_role="viewer",
     features=_wijken,
 )
 
 BUURTEN = Layer(
     id="buurten",
-    title="Buurten (CBS)",
-    description="Buurtgrenzen met aantal woningen en inwoners (CBS Wijk- en Buurtkaart).",
+    title="Buurten",
+    description="Buurtgrenzen met aantal woningen en inwoners (zoals geïmporteerd).",
     min_role="viewer",
     features=_buurten,
 )
