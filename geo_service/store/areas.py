@@ -33,8 +33,7 @@ class AreaStore(StoreBase):
         if frame.empty:
             return 0
         con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             con.register("new_areas", frame)
             con.execute(
                 "DELETE FROM areas WHERE (level, code) IN (SELECT level, code FROM new_areas)"
@@ -45,10 +44,6 @@ class AreaStore(StoreBase):
             )
             con.unregister("new_areas")
             self.bump_data_version()
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         self._area_cache = None
         return len(frame)
 
@@ -57,8 +52,7 @@ class AreaStore(StoreBase):
         if frame.empty:
             return 0
         con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             con.register("new_cameras", frame)
             con.execute(
                 "DELETE FROM cameras WHERE camera_id IN (SELECT camera_id FROM new_cameras)"
@@ -70,10 +64,6 @@ class AreaStore(StoreBase):
             )
             con.unregister("new_cameras")
             self.bump_data_version()
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         return len(frame)
 
     # ------------------------------------------------------------------ reads

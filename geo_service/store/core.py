@@ -7,6 +7,8 @@ The spatial extension is loaded from the file that the pinned PyPI package
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
@@ -164,6 +166,17 @@ class StoreBase:
         self.con.execute(
             "INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING"
         )
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run a block atomically: COMMIT on success, ROLLBACK on any exception (Ctrl-C too)."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
 
     def data_version(self) -> str:
         """Return a token that changes whenever stored data change (cache keys, ETags)."""

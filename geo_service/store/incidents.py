@@ -73,8 +73,7 @@ class IncidentStore(StoreBase):
         ``KeyboardInterrupt``, rolls the whole batch back.
         """
         con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with self.transaction():
             con.register("batch_incidents", incidents)
             before = self._count_all()
             con.execute(
@@ -108,10 +107,6 @@ class IncidentStore(StoreBase):
             )
             if stored:
                 self.bump_data_version()
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         return stored
 
     def _write_quarantine(self, batch_id: str, quarantine: pd.DataFrame) -> None:
