@@ -147,7 +147,8 @@ def ingest(
     store: StoreDep,
     principal: PrincipalDep,
     file: Annotated[
-        UploadFile, File(description="CSV, GeoJSON, GeoPackage, Parquet or Excel file")
+        UploadFile,
+        File(description="CSV (.csv, .csv.gz), GeoJSON, GeoPackage or (Geo)Parquet file"),
     ],
     category: Annotated[str | None, Form(max_length=100)] = None,
     municipality: Annotated[str | None, Form(max_length=100)] = None,
