@@ -54,14 +54,8 @@ def hotspots(
     """
     check_period(start, end)
     layer = get_layer("hotspots-gistar" if method == "gistar" else "hotspots-kde")
-    query = LayerQuery(
-        category=category,
-        municipality=municipality,
-        start=start,
-        end=end,
-        res=res,
-        k=settings.min_count_k,
-        permutations=settings.permutations,
+    query = LayerQuery.with_settings(
+        settings, category=category, municipality=municipality, start=start, end=end, res=res
     )
     key = cache_key(request, store, principal)
     return cached_response(

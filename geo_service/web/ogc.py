@@ -193,14 +193,8 @@ def _layer_query(
     start, end = parse_datetime_interval(datetime_)
     if not layer.temporal:
         start = end = None
-    return LayerQuery(
-        category=category,
-        municipality=municipality,
-        start=start,
-        end=end,
-        res=res,
-        k=settings.min_count_k,
-        permutations=settings.permutations,
+    return LayerQuery.with_settings(
+        settings, category=category, municipality=municipality, start=start, end=end, res=res
     )
 
 

@@ -163,14 +163,8 @@ def _hotspot_query(
     end: date | None,
     res: int,
 ) -> LayerQuery:
-    return LayerQuery(
-        category=category,
-        municipality=municipality,
-        start=start,
-        end=end,
-        res=res,
-        k=settings.min_count_k,
-        permutations=settings.permutations,
+    return LayerQuery.with_settings(
+        settings, category=category, municipality=municipality, start=start, end=end, res=res
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from geo_service.config import Role
+from geo_service.config import Role, Settings
 from geo_service.errors import NotFoundError
 from geo_service.store import Store
 
@@ -33,6 +33,11 @@ class LayerQuery:
     k: int = 5
     permutations: int = 999
     extra: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def with_settings(cls, settings: Settings, **params: Any) -> LayerQuery:
+        """Build a query whose privacy threshold and permutations come from the settings."""
+        return cls(k=settings.min_count_k, permutations=settings.permutations, **params)
 
 
 @dataclass(frozen=True)
