@@ -53,12 +53,23 @@ def _fmt(value: Any, digits: int = 2) -> str:
     return html.escape(str(value))
 
 
+def count_text(props: Mapping[str, Any], k: int | None = None) -> str:
+    """Return the count as a person reads it: the number, or ``"<k"`` when suppressed."""
+    if props.get("suppressed"):
+        threshold = props.get("min_count", k)
+        return f"&lt;{int(threshold)}" if threshold is not None else "verborgen"
+    count = props.get("count")
+    if count is None:
+        return "?"
+    return _fmt(int(count) if float(count).is_integer() else count)
+
+
 def gistar_popup(props: Mapping[str, Any], *, fdr: bool = True) -> str:
     """Return the Dutch popup HTML that explains one Gi* cell in plain words."""
     cls = _gi_class(props, fdr)
     label = GI_BIN_STYLE[cls][1]
     lines = [f"<b>{html.escape(label)}</b>"]
-    lines.append(f"Aantal incidenten in deze zeshoek: <b>{_fmt(props.get('count', '?'))}</b>")
+    lines.append(f"Aantal incidenten in deze zeshoek: <b>{count_text(props)}</b>")
     if "gi_z" in props and props["gi_z"] is not None:
         lines.append(
             f"Gi*-z-score: <b>{_fmt(props['gi_z'])}</b> &ndash; hoeveel standaardafwijkingen het "
@@ -67,15 +78,18 @@ def gistar_popup(props: Mapping[str, Any], *, fdr: bool = True) -> str:
         )
     if "gi_p_sim" in props and props["gi_p_sim"] is not None:
         lines.append(
-            f"p-waarde (permutaties): {_fmt(props['gi_p_sim'], 3)} &ndash; de kans op een zo "
-            "sterke clustering als incidenten willekeurig verspreid zouden zijn."
+            f"p-waarde (permutaties, tweezijdig): {_fmt(props['gi_p_sim'], 3)} &ndash; de kans "
+            "dat deze zeshoek en zijn buren bij toeval (incidenten willekeurig over het gebied "
+            "verdeeld) minstens zo sterk van het gemiddelde afwijken, naar boven of naar "
+            "beneden. Klein (onder 0,05) = waarschijnlijk geen toeval; rond 1 = heel gewoon, "
+            "bijvoorbeeld een lege zeshoek tussen lege buren."
         )
     if fdr and cls != 0:  # only where it applies: the text repeats in every popup
         lines.append(
             "<i>Significant na FDR-correctie</i> betekent: ook rekening houdend met het feit dat "
             "we duizenden zeshoeken tegelijk toetsen, is dit cluster waarschijnlijk geen toeval."
         )
-    if isinstance(props.get("count"), str):
+    if props.get("suppressed"):
         lines.append("Kleine aantallen worden om privacyredenen niet exact getoond.")
     return "<br>".join(lines)
 
@@ -87,7 +101,7 @@ def kde_popup(props: Mapping[str, Any]) -> str:
         f"<b>Dichtheid: {_fmt(dens, 1)} incidenten per km&sup2;</b><br>"
         "Een gladgestreken schatting: hoe dicht incidenten in de buurt van deze zeshoek "
         "bij elkaar liggen (kerndichtheid). Hoger = meer incidenten dichtbij.<br>"
-        f"Aantal incidenten in deze zeshoek: {_fmt(props.get('count', '?'))}"
+        f"Aantal incidenten in deze zeshoek: {count_text(props)}"
     )
 
 
@@ -123,8 +137,8 @@ def gistar_layer(
     """
 
     def keep(props: Mapping[str, Any]) -> bool:
-        count = props.get("count")
-        return _gi_class(props, fdr) != 0 or isinstance(count, str) or bool(count)
+        hidden = bool(props.get("suppressed"))
+        return _gi_class(props, fdr) != 0 or hidden or bool(props.get("count"))
 
     data = _with_popups(fc, lambda p: gistar_popup(p, fdr=fdr), keep)
     group = folium.FeatureGroup(name=name, show=show)

@@ -16,9 +16,23 @@ default row-standardised transform gives other z-scores.
 
 Pseudo p-values come from conditional randomisation (Anselin 1995): the value of cell
 :math:`i` is held fixed and its :math:`|N_i|` neighbours are drawn without replacement from the
-other :math:`n - 1` values, ``permutations`` times; the folded one-sided pseudo p-value is
-:math:`(\min(L, P - L) + 1) / (P + 1)` with :math:`L` the number of draws at least as large as
-the observed :math:`G_i^*` — esda's convention. Two cells with the same value and the same
+other :math:`n - 1` values, ``permutations`` times. With :math:`G`, :math:`E` and :math:`S` the
+numbers of the :math:`P` draws greater than, equal to and smaller than the observed
+:math:`G_i^*`, the default (``"two-sided-midrank"``) is the two-sided mid-rank p-value
+
+.. math::
+
+    p = \min\left(1,\ 2 \min\left(\frac{G + E/2 + 1}{P + 1},\
+        \frac{S + E/2 + 1}{P + 1}\right)\right)
+
+Ties count half on each side (the mid-rank), so a cell whose whole neighbourhood is empty —
+every draw ties with it — gets :math:`p \approx 1`, not the smallest possible value; and the
+p-value is two-sided like the normal ``p_norm`` it is shown beside. ``"folded"`` is esda's
+(deprecated) ``alternative="directed"`` convention,
+:math:`(\min(L, P - L) + 1) / (P + 1)` with :math:`L = G + E`, kept to reproduce esda: under it
+those isolated cells all get :math:`1/(P+1)`, which reads as "strongest clustering".
+
+Two cells with the same value and the same
 number of neighbours have the same null distribution (the multiset of "other" values is the
 same), so for count data the draws are shared by all cells of a (value, neighbour-count) group;
 that makes 999 permutations on tens of thousands of cells cheap.
@@ -55,6 +69,9 @@ from spatial.errors import InvalidParameterError
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
+PSimMethod = Literal["two-sided-midrank", "folded"]
+P_SIM_METHODS: tuple[str, ...] = ("two-sided-midrank", "folded")
+
 #: (class, two-sided p threshold) like ArcGIS Gi_Bin.
 CONFIDENCE_LEVELS: tuple[tuple[int, float], ...] = ((3, 0.01), (2, 0.05), (1, 0.10))
 
@@ -72,8 +89,8 @@ class GiStarResult:
     p_norm
         Two-sided normal p-value of ``z``.
     p_sim
-        Folded one-sided pseudo p-value from conditional permutations (NaN when
-        ``permutations == 0``).
+        Pseudo p-value from conditional permutations (NaN when ``permutations == 0``);
+        two-sided mid-rank unless ``p_sim_method`` says otherwise.
     p_fdr
         Benjamini-Hochberg adjusted ``p_norm`` (q-values).
     hot_cold_class
@@ -82,6 +99,8 @@ class GiStarResult:
         -3..+3 from ``p_fdr``.
     permutations
         Number of permutations used.
+    p_sim_method
+        How ``p_sim`` was computed (see the module docstring).
     """
 
     g: FloatArray
@@ -92,6 +111,7 @@ class GiStarResult:
     hot_cold_class: npt.NDArray[np.int8]
     hot_cold_class_fdr: npt.NDArray[np.int8]
     permutations: int
+    p_sim_method: str = "two-sided-midrank"
 
 
 def _validate(y: npt.ArrayLike, w: sp.spmatrix | sp.sparray) -> tuple[FloatArray, sp.csr_matrix]:
@@ -219,10 +239,52 @@ def _draw_without_replacement(
         out[bad] = rng.integers(0, population, size=(bad.size, size))
 
 
-def _fold(larger: npt.NDArray[np.int64], permutations: int) -> FloatArray:
-    low = (permutations - larger) < larger
-    folded = np.where(low, permutations - larger, larger)
-    return (folded + 1.0) / (permutations + 1.0)
+def permutation_p(
+    greater: npt.ArrayLike, smaller: npt.ArrayLike, permutations: int, method: str
+) -> FloatArray:
+    """Pseudo p-value from the numbers of draws greater / smaller than the observed value.
+
+    Parameters
+    ----------
+    greater, smaller
+        Per cell, the number of the ``permutations`` draws strictly greater / smaller than
+        the observed statistic; the rest tie with it.
+    permutations
+        Number of draws :math:`P`.
+    method
+        ``"two-sided-midrank"`` or ``"folded"`` (esda's ``directed``); see the module docstring.
+
+    Examples
+    --------
+    Every draw ties (an isolated cell): mid-rank gives 1, the folded convention its minimum.
+
+    >>> permutation_p([0], [0], 99, "two-sided-midrank").tolist()
+    [1.0]
+    >>> permutation_p([0], [0], 99, "folded").tolist()
+    [0.01]
+
+    No draw as large as the observed value: both give the smallest p of their kind.
+
+    >>> permutation_p([0], [99], 99, "two-sided-midrank").tolist()
+    [0.02]
+    >>> permutation_p([0], [99], 99, "folded").tolist()
+    [0.01]
+    """
+    g = np.asarray(greater, dtype=np.float64)
+    s = np.asarray(smaller, dtype=np.float64)
+    big_p = float(permutations)
+    if method == "folded":
+        larger = big_p - s  # draws >= observed, as esda counts them
+        folded = np.minimum(larger, big_p - larger)
+        return (folded + 1.0) / (big_p + 1.0)
+    if method == "two-sided-midrank":
+        equal = big_p - g - s
+        upper = (g + equal / 2.0 + 1.0) / (big_p + 1.0)
+        lower = (s + equal / 2.0 + 1.0) / (big_p + 1.0)
+        return np.minimum(1.0, 2.0 * np.minimum(upper, lower))
+    raise InvalidParameterError(
+        f"p_sim_method must be one of {', '.join(P_SIM_METHODS)}, got {method!r}"
+    )
 
 
 def gistar_permutation_p(
@@ -231,8 +293,9 @@ def gistar_permutation_p(
     permutations: int = 999,
     rng: np.random.Generator | int | None = None,
     strategy: Literal["auto", "grouped", "per_cell"] = "auto",
+    method: PSimMethod = "two-sided-midrank",
 ) -> FloatArray:
-    """Conditional-permutation pseudo p-values of Gi* (folded one-sided, as esda).
+    """Conditional-permutation pseudo p-values of Gi* (two-sided mid-rank by default).
 
     Parameters
     ----------
@@ -245,6 +308,8 @@ def gistar_permutation_p(
     strategy
         ``"grouped"`` shares draws within (value, neighbour count) groups, ``"per_cell"`` draws
         per cell (chunked); ``"auto"`` groups when there are few distinct values (counts).
+    method
+        ``"two-sided-midrank"`` (default, tie-aware) or ``"folded"`` (esda's convention).
 
     Notes
     -----
@@ -255,13 +320,18 @@ def gistar_permutation_p(
     x, wm = _validate(y, w)
     if isinstance(permutations, bool) or permutations < 1:
         raise InvalidParameterError(f"permutations must be >= 1, got {permutations!r}")
+    if method not in P_SIM_METHODS:
+        raise InvalidParameterError(
+            f"p_sim_method must be one of {', '.join(P_SIM_METHODS)}, got {method!r}"
+        )
     gen = np.random.default_rng(rng)
     n = x.size
     total = x.sum()
     card = np.diff(wm.indptr)  # neighbours, excluding self
     lag = wm @ x + x  # Gi* numerator (self included); the denominator is common
     sorted_x = np.sort(x)
-    larger = np.zeros(n, dtype=np.int64)
+    greater = np.zeros(n, dtype=np.int64)
+    smaller = np.zeros(n, dtype=np.int64)
     max_card = int(card.max()) if n else 0
     if max_card == 0 or total == 0:
         return np.ones(n)
@@ -284,10 +354,13 @@ def gistar_permutation_p(
                 sums = sorted_x[draw + (draw >= pos)].sum(axis=1)  # (permutations,)
                 cells = np.flatnonzero(sel_m & (value_idx == v_i))
                 null = np.sort(sums + values[v_i])
-                # Count draws >= observed numerator (a small tolerance absorbs float noise).
-                larger[cells] = permutations - np.searchsorted(
-                    null, lag[cells] - 1e-9 * np.abs(lag[cells]), side="left"
+                # Draws above / below the observed numerator; a small tolerance absorbs float
+                # noise, so equal sums count as ties.
+                tol = 1e-9 * np.maximum(np.abs(lag[cells]), 1.0)
+                greater[cells] = permutations - np.searchsorted(
+                    null, lag[cells] + tol, side="right"
                 )
+                smaller[cells] = np.searchsorted(null, lag[cells] - tol, side="left")
     else:
         order = np.argsort(x, kind="stable")
         rank = np.empty(n, dtype=np.int64)
@@ -302,10 +375,10 @@ def gistar_permutation_p(
                 d = base[None, :, :m]
                 idx = d + (d >= rank[cm][:, None, None])
                 sums = sorted_x[idx].sum(axis=2) + x[cm][:, None]
-                larger[cm] = (sums >= lag[cm][:, None] - 1e-9 * np.abs(lag[cm][:, None])).sum(
-                    axis=1
-                )
-    p = _fold(larger, permutations)
+                tol = 1e-9 * np.maximum(np.abs(lag[cm]), 1.0)[:, None]
+                greater[cm] = (sums > lag[cm][:, None] + tol).sum(axis=1)
+                smaller[cm] = (sums < lag[cm][:, None] - tol).sum(axis=1)
+    p = permutation_p(greater, smaller, permutations, method)
     p[card == 0] = 1.0
     return p
 
@@ -316,6 +389,7 @@ def gistar(
     *,
     permutations: int = 999,
     rng: np.random.Generator | int | None = None,
+    p_sim_method: PSimMethod = "two-sided-midrank",
 ) -> GiStarResult:
     """Getis-Ord Gi* per cell: z, normal and permutation p-values, FDR, Gi_Bin classes.
 
@@ -329,6 +403,8 @@ def gistar(
         Conditional permutations for ``p_sim`` (0 skips them).
     rng
         Random generator or seed for the permutations.
+    p_sim_method
+        ``"two-sided-midrank"`` (default) or ``"folded"`` (esda's convention).
 
     Returns
     -------
@@ -344,7 +420,9 @@ def gistar(
     g, z = gistar_z(y, w)
     p_norm = 2.0 * stats.norm.sf(np.abs(z))
     p_sim = (
-        gistar_permutation_p(y, w, permutations, rng) if permutations else np.full(z.size, np.nan)
+        gistar_permutation_p(y, w, permutations, rng, method=p_sim_method)
+        if permutations
+        else np.full(z.size, np.nan)
     )
     p_fdr = benjamini_hochberg(p_norm)
     return GiStarResult(
@@ -356,4 +434,5 @@ def gistar(
         hot_cold_class=classify(z, p_norm),
         hot_cold_class_fdr=classify(z, p_fdr),
         permutations=int(permutations),
+        p_sim_method=p_sim_method,
     )

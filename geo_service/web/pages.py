@@ -400,7 +400,7 @@ def _top_cells_table(
             continue
         count = p.get("count")
         rank_count = float(count) if isinstance(count, int | float) else 0.0
-        rows.append((cls, float(p.get("gi_z") or 0.0), rank_count, p.get("h3"), count))
+        rows.append((cls, float(p.get("gi_z") or 0.0), rank_count, p.get("h3"), p))
     rows.sort(key=lambda r: (r[0], r[1], r[2]), reverse=True)
     rows = rows[:n]
     if not rows:
@@ -413,7 +413,7 @@ def _top_cells_table(
     body = "".join(
         f'<tr><td class="l">{i + 1}</td>'
         f'<td class="l">{html.escape(wname.get(str(w), str(w or "-")))}</td>'
-        f"<td>{maps.GI_BIN_STYLE[r[0]][1]}</td><td>{html.escape(str(r[4]))}</td>"
+        f"<td>{maps.GI_BIN_STYLE[r[0]][1]}</td><td>{maps.count_text(r[4])}</td>"
         f'<td class="l"><code>{html.escape(str(r[3]))}</code></td></tr>'
         for i, (r, w) in enumerate(zip(rows, found["wijk_code"], strict=True))
     )

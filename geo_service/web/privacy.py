@@ -2,7 +2,8 @@
 
 Rules (see docs/web.md):
 
-* A count below ``k`` is replaced by the string ``"<k"``.
+* A count below ``k`` is replaced by ``null`` with ``"suppressed": true`` and the threshold in
+  ``"min_count"`` (the column stays numeric, so GDAL/QGIS read it as a number).
 * Values from which a suppressed count could be recomputed are removed for viewers:
   Gi* z-scores and p-values (z is a linear function of neighbourhood counts, so with
   the exact counts of the other cells a small count can be solved for), and totals in
@@ -43,8 +44,33 @@ GISTAR_HIDDEN = ("gi_z", "gi_p", "gi_p_sim", "gi_p_fdr")
 
 
 def small(k: int) -> str:
-    """Return the label shown instead of a count below ``k``."""
+    """Return the label a person reads instead of a count below ``k``."""
     return f"<{k}"
+
+
+def suppress_props(props: dict[str, Any], fields: tuple[str, ...], k: int) -> dict[str, Any]:
+    """Return a copy of ``props`` with each numeric value in ``fields`` below ``k`` set to None.
+
+    The feature gets ``suppressed: true`` and ``min_count: k`` when anything was hidden, and
+    ``suppressed: false`` otherwise, so the columns keep one type (number or null; boolean).
+
+    Examples
+    --------
+    >>> suppress_props({"count": 3, "x": 1}, ("count",), 5)
+    {'count': None, 'x': 1, 'suppressed': True, 'min_count': 5}
+    >>> suppress_props({"count": 7}, ("count",), 5)
+    {'count': 7, 'suppressed': False, 'min_count': 5}
+    """
+    out = dict(props)
+    hidden = False
+    for name in fields:
+        val = out.get(name)
+        if isinstance(val, int | float) and not isinstance(val, bool) and val < k:
+            out[name] = None
+            hidden = True
+    out["suppressed"] = hidden
+    out["min_count"] = k
+    return out
 
 
 def _viewer_metadata(meta: Any, k: int) -> dict[str, Any]:
@@ -62,10 +88,7 @@ def suppress_gistar(fc: FeatureCollection, k: int) -> FeatureCollection:
     out["metadata"] = _viewer_metadata(fc.get("metadata"), k)
     feats = []
     for feat in fc.get("features", []):
-        props = dict(feat.get("properties") or {})
-        count = props.get("count")
-        if isinstance(count, int | float) and count < k:
-            props["count"] = small(k)
+        props = suppress_props(dict(feat.get("properties") or {}), ("count",), k)
         for name in GISTAR_HIDDEN:
             props.pop(name, None)
         feats.append({**feat, "properties": props})
@@ -81,23 +104,21 @@ def suppress_kde(fc: FeatureCollection, k: int) -> FeatureCollection:
     for feat in fc.get("features", []):
         count = (feat.get("properties") or {}).get("count")
         if isinstance(count, int | float) and count >= k:
-            feats.append(copy.deepcopy(feat))
+            kept = copy.deepcopy(feat)
+            kept["properties"] = suppress_props(kept.get("properties") or {}, ("count",), k)
+            feats.append(kept)
     out["features"] = feats
     return out
 
 
 def suppress_counts(fc: FeatureCollection, k: int, fields: tuple[str, ...]) -> FeatureCollection:
-    """Replace every numeric property in ``fields`` below ``k`` by ``"<k"``; drop totals."""
+    """Set every numeric value in ``fields`` below ``k`` to null (``suppressed``); drop totals."""
     out = {key: val for key, val in fc.items() if key not in ("features", "metadata")}
     if "metadata" in fc:
         out["metadata"] = _viewer_metadata(fc["metadata"], k)
     feats = []
     for feat in fc.get("features", []):
-        props = dict(feat.get("properties") or {})
-        for name in fields:
-            val = props.get(name)
-            if isinstance(val, int | float) and val < k:
-                props[name] = small(k)
+        props = suppress_props(dict(feat.get("properties") or {}), fields, k)
         feats.append({**feat, "properties": props})
     out["features"] = feats
     return out

@@ -51,7 +51,10 @@ def test_popups_explain_in_dutch_and_respect_suppression() -> None:
     assert "3,20" in exact  # Dutch decimal comma
     assert "standaardafwijkingen" in exact
     assert "FDR" in exact
-    viewer = maps.gistar_popup({"count": "<5", "gi_class_fdr": 0})
+    assert "tweezijdig" in exact and "bij toeval" in exact  # what the p-value means
+    viewer = maps.gistar_popup(
+        {"count": None, "suppressed": True, "min_count": 5, "gi_class_fdr": 0}
+    )
     assert "z-score" not in viewer
     assert "&lt;5" in viewer
     assert "privacyredenen" in viewer

@@ -55,6 +55,8 @@ def test_gdal_reads_hotspot_collections(live_server: LiveServer, layer: str) -> 
     assert len(frame) > 0
     assert "h3" in frame.columns
     assert (frame.geometry.geom_type == "Polygon").all()
+    # Regression (issue 7.6): with "<5" strings in it GDAL typed `count` as text.
+    assert frame["count"].dtype.kind in "if", frame["count"].dtype
 
 
 def test_gdal_reads_incidents_with_an_analyst_key(live_server: LiveServer, demo_db: DemoDB) -> None:

@@ -23,15 +23,21 @@ SECRET_PROPS = {"gi_z", "gi_p", "gi_p_sim", "gi_p_fdr"}
 
 
 def _counts_safe(features: list[dict[str, Any]], k: int) -> int:
-    """Assert every count is >= k or the "<k" label; return how many were suppressed."""
+    """Assert every count is >= k or null with suppressed: true; return how many were hidden.
+
+    The column stays numeric (issue 7.6): never the string "<k", which GDAL/QGIS read as text.
+    """
     hidden = 0
     for feat in features:
         count = feat["properties"]["count"]
-        if isinstance(count, str):
-            assert count == f"<{k}"
+        assert not isinstance(count, str)
+        if count is None:
+            assert feat["properties"]["suppressed"] is True
+            assert feat["properties"]["min_count"] == k
             hidden += 1
         else:
             assert count >= k
+            assert feat["properties"]["suppressed"] is False
         assert not SECRET_PROPS & feat["properties"].keys()
     return hidden
 
