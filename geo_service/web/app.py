@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from geo_service import __version__
 from geo_service.config import Settings, get_settings
 from geo_service.store import Store
-from geo_service.web import api, ogc, pages
+from geo_service.web import api, licence, ogc, pages
 from geo_service.web.cache import ResponseCache
 from geo_service.web.errors import install_error_handlers
 from geo_service.web.service import CollectionCache
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        license_info=licence.LICENSE_INFO,
     )
     app.state.settings = cfg
     app.state.cache = ResponseCache(max_entries=512)
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(ogc.router)
     app.include_router(pages.router)
+    app.include_router(licence.router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

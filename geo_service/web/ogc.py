@@ -111,6 +111,12 @@ def landing(request: Request) -> dict[str, Any]:
                 "type": "application/json",
                 "title": "Collections",
             },
+            {
+                "href": f"{root}/licence",
+                "rel": "license",
+                "type": "text/plain",
+                "title": "EUPL-1.2",
+            },
         ],
     }
 
