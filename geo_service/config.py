@@ -38,6 +38,20 @@ class Settings(BaseSettings):
         ge=1,
         description="viewers never see a count below this (small-count suppression)",
     )
+    timezone: str = Field(
+        default="Europe/Amsterdam",
+        description="IANA zone of naive timestamps in Dutch files, and of OGC datetime instants",
+    )
+    max_cells_viewer: int = Field(
+        default=60_000,
+        ge=100,
+        description="largest study grid (H3 cells) one anonymous/viewer request may compute",
+    )
+    max_cells_analyst: int = Field(
+        default=300_000,
+        ge=100,
+        description="largest study grid (H3 cells) one analyst/admin request may compute",
+    )
     tile_url: str = Field(default=PDOK_BRT_TILES, description="basemap XYZ tile URL ('' = none)")
     tile_attribution: str = Field(
         default="Kaartgegevens &copy; Kadaster / PDOK (BRT-Achtergrondkaart)"

@@ -6,139 +6,193 @@ Only validation, I/O and projection happen here; the statistics are in :mod:`spa
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo_service import __version__
 from geo_service.errors import NotFoundError
+from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from layers.geojson import cells_feature_collection
-from spatial.crs import WGS84, transform
+from spatial.crs import WGS84, metric_crs_for, transform
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError
-from spatial.gistar import gistar
+from spatial.gistar import P_SIM_METHODS, PSimMethod, gistar
 from spatial.grid import (
     H3Grid,
+    buffer_rings,
     cells_of_points,
     check_resolution,
     count_in_cells,
-    grid_from_points,
+    footprint_grid,
     neighbours,
     study_grid,
 )
-from spatial.kde import kde_grid, mean_per_cell
+from spatial.kde import MIN_BANDWIDTH_CELLS, kde_grid, mean_per_cell
 
 Method = Literal["gistar", "kde"]
+
+#: How far (metres) a footprint study area reaches beyond the cells that ever held an incident.
+FOOTPRINT_BUFFER_M = 250.0
 
 
 @dataclass(frozen=True)
 class HotspotParams:
     """Every parameter of a hotspot layer; validated on construction.
 
+    ``incidents`` says which incidents (category, municipality, period); ``k_ring`` is the
+    Gi* neighbourhood (grid distance); ``max_cells`` caps the study grid of one request.
+
     Raises
     ------
     InvalidParameterError, InvalidResolutionError
     """
 
-    category: str
+    incidents: IncidentFilter
     method: Method = "gistar"
     res: int = 10
-    k: int = 1
-    start: date | None = None
-    end: date | None = None
-    municipality: str | None = None
+    k_ring: int = 1
     permutations: int = 999
+    p_sim_method: PSimMethod = "two-sided-midrank"
     fdr_alpha: float = 0.05
     bandwidth_m: float | None = None
     seed: int = 0
     cell_m: float = 25.0
+    max_cells: int | None = 250_000
 
     def __post_init__(self) -> None:
-        if not self.category:
+        if not self.incidents.category:
             raise InvalidParameterError("category is required / categorie is verplicht")
         if self.method not in ("gistar", "kde"):
             raise InvalidParameterError(f"method must be gistar or kde, got {self.method!r}")
         check_resolution(self.res)
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or not 1 <= self.k <= 5:
-            raise InvalidParameterError(f"k must be an integer from 1 to 5, got {self.k!r}")
+        if (
+            isinstance(self.k_ring, bool)
+            or not isinstance(self.k_ring, int)
+            or not 1 <= self.k_ring <= 5
+        ):
+            raise InvalidParameterError(
+                f"k_ring must be an integer from 1 to 5, got {self.k_ring!r}"
+            )
         if isinstance(self.permutations, bool) or not 0 <= self.permutations <= 9999:
             raise InvalidParameterError(
                 f"permutations must be from 0 to 9999, got {self.permutations!r}"
             )
+        if self.p_sim_method not in P_SIM_METHODS:
+            raise InvalidParameterError(
+                f"p_sim_method must be one of {P_SIM_METHODS}, got {self.p_sim_method!r}"
+            )
         if not 0 < self.fdr_alpha < 1:
             raise InvalidParameterError(f"fdr_alpha must be in (0, 1), got {self.fdr_alpha!r}")
-        if self.bandwidth_m is not None and not 10 <= self.bandwidth_m <= 20_000:
-            raise InvalidParameterError(
-                f"bandwidth_m must be from 10 to 20000 m, got {self.bandwidth_m!r}"
-            )
         if not 5 <= self.cell_m <= 500:
             raise InvalidParameterError(f"cell_m must be from 5 to 500 m, got {self.cell_m!r}")
-        if self.start and self.end and self.start > self.end:
-            raise InvalidParameterError(f"start {self.start} is after end {self.end}")
+        if self.bandwidth_m is not None and not (
+            MIN_BANDWIDTH_CELLS * self.cell_m <= self.bandwidth_m <= 20_000
+        ):
+            raise InvalidParameterError(
+                f"bandwidth_m must be from {MIN_BANDWIDTH_CELLS:g} cells "
+                f"({MIN_BANDWIDTH_CELLS * self.cell_m:g} m) to 20000 m, got {self.bandwidth_m!r}"
+            )
 
 
 @dataclass(frozen=True)
 class HotspotLayer:
-    """Per-cell results of one hotspot computation."""
+    """Per-cell results of one hotspot computation (a typed table: one array per column)."""
 
     grid: H3Grid
     properties: dict[str, npt.NDArray[Any]]
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def _study_area(store: Store, params: HotspotParams, pts: pd.DataFrame) -> tuple[H3Grid, str]:
-    if params.municipality:
+@dataclass(frozen=True)
+class StudyArea:
+    """The cells an analysis works on, why, and the metric CRS it computes in."""
+
+    grid: H3Grid
+    note: str
+    metric_crs: str
+
+
+def study_area(
+    store: Store, flt: IncidentFilter, res: int, *, max_cells: int | None = None
+) -> StudyArea:
+    """Choose the study area of an analysis (the policy in the README).
+
+    1. the municipality's polygon, when ``flt.municipality`` names one that is stored;
+    2. else the union of all imported areas (without a municipality filter);
+    3. else the footprint of ALL stored incidents (of that municipality, any category and
+       period): the cells that held one, plus a k-ring buffer of ~250 m.
+
+    The area never depends on the filter's category or period, so it cannot outline the
+    incidents being analysed, and it is never a convex hull (sea and fields add zeros that
+    inflate hotspots). The metric CRS is RD New for Dutch areas, else the local UTM zone.
+
+    Raises
+    ------
+    EmptyStudyAreaError, TooManyCellsError
+    """
+    geom: BaseGeometry | None = None
+    note = ""
+    if flt.municipality:
         try:
-            area = store.municipality_geometry(params.municipality)
+            geom = store.municipality_geometry(flt.municipality)
+            note = f"gemeente {flt.municipality}"
         except NotFoundError:
-            if pts.empty:
-                raise
-        else:
-            return study_grid(area, params.res), f"gemeente {params.municipality}"
-    if pts.empty:
-        raise EmptyStudyAreaError(
-            "no incidents match and there is no municipality polygon / "
-            "geen incidenten en geen gemeentegrens"
+            geom = None
+    elif (union := store.areas_geometry()) is not None:
+        geom, note = union, "alle ingelezen gebieden"
+    if geom is not None:
+        grid = study_grid(geom, res, max_cells=max_cells)
+    else:
+        pts = store.footprint_points(flt.municipality)
+        if pts.empty and flt.municipality:
+            raise NotFoundError(
+                f"no areas and no incidents for municipality {flt.municipality!r} "
+                "/ gemeente onbekend"
+            )
+        if pts.empty:
+            raise EmptyStudyAreaError(
+                "no incidents stored and no area polygons / geen incidenten en geen gebieden"
+            )
+        rings = buffer_rings(res, FOOTPRINT_BUFFER_M)
+        grid = footprint_grid(
+            pts["lon"].to_numpy(), pts["lat"].to_numpy(), res, k_ring=rings, max_cells=max_cells
         )
-    grid = grid_from_points(pts["lon"].to_numpy(), pts["lat"].to_numpy(), params.res, 250.0)
-    return grid, "omhullende van de incidenten (+250 m)"
-
-
-def _metric_crs(pts: pd.DataFrame, area: BaseGeometry | None) -> str:
-    if not pts.empty:
-        return str(pts["metric_crs"].mode().iloc[0])
-    from spatial.crs import metric_crs_for
-
-    c = area.centroid if area is not None else None
-    return metric_crs_for([c.x], [c.y]) if c is not None else "EPSG:28992"
+        note = f"voetafdruk van alle opgeslagen incidenten + {rings} ring(en) (~250 m)" + (
+            f", gemeente {flt.municipality}" if flt.municipality else ""
+        )
+    clon, clat = grid.centroids()
+    crs = metric_crs_for([float(np.median(clon))], [float(np.median(clat))])
+    return StudyArea(grid=grid, note=note, metric_crs=crs)
 
 
 def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
     """Compute a hotspot layer from the store.
 
+    Points are projected from lon/lat to the study area's metric CRS here, at analysis time,
+    so one analysis never mixes projections.
+
     Raises
     ------
-    NotFoundError, EmptyStudyAreaError, InvalidParameterError
+    NotFoundError, EmptyStudyAreaError, InvalidParameterError, TooManyCellsError
     """
-    pts = store.incident_points(
-        category=params.category,
-        municipality=params.municipality,
-        start=params.start,
-        end=params.end,
-    )
-    grid, area_note = _study_area(store, params, pts)
+    area = study_area(store, params.incidents, params.res, max_cells=params.max_cells)
+    grid = area.grid
+    pts = store.incident_points(params.incidents)
     lon, lat = pts["lon"].to_numpy(), pts["lat"].to_numpy()
     counts, outside = count_in_cells(grid, lon, lat)
     props: dict[str, npt.NDArray[Any]] = {"count": counts.astype(np.int64)}
     meta: dict[str, Any] = {}
     if params.method == "gistar":
         result = gistar(
-            counts, neighbours(grid, params.k), permutations=params.permutations, rng=params.seed
+            counts,
+            neighbours(grid, params.k_ring),
+            permutations=params.permutations,
+            rng=params.seed,
+            p_sim_method=params.p_sim_method,
         )
         props.update(
             gi_z=np.round(result.z, 6),
@@ -149,17 +203,17 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
             gi_class_fdr=result.hot_cold_class_fdr,
             gi_significant_fdr=result.p_fdr < params.fdr_alpha,
         )
-        meta["weights"] = f"binary k-ring (k={params.k}), self included (Gi*)"
+        meta["weights"] = f"binary k-ring (k_ring={params.k_ring}), self included (Gi*)"
+        meta["p_sim_method"] = result.p_sim_method
     else:
-        area = grid.polygons()
-        crs = _metric_crs(pts, None)
-        hull = shapely.union_all(area)
-        env = shapely.get_coordinates(hull.envelope)
+        crs = area.metric_crs
+        env = shapely.get_coordinates(shapely.union_all(grid.polygons()).envelope)
         hx, hy = transform(env[:, 0], env[:, 1], WGS84, crs)
         bounds = (hx.min(), hy.min(), hx.max(), hy.max())
+        px, py = transform(lon, lat, WGS84, crs)
         kde = kde_grid(
-            pts["x"].to_numpy() if not pts.empty else np.empty(0),
-            pts["y"].to_numpy() if not pts.empty else np.empty(0),
+            px,
+            py,
             bandwidth_m=params.bandwidth_m if params.bandwidth_m or len(pts) >= 2 else 250.0,
             cell_m=params.cell_m,
             bounds=bounds,
@@ -177,22 +231,30 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
             kde_edge_loss=round(kde.edge_loss, 3),
             kde_crs=crs,
         )
+    flt = params.incidents
     first = pts["occurred_from"].min() if not pts.empty else None
     last = pts["occurred_from"].max() if not pts.empty else None
+    parameters = {k: v for k, v in asdict(params).items() if k != "incidents"}
+    parameters.update(
+        category=flt.category,
+        municipality=flt.municipality,
+        start=flt.start.isoformat() if flt.start else None,
+        end=flt.end.isoformat() if flt.end else None,
+    )
     meta = {
-        "parameters": {
-            k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(params).items()
-        },
+        "parameters": parameters,
         "data_window": {
-            "requested_start": params.start.isoformat() if params.start else None,
-            "requested_end": params.end.isoformat() if params.end else None,
+            "requested_start": flt.start.isoformat() if flt.start else None,
+            "requested_end": flt.end.isoformat() if flt.end else None,
             "first_incident": first.date().isoformat() if first is not None else None,
             "last_incident": last.date().isoformat() if last is not None else None,
         },
+        "time_convention": "lokale kloktijd van de plaats van het incident (tz per incident)",
         "n_incidents": len(pts),
         "n_incidents_outside_grid": outside,
         "n_cells": grid.n,
-        "study_area": area_note,
+        "study_area": area.note,
+        "metric_crs": area.metric_crs,
         "h3_resolution": grid.res,
         "software": f"geo-service {__version__}",
         "data_version": store.data_version(),

@@ -26,3 +26,7 @@ class EmptyStudyAreaError(SpatialError, ValueError):
 
 class InvalidParameterError(SpatialError, ValueError):
     """A parameter value outside its documented domain."""
+
+
+class TooManyCellsError(InvalidParameterError):
+    """A study grid larger than the caller may request (a coarser resolution or smaller area)."""

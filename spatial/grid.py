@@ -1,12 +1,16 @@
 """H3 study grids: polyfill, vectorised point-to-cell assignment, k-ring neighbours.
 
-A study grid is the set of H3 cells whose centroid lies in the study area (the municipality
-polygon, or the data's hull), so cells without incidents are present with a count of zero.
+A study grid is the set of H3 cells whose centroid lies in the study area (a municipality or
+other area polygon), so cells without incidents are present with a count of zero. Without a
+polygon the study area is a *footprint*: the cells that ever held an incident plus a k-ring
+buffer (:func:`footprint_grid`) -- never the bare convex hull, whose sea and fields would add
+zeros that inflate every hotspot, and never a footprint of one query's incidents, which
+would draw their outline.
 Neighbours are the cells within grid distance ``k`` (the k-ring, Uber's ``grid_disk``),
 restricted to the study cells, with binary weights.
 
-Resolution 10 has cells of about 15,000 m2 (edge ~66 m, ~125 m across), the size used by Dutch
-police forecasting (CAS); 8 (~0.74 km2) to 11 (~2,150 m2) are supported.
+Resolution 10 has cells of about 15,000 m2 (average edge 75.9 m in H3 v4, ~150 m across), about
+the size used by Dutch police forecasting (CAS); 8 (~0.74 km2) to 11 (~2,150 m2) are supported.
 
 References
 ----------
@@ -34,10 +38,19 @@ from h3ronpy.vector import (
 )
 from shapely.geometry.base import BaseGeometry
 
-from spatial.errors import EmptyStudyAreaError, InvalidParameterError, InvalidResolutionError
+from spatial.errors import (
+    EmptyStudyAreaError,
+    InvalidParameterError,
+    InvalidResolutionError,
+    TooManyCellsError,
+)
 
 MIN_RES: Final = 8
 MAX_RES: Final = 11
+
+#: H3 v4 average hexagon area (m²) and edge length (m) per resolution (``h3.average_hexagon_*``).
+CELL_AREA_M2: Final = {8: 737_327.598, 9: 105_332.513, 10: 15_047.502, 11: 2_149.643}
+CELL_EDGE_M: Final = {8: 531.414, 9: 200.786, 10: 75.864, 11: 28.664}
 
 CellArray = npt.NDArray[np.uint64]
 
@@ -133,7 +146,37 @@ def cells_of_points(lon: npt.ArrayLike, lat: npt.ArrayLike, res: int) -> CellArr
     )
 
 
-def study_grid(area: BaseGeometry, res: int, *, mask: BaseGeometry | None = None) -> H3Grid:
+def area_m2(area: BaseGeometry) -> float:
+    """Geodesic area (m²) of a WGS84 polygon on the WGS84 ellipsoid.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> round(area_m2(box(4.0, 52.0, 4.01, 52.01)) / 1e4, 1)  # hectares
+    76.4
+    """
+    from pyproj import Geod
+
+    return abs(float(Geod(ellps="WGS84").geometry_area_perimeter(area)[0]))
+
+
+def check_cell_budget(n_cells: float, max_cells: int | None, res: int) -> None:
+    """Raise :class:`TooManyCellsError` if a grid of ``n_cells`` exceeds ``max_cells``."""
+    if max_cells is not None and n_cells > max_cells:
+        raise TooManyCellsError(
+            f"the study area holds about {int(n_cells):,} H3 cells at resolution {res}, more "
+            f"than the {max_cells:,} allowed per request; choose a coarser resolution or a "
+            "smaller area / te veel cellen: kies een grovere resolutie of een kleiner gebied"
+        )
+
+
+def study_grid(
+    area: BaseGeometry,
+    res: int,
+    *,
+    mask: BaseGeometry | None = None,
+    max_cells: int | None = None,
+) -> H3Grid:
     """Polyfill a study area (WGS84) with the H3 cells whose centroid lies inside it.
 
     Parameters
@@ -145,14 +188,18 @@ def study_grid(area: BaseGeometry, res: int, *, mask: BaseGeometry | None = None
     mask
         Optional area where the phenomenon cannot occur (water, no dwellings): cells whose
         centroid lies in it are left out.
+    max_cells
+        Refuse (before filling) an area whose estimated cell count exceeds this.
 
     Raises
     ------
-    InvalidResolutionError, EmptyStudyAreaError
+    InvalidResolutionError, EmptyStudyAreaError, TooManyCellsError
     """
     res = check_resolution(res)
     if area is None or area.is_empty:
         raise EmptyStudyAreaError("the study area is empty / het studiegebied is leeg")
+    # Estimate first: filling 4.7 million cells takes half a minute (a cheap denial of service).
+    check_cell_budget(area_m2(area) / CELL_AREA_M2[res], max_cells, res)
     cells = np.asarray(
         pa.array(
             geometry_to_cells(area, res, containment_mode=ContainmentMode.ContainsCentroid)
@@ -171,12 +218,68 @@ def study_grid(area: BaseGeometry, res: int, *, mask: BaseGeometry | None = None
     return H3Grid(cells, res)
 
 
+def buffer_rings(res: int, buffer_m: float) -> int:
+    r"""Return the number of k-rings that reach about ``buffer_m`` beyond a cell (at least 1).
+
+    Neighbouring H3 centres are :math:`\sqrt{3}` edge lengths apart.
+
+    Examples
+    --------
+    >>> [buffer_rings(r, 250.0) for r in (8, 9, 10, 11)]
+    [1, 1, 2, 5]
+    """
+    step = CELL_EDGE_M[check_resolution(res)] * np.sqrt(3.0)
+    return max(1, round(buffer_m / step))
+
+
+def footprint_grid(
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    res: int,
+    *,
+    k_ring: int = 1,
+    max_cells: int | None = None,
+) -> H3Grid:
+    """Study grid for data without a polygon: cells holding points plus ``k_ring`` rings.
+
+    Use it with *all* stored incidents (any category, any period), not one query's: then the
+    grid does not depend on, and cannot reveal, the incidents being analysed.
+
+    Raises
+    ------
+    EmptyStudyAreaError, InvalidParameterError, TooManyCellsError
+
+    Examples
+    --------
+    >>> g = footprint_grid([4.3], [52.08], 10, k_ring=1)
+    >>> g.n  # one cell and its six neighbours
+    7
+    """
+    res = check_resolution(res)
+    if isinstance(k_ring, bool) or not isinstance(k_ring, int | np.integer) or k_ring < 0:
+        raise InvalidParameterError(f"k_ring must be an integer >= 0, got {k_ring!r}")
+    lo = np.asarray(lon, dtype=np.float64)
+    la = np.asarray(lat, dtype=np.float64)
+    if lo.size == 0:
+        raise EmptyStudyAreaError("no points to build a study area from / geen punten")
+    core = np.unique(cells_of_points(lo, la, res))
+    check_cell_budget(core.size * (3 * k_ring * (k_ring + 1) + 1), max_cells, res)
+    if k_ring == 0:
+        return H3Grid(core, res)
+    disks = pa.array(h3ronpy.grid_disk(pa.array(core), int(k_ring)))
+    cells = np.unique(np.asarray(disks.values.to_numpy(zero_copy_only=False), dtype=np.uint64))
+    check_cell_budget(cells.size, max_cells, res)
+    return H3Grid(cells, res)
+
+
 def grid_from_points(
     lon: npt.ArrayLike, lat: npt.ArrayLike, res: int, buffer_m: float = 0.0
 ) -> H3Grid:
-    """Study grid for data without a polygon: the convex hull of the points.
+    """Convex hull of the points as a study grid (reference tests on point sets only).
 
-    ``buffer_m`` widens the hull (approximately, in degrees at the data's latitude).
+    Services use :func:`footprint_grid` or :func:`study_grid`: a hull takes in sea and fields,
+    and a hull of one query's incidents draws their outline. ``buffer_m`` widens the hull
+    (approximately, in degrees at the data's latitude).
     """
     lo = np.asarray(lon, dtype=np.float64)
     la = np.asarray(lat, dtype=np.float64)

@@ -26,6 +26,11 @@ def register(
     p.add_argument("--municipality", help="CBS municipality code, e.g. GM0518")
     p.add_argument("--crs", help="EPSG:4326 or EPSG:28992 (detected when absent)")
     p.add_argument(
+        "--tz",
+        help="IANA time zone of timestamps without an offset, e.g. Europe/London (default: the "
+        "zone where the data lie outside the Netherlands, else GEO_SERVICE_TIMEZONE)",
+    )
+    p.add_argument(
         "--columns",
         help="map canonical columns to the file's, e.g. 'incident_id=Crime ID,lon=Longitude'",
     )
@@ -82,6 +87,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from geo_service.config import get_settings
     from geo_service.ingest import ingest_file, parse_mapping
 
     columns = parse_mapping(args.columns)
@@ -93,11 +99,14 @@ def _ingest(args: argparse.Namespace) -> int:
             category=args.category,
             municipality=args.municipality,
             crs=args.crs,
+            tz=args.tz,
+            default_tz=get_settings().timezone,
             columns=columns,
             category_map=category_map,
             only_mapped=args.only_mapped,
         )
     print(report.crs_note, file=sys.stderr)
+    print(f"time zone / tijdzone: {report.timezone} ({report.timezone_source})", file=sys.stderr)
     print(report.to_json())
     return 0
 

@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from spatial.errors import InvalidParameterError
 
@@ -29,7 +30,9 @@ def register(
     p.add_argument("--category", required=True)
     p.add_argument("--method", choices=["gistar", "kde"], default="gistar")
     p.add_argument("--res", type=int, default=10, help="H3 resolution 8-11 (default 10)")
-    p.add_argument("--k", type=int, default=1, help="k-ring neighbourhood for Gi* (default 1)")
+    p.add_argument(
+        "--k-ring", type=int, default=1, help="Gi* neighbourhood: grid distance 1-5 (default 1)"
+    )
     p.add_argument("--start", type=_date, help="first day (inclusive)")
     p.add_argument("--end", type=_date, help="last day (inclusive)")
     p.add_argument("--municipality", help="CBS code, e.g. GM0518")
@@ -37,6 +40,12 @@ def register(
     p.add_argument("--fdr-alpha", type=float, default=0.05)
     p.add_argument("--bandwidth-m", type=float, help="KDE bandwidth (default: Silverman, ArcGIS)")
     p.add_argument("--seed", type=int, default=0, help="seed of the permutations")
+    p.add_argument(
+        "--p-sim",
+        choices=["two-sided-midrank", "folded"],
+        default="two-sided-midrank",
+        help="permutation p-value: two-sided mid-rank (default) or esda's folded one-sided",
+    )
     p.add_argument("--out", type=Path, help="output file (default: stdout)")
     p.set_defaults(handler=_hotspots)
 
@@ -45,13 +54,17 @@ def _hotspots(args: argparse.Namespace) -> int:
     from geo_service.hotspots import HotspotParams, hotspots_geojson
 
     params = HotspotParams(
-        category=args.category,
+        incidents=IncidentFilter(
+            category=args.category,
+            municipality=args.municipality,
+            start=args.start,
+            end=args.end,
+        ),
         method=args.method,
         res=args.res,
-        k=args.k,
-        start=args.start,
-        end=args.end,
-        municipality=args.municipality,
+        k_ring=args.k_ring,
+        p_sim_method=args.p_sim,
+        max_cells=None,
         permutations=args.permutations,
         fdr_alpha=args.fdr_alpha,
         bandwidth_m=args.bandwidth_m,

@@ -168,4 +168,3 @@ def import_cameras(
     if re.search(r"\S", "".join(frame["camera_id"].astype(str))) is None:
         raise InputFileError("camera ids are empty")
     return store.upsert_cameras(frame)
-

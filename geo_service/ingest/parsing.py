@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -119,26 +120,92 @@ def _numbers(s: pd.Series) -> np.ndarray:
     return out
 
 
-def parse_dates(s: pd.Series) -> pd.Series:
-    """Parse dates vectorised: ISO, months (``2018-10``), Dutch (``22-11-2026 14:30``).
+#: A time of day followed by a UTC offset or ``Z``: the value names an instant, not a wall clock.
+_OFFSET_RE = r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+_FIELD_RE = {"%Y": r"\d{4}", "%m": r"\d{1,2}", "%H": r"\d{1,2}", "%M": r"\d{1,2}", "%S": r"\d{1,2}"}
+
+
+def _day_pattern(fmt: str) -> str | None:
+    """Regex capturing the day-of-month digits of values written in ``fmt`` (None: no day)."""
+    if "%d" not in fmt:
+        return None
+    out = "^"
+    i = 0
+    while i < len(fmt):
+        tok = fmt[i : i + 2]
+        if tok == "%d":
+            out += r"(?P<day>\d{1,2})"
+            i += 2
+        elif tok in _FIELD_RE:
+            out += _FIELD_RE[tok]
+            i += 2
+        else:
+            out += re.escape(fmt[i])
+            i += 1
+    return out
+
+
+def _calendar_ok(text: pa.Array, parsed: pa.Array, fmt: str) -> np.ndarray:
+    """Per value: the parsed day equals the written day (Arrow turns 30 February into 2 March)."""
+    pattern = _day_pattern(fmt)
+    if pattern is None or len(text) == 0:
+        return np.ones(len(text), dtype=bool)
+    written = pc.struct_field(pc.extract_regex(text, pattern), "day")
+    written_day = pc.cast(written, pa.int64(), safe=False).to_numpy(zero_copy_only=False)
+    parsed_day = pc.day(parsed).to_numpy(zero_copy_only=False)
+    return np.asarray(parsed_day == written_day, dtype=bool)
+
+
+def parse_dates(s: pd.Series, tz: str = "Europe/Amsterdam") -> pd.Series:
+    """Parse dates vectorised into local wall-clock time in ``tz``.
+
+    Accepts ISO dates and date-times (with or without fractional seconds), months
+    (``2018-10``) and Dutch forms (``22-11-2026 14:30``). A value **without** an offset is local
+    time in ``tz`` and kept as written (a police export's ``2024-07-05 23:30:00.000`` stays
+    23:30 on 5 July). A value **with** an offset or ``Z`` names an instant and is converted to
+    ``tz`` (``2024-07-05T23:30:00Z`` in ``America/Toronto`` is 19:30). Impossible calendar
+    dates (``2025-02-30``) and unparseable values become NaT.
 
     Formats are tried in the order in which they match a sample of the column, each only on the
-    values still unparsed (Arrow's C++ ``strptime``). Timestamps with a UTC offset are converted
-    to Dutch local time. Unparseable values become NaT.
+    values still unparsed (Arrow's C++ ``strptime``).
+
+    Returns
+    -------
+    pandas.Series
+        ``datetime64[us]`` without zone: wall-clock time in ``tz``.
 
     Examples
     --------
     >>> parse_dates(pd.Series(["2018-10", "22-11-2026 14:30", "x"])).tolist()
     [Timestamp('2018-10-01 00:00:00'), Timestamp('2026-11-22 14:30:00'), NaT]
+    >>> parse_dates(pd.Series(["2024-07-05 23:30:00.000", "2024-07-05T23:30:00Z"]),
+    ...             tz="America/Toronto").tolist()
+    [Timestamp('2024-07-05 23:30:00'), Timestamp('2024-07-05 19:30:00')]
+    >>> parse_dates(pd.Series(["2025-02-30", "30-02-2025"])).isna().tolist()
+    [True, True]
     """
     if pd.api.types.is_datetime64_any_dtype(s):
         out = pd.to_datetime(s)
         if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_convert("Europe/Amsterdam").dt.tz_localize(None)
+            out = out.dt.tz_convert(tz).dt.tz_localize(None)
         return out.astype("datetime64[us]")
     text = pa.array(_text(s).to_numpy(dtype=object, na_value=""), type=pa.string())
     values = np.full(len(text), np.datetime64("NaT"), dtype="datetime64[us]")
-    todo = np.flatnonzero(pc.not_equal(text, "").to_numpy(zero_copy_only=False))
+    nonempty = pc.not_equal(text, "").to_numpy(zero_copy_only=False)
+    has_offset = pc.match_substring_regex(text, _OFFSET_RE).to_numpy(zero_copy_only=False)
+    instants = np.flatnonzero(nonempty & has_offset)
+    if instants.size:
+        parsed_i = pd.to_datetime(
+            pd.Series(text.take(pa.array(instants)).to_pylist()),
+            format="ISO8601",
+            errors="coerce",
+            utc=True,
+        )
+        ok = parsed_i.notna().to_numpy()
+        values[instants[ok]] = (
+            parsed_i[ok].dt.tz_convert(tz).dt.tz_localize(None).to_numpy("datetime64[us]")
+        )
+    todo = np.flatnonzero(nonempty & ~has_offset)
     sample = text.take(pa.array(todo[:500]))
     hits = [
         int(
@@ -149,25 +216,29 @@ def parse_dates(s: pd.Series) -> pd.Series:
         )
         for f in _DATE_FORMATS
     ]
+    rejected = np.zeros(len(text), dtype=bool)
     for i in np.argsort(hits, kind="stable")[::-1]:
         if todo.size == 0:
             break
-        parsed = pc.strptime(
-            text.take(pa.array(todo)), format=_DATE_FORMATS[i], unit="us", error_is_null=True
-        )
+        fmt = _DATE_FORMATS[i]
+        sub = text.take(pa.array(todo))
+        parsed = pc.strptime(sub, format=fmt, unit="us", error_is_null=True)
         ok = parsed.is_valid().to_numpy(zero_copy_only=False)
-        values[todo[ok]] = parsed.filter(parsed.is_valid()).to_numpy(zero_copy_only=False)
+        if ok.any():
+            good = _calendar_ok(sub.filter(pa.array(ok)), parsed.filter(pa.array(ok)), fmt)
+            idx_ok = np.flatnonzero(ok)
+            rejected[todo[idx_ok[~good]]] = True
+            ok[idx_ok[~good]] = False
+        values[todo[ok]] = parsed.filter(pa.array(ok)).to_numpy(zero_copy_only=False)
         todo = todo[~ok]
+    todo = todo[~rejected[todo]]
     if todo.size:
-        rest = pd.Series(text.take(pa.array(todo)).to_pylist())
-        iso = pd.to_datetime(rest, format="ISO8601", errors="coerce", utc=True)
-        ok = iso.notna().to_numpy()
-        values[todo[ok]] = (
-            iso[ok]
-            .dt.tz_convert("Europe/Amsterdam")
-            .dt.tz_localize(None)
-            .to_numpy("datetime64[us]")
+        # Fractional seconds and other ISO 8601 forms, still as local wall-clock time.
+        rest = pd.to_datetime(
+            pd.Series(text.take(pa.array(todo)).to_pylist()), format="ISO8601", errors="coerce"
         )
+        ok = rest.notna().to_numpy()
+        values[todo[ok]] = rest[ok].to_numpy("datetime64[us]")
     return pd.Series(values, index=s.index)
 
 
@@ -193,5 +264,3 @@ def _row_ids(raw: pd.DataFrame) -> pd.Series:
     ).map("{:016x}".format)
     occurrence = content.groupby(content, sort=False).cumcount()
     return "h" + content + "-" + occurrence.astype(str)
-
-

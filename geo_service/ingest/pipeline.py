@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -38,8 +39,9 @@ from geo_service.ingest.parsing import (
     parse_dates,
 )
 from geo_service.ingest.readers import read_incident_file
-from geo_service.store import Store
+from geo_service.store import Store, utc_now
 from spatial.crs import RD_NEW, WGS84, detect_crs, metric_crs_for, transform
+from spatial.timezones import DEFAULT_TIMEZONE, zone_for_points
 
 #: Quarantine reasons: stable key -> what a person reads (Dutch).
 REASONS: dict[str, str] = {
@@ -54,6 +56,7 @@ REASONS: dict[str, str] = {
     "unknown_category": "Categorie ontbreekt of is onbekend",
     "duplicate_id": "Incident-id komt meer dan eens voor in dit bestand",
 }
+
 
 @dataclass(frozen=True)
 class IngestReport:
@@ -71,11 +74,12 @@ class IngestReport:
     reasons: dict[str, int] = field(default_factory=dict)
     crs: str | None = None
     crs_note: str | None = None
+    timezone: str | None = None
+    timezone_source: str | None = None
 
     def to_json(self) -> str:
         """Return the report as ONE JSON line."""
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=False)
-
 
 
 def _row_ids(raw: pd.DataFrame) -> pd.Series:
@@ -87,7 +91,6 @@ def _row_ids(raw: pd.DataFrame) -> pd.Series:
     ).map("{:016x}".format)
     occurrence = content.groupby(content, sort=False).cumcount()
     return "h" + content + "-" + occurrence.astype(str)
-
 
 
 def ingest_file(
@@ -102,6 +105,8 @@ def ingest_file(
     only_mapped: bool = False,
     actor: str = "cli",
     today: date | None = None,
+    tz: str | None = None,
+    default_tz: str = DEFAULT_TIMEZONE,
 ) -> IngestReport:
     """Read ``path`` and ingest it (see :func:`ingest_frame`); the batch records the file's sha256.
 
@@ -129,6 +134,8 @@ def ingest_file(
         only_mapped=only_mapped,
         actor=actor,
         today=today,
+        tz=tz,
+        default_tz=default_tz,
     )
 
 
@@ -146,6 +153,8 @@ def ingest_frame(
     only_mapped: bool = False,
     actor: str = "cli",
     today: date | None = None,
+    tz: str | None = None,
+    default_tz: str = DEFAULT_TIMEZONE,
 ) -> IngestReport:
     """Validate a frame of incidents and store it as one atomic batch.
 
@@ -175,7 +184,15 @@ def ingest_frame(
     actor
         Who ingests (audit).
     today
-        The date after which an occurrence is "in the future" (default: today).
+        The date after which an occurrence is "in the future" (default: today in the batch's
+        time zone).
+    tz
+        IANA time zone of the file's timestamps (``ingest --tz``). Default: the zone at the
+        data's location when it lies outside the Netherlands, else ``default_tz``. Values
+        without an offset are local time in this zone; values with one are converted to it.
+        Stored timestamps are wall-clock time in this zone, which is recorded per incident.
+    default_tz
+        The service's configured zone (``Settings.timezone``).
 
     Returns
     -------
@@ -186,7 +203,6 @@ def ingest_frame(
     UnknownColumnError
         A mapped column is not in the frame, or coordinates / date columns are missing.
     """
-    today = today or date.today()
     rows_in = len(df)
     if rows_in == 0:
         raise InputFileError(f"{file_name} holds no rows / bestand bevat geen rijen")
@@ -237,9 +253,13 @@ def ingest_frame(
         lon, lat = a.copy(), b.copy()
 
     # Dates.
-    occ_from = parse_dates(canon["occurred_from"])
-    occ_to = parse_dates(canon["occurred_to"]) if "occurred_to" in canon else None
-    rep = parse_dates(canon["reported_at"]) if "reported_at" in canon else None
+    # Time zone of the batch: given, else from where the data are, else the configured one.
+    usable = det.valid & ~det.swapped
+    zone = zone_for_points(lon[usable], lat[usable], given=tz, default=default_tz)
+    today = today or datetime.now(ZoneInfo(zone.zone)).date()
+    occ_from = parse_dates(canon["occurred_from"], zone.zone)
+    occ_to = parse_dates(canon["occurred_to"], zone.zone) if "occurred_to" in canon else None
+    rep = parse_dates(canon["reported_at"], zone.zone) if "reported_at" in canon else None
     empty_from = (_text(canon["occurred_from"]) == "").to_numpy()
     flag(empty_from, "missing_date")
     flag(occ_from.isna().to_numpy(), "unparseable_date")
@@ -309,6 +329,7 @@ def ingest_frame(
             "x": mx[ok],
             "y": my[ok],
             "metric_crs": metric,
+            "tz": zone.zone,
             # Arrow strings: DuckDB scans object columns of a million rows slowly.
             "municipality": pd.array(gm[ok], dtype="string[pyarrow]"),
             "wijk_code": pd.array(wijk[ok], dtype="string[pyarrow]"),
@@ -336,10 +357,11 @@ def ingest_frame(
             "municipality": municipality,
             "source_crs": det.crs,
             "crs_note": det.note,
+            "timezone": zone.zone,
             "rows_in": rows_in,
             "skipped": int(skipped.sum()),
             "actor": actor,
-            "started_at": datetime.now(),
+            "started_at": utc_now(),
         },
     )
     reasons = pd.Series(reason[bad]).value_counts().to_dict() if bad.any() else {}
@@ -353,6 +375,8 @@ def ingest_frame(
         reasons={str(k): int(v) for k, v in reasons.items()},
         crs=det.crs,
         crs_note=det.note,
+        timezone=zone.zone,
+        timezone_source=zone.source,
     )
 
 
@@ -365,5 +389,3 @@ def _raw_json(rows: pd.DataFrame) -> list[str]:
         .to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
     )
     return [line for line in text.split("\n") if line]
-
-

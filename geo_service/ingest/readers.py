@@ -98,5 +98,3 @@ def _points_to_columns(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
         out["lon"], out["lat"] = px, py
     out.attrs["crs"] = RD_NEW if code == RD_NEW else WGS84
     return out
-
-

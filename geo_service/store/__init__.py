@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from geo_service.store.areas import AreaStore
 from geo_service.store.auth import AuthStore
-from geo_service.store.core import SCHEMA_VERSION, StoreBase, connect, spatial_extension_path
+from geo_service.store.core import (
+    SCHEMA_VERSION,
+    StoreBase,
+    connect,
+    spatial_extension_path,
+    utc_now,
+)
 from geo_service.store.incidents import IncidentStore
 
 
@@ -17,4 +23,11 @@ class Store(IncidentStore, AreaStore, AuthStore, StoreBase):
     """The service's DuckDB store (see :meth:`StoreBase.open`)."""
 
 
-__all__ = ["SCHEMA_VERSION", "Store", "StoreBase", "connect", "spatial_extension_path"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "Store",
+    "StoreBase",
+    "connect",
+    "spatial_extension_path",
+    "utc_now",
+]

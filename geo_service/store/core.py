@@ -9,12 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
 
 import duckdb
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: Columns added after schema version 1 (``ALTER TABLE ... ADD COLUMN IF NOT EXISTS``).
+MIGRATIONS: tuple[str, ...] = (
+    # v2: the IANA zone of the wall-clock timestamps, per incident and per batch. Rows of v1
+    # were read as Dutch local time.
+    "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS tz VARCHAR",
+    "UPDATE incidents SET tz = 'Europe/Amsterdam' WHERE tz IS NULL",
+    "ALTER TABLE ingest_batches ADD COLUMN IF NOT EXISTS timezone VARCHAR",
+)
+
+
+def utc_now() -> datetime:
+    """Return the current UTC time as a naive datetime (the store's system-time convention)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
 
 SCHEMA_SQL: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS meta (
@@ -36,7 +52,8 @@ SCHEMA_SQL: tuple[str, ...] = (
         skipped BIGINT NOT NULL,
         actor VARCHAR,
         started_at TIMESTAMP NOT NULL,
-        finished_at TIMESTAMP NOT NULL
+        finished_at TIMESTAMP NOT NULL,
+        timezone VARCHAR
     )""",
     # One row per incident. occurred_from/occurred_to: burglaries are often only known
     # to have happened within a window. x/y are metric coordinates in metric_crs
@@ -53,6 +70,7 @@ SCHEMA_SQL: tuple[str, ...] = (
         x DOUBLE NOT NULL,
         y DOUBLE NOT NULL,
         metric_crs VARCHAR NOT NULL,
+        tz VARCHAR,
         municipality VARCHAR,
         wijk_code VARCHAR,
         buurt_code VARCHAR,
@@ -157,10 +175,11 @@ class StoreBase:
 
     def ensure_schema(self) -> None:
         """Create missing tables; idempotent."""
-        for stmt in SCHEMA_SQL:
+        for stmt in (*SCHEMA_SQL, *MIGRATIONS):
             self.con.execute(stmt)
         self.con.execute(
-            "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
+            "INSERT INTO meta VALUES ('schema_version', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [str(SCHEMA_VERSION)],
         )
         self.con.execute(

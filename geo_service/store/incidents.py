@@ -1,20 +1,24 @@
 """Incidents, ingest batches and the quarantine.
 
-Dates: ``start`` is inclusive and ``end`` is inclusive (a whole day), both on ``occurred_from``.
+Time convention: ``occurred_from`` / ``occurred_to`` / ``reported_at`` are the local
+wall-clock time of the place where the incident happened, in the IANA zone stored in the
+incident's ``tz`` column (also recorded per batch). A period filter therefore selects local
+days. System timestamps (batches, keys, audit log) are UTC.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
-from geo_service.store.core import StoreBase
+from geo_service.filters import BBox, IncidentFilter
+from geo_service.store.core import StoreBase, utc_now
 
 _INCIDENT_COLUMNS = (
     "incident_id, category, subtype, occurred_from, occurred_to, reported_at, lon, lat, x, y,"
-    " metric_crs, municipality, wijk_code, buurt_code"
+    " metric_crs, tz, municipality, wijk_code, buurt_code"
 )
 
 # Shared filter; every value is a bound parameter (see _params).
@@ -24,28 +28,23 @@ _WHERE = (
     " AND (? IS NULL OR (lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?))"
 )
 
-BBox = tuple[float, float, float, float]
+__all__ = ["BBox", "IncidentFilter", "IncidentStore"]
 
 
-def _params(
-    category: str | None,
-    municipality: str | None,
-    start: date | None,
-    end: date | None,
-    bbox: BBox | None,
-) -> list[Any]:
-    end_excl = (end + timedelta(days=1)) if end is not None else None
-    has_bbox = None if bbox is None else True
-    b = bbox or (None, None, None, None)
+def _params(flt: IncidentFilter | None) -> list[Any]:
+    flt = flt or IncidentFilter()
+    lo, hi = flt.time_bounds()
+    has_bbox = None if flt.bbox is None else True
+    b = flt.bbox or (None, None, None, None)
     return [
-        category,
-        category,
-        municipality,
-        municipality,
-        start,
-        start,
-        end_excl,
-        end_excl,
+        flt.category,
+        flt.category,
+        flt.municipality,
+        flt.municipality,
+        lo,
+        lo,
+        hi,
+        hi,
         has_bbox,
         b[0],
         b[2],
@@ -86,7 +85,10 @@ class IncidentStore(StoreBase):
             con.unregister("batch_incidents")
             self._write_quarantine(batch_id, quarantine)
             con.execute(
-                "INSERT INTO ingest_batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO ingest_batches (batch_id, file_name, sha256, category, municipality,"
+                " source_crs, crs_note, rows_in, stored, duplicates, quarantined, skipped, actor,"
+                " started_at, finished_at, timezone)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     batch_id,
                     meta["file_name"],
@@ -102,7 +104,8 @@ class IncidentStore(StoreBase):
                     meta.get("skipped", 0),
                     meta.get("actor"),
                     meta["started_at"],
-                    datetime.now(),
+                    utc_now(),
+                    meta.get("timezone"),
                 ],
             )
             if stored:
@@ -127,49 +130,44 @@ class IncidentStore(StoreBase):
     # ------------------------------------------------------------------ reads
     def incident_points(
         self,
-        category: str | None = None,
-        municipality: str | None = None,
-        start: date | None = None,
-        end: date | None = None,
-        bbox: BBox | None = None,
+        flt: IncidentFilter | None = None,
+        *,
         limit: int | None = None,
         offset: int = 0,
     ) -> pd.DataFrame:
-        """Return incidents (both ends of the period inclusive; bbox in WGS84 lon/lat)."""
+        """Return incidents matching ``flt`` in a stable order, one page in SQL."""
         return self.con.execute(
             f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE {_WHERE} "
             "ORDER BY occurred_from, incident_id LIMIT ? OFFSET ?",
-            [*_params(category, municipality, start, end, bbox), limit, offset],
+            [*_params(flt), limit, offset],
         ).df()
 
-    def count_incidents(
-        self,
-        category: str | None = None,
-        municipality: str | None = None,
-        start: date | None = None,
-        end: date | None = None,
-        bbox: BBox | None = None,
-    ) -> int:
-        """Return the number of incidents matching the filter."""
+    def footprint_points(self, municipality: str | None = None) -> pd.DataFrame:
+        """Return the distinct positions (``lon, lat``, ~1 m) of ALL stored incidents.
+
+        Any category, any period: a study area built from these does not depend on, and so
+        cannot outline, the incidents of one query.
+        """
+        return self.con.execute(
+            "SELECT DISTINCT round(lon, 5) AS lon, round(lat, 5) AS lat FROM incidents "
+            "WHERE (? IS NULL OR municipality = ?)",
+            [municipality, municipality],
+        ).df()
+
+    def count_incidents(self, flt: IncidentFilter | None = None) -> int:
+        """Return the number of incidents matching ``flt``."""
         row = self.con.execute(
-            f"SELECT count(*) FROM incidents WHERE {_WHERE}",
-            _params(category, municipality, start, end, bbox),
+            f"SELECT count(*) FROM incidents WHERE {_WHERE}", _params(flt)
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def monthly_counts(
-        self,
-        category: str | None,
-        municipality: str | None,
-        start: date | None = None,
-        end: date | None = None,
-    ) -> pd.DataFrame:
+    def monthly_counts(self, flt: IncidentFilter | None = None) -> pd.DataFrame:
         """Return ``month, category, count`` (months without incidents are absent)."""
         return self.con.execute(
             "SELECT CAST(date_trunc('month', occurred_from) AS DATE) AS month, category, "
             f"count(*) AS count FROM incidents WHERE {_WHERE} "
             "GROUP BY ALL ORDER BY month, category",
-            _params(category, municipality, start, end, None),
+            _params(flt),
         ).df()
 
     def yearly_counts(self, municipality: str | None) -> pd.DataFrame:
@@ -177,7 +175,7 @@ class IncidentStore(StoreBase):
         return self.con.execute(
             "SELECT CAST(year(occurred_from) AS INTEGER) AS year, category, count(*) AS count "
             f"FROM incidents WHERE {_WHERE} GROUP BY ALL ORDER BY year, category",
-            _params(None, municipality, None, None, None),
+            _params(IncidentFilter(municipality=municipality)),
         ).df()
 
     def categories(self) -> list[str]:
@@ -199,14 +197,12 @@ class IncidentStore(StoreBase):
             ).fetchall()
         ]
 
-    def data_window(
-        self, category: str | None = None, municipality: str | None = None
-    ) -> tuple[date | None, date | None]:
+    def data_window(self, flt: IncidentFilter | None = None) -> tuple[date | None, date | None]:
         """Return the first and last occurrence date of the matching incidents."""
         row = self.con.execute(
             "SELECT CAST(min(occurred_from) AS DATE), CAST(max(occurred_from) AS DATE) "
             f"FROM incidents WHERE {_WHERE}",
-            _params(category, municipality, None, None, None),
+            _params(flt),
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 
+from geo_service.filters import IncidentFilter
 from geo_service.web.auth import require
 from geo_service.web.deps import (
     BBoxDep,
@@ -21,7 +22,13 @@ from geo_service.web.deps import (
     check_period,
 )
 from geo_service.web.registry import LayerQuery, get_layer
-from geo_service.web.service import GEOJSON, cache_key, cached_response, layer_collection
+from geo_service.web.service import (
+    GEOJSON,
+    cache_key,
+    cached_response,
+    layer_collection,
+    layer_page,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -55,7 +62,12 @@ def hotspots(
     check_period(start, end)
     layer = get_layer("hotspots-gistar" if method == "gistar" else "hotspots-kde")
     query = LayerQuery.with_settings(
-        settings, category=category, municipality=municipality, start=start, end=end, res=res
+        settings,
+        analyst=principal.can("analyst"),
+        incidents=IncidentFilter(
+            category=category, municipality=municipality, start=start, end=end
+        ),
+        res=res,
     )
     key = cache_key(request, store, principal)
     return cached_response(
@@ -75,7 +87,7 @@ def areas(
 ) -> Response:
     """Wijk or buurt outlines with dwellings and inhabitants."""
     layer = get_layer("wijken" if level == "wijk" else "buurten")
-    query = LayerQuery(municipality=municipality, bbox=bbox)
+    query = LayerQuery(incidents=IncidentFilter(municipality=municipality, bbox=bbox))
     return cached_response(
         request,
         cache,
@@ -94,7 +106,7 @@ def cameras(
     bbox: BBoxDep = None,
 ) -> Response:
     """Return fixed and flexible camera locations."""
-    query = LayerQuery(municipality=municipality, bbox=bbox)
+    query = LayerQuery(incidents=IncidentFilter(municipality=municipality, bbox=bbox))
     return cached_response(
         request,
         cache,
@@ -121,17 +133,16 @@ def incidents(
     require(principal, "analyst")
     check_period(start, end)
     query = LayerQuery(
-        category=category, municipality=municipality, start=start, end=end, bbox=bbox
+        incidents=IncidentFilter(
+            category=category, municipality=municipality, start=start, end=end, bbox=bbox
+        )
     )
 
     def produce() -> dict[str, Any]:
-        fc = layer_collection(request, store, get_layer("incidents"), query, principal)
-        feats = fc["features"]
-        return {
-            "type": "FeatureCollection",
-            "numberMatched": len(feats),
-            "features": feats[offset : offset + limit],
-        }
+        feats, matched = layer_page(
+            request, store, get_layer("incidents"), query, principal, offset, limit
+        )
+        return {"type": "FeatureCollection", "numberMatched": matched, "features": feats}
 
     return cached_response(request, cache, cache_key(request, store, principal), produce)
 
@@ -139,6 +150,7 @@ def incidents(
 @router.post("/incidents")
 def ingest(
     store: StoreDep,
+    settings: SettingsDep,
     principal: PrincipalDep,
     file: Annotated[
         UploadFile,
@@ -147,6 +159,10 @@ def ingest(
     category: Annotated[str | None, Form(max_length=100)] = None,
     municipality: Annotated[str | None, Form(max_length=100)] = None,
     crs: Annotated[str | None, Form(max_length=100)] = None,
+    tz: Annotated[
+        str | None,
+        Form(max_length=64, description="IANA time zone of naive timestamps (default: detected)"),
+    ] = None,
 ) -> dict[str, Any]:
     """Ingest an uploaded incident file (admin only); returns the ingest accounting."""
     require(principal, "admin")
@@ -173,6 +189,8 @@ def ingest(
             category=category,
             municipality=municipality,
             crs=crs,
+            tz=tz,
+            default_tz=settings.timezone,
             actor=principal.actor,
         )
     result: dict[str, Any] = json.loads(report.to_json())

@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Query, Request
 
 from geo_service.config import Settings
 from geo_service.errors import GeoServiceError
+from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.auth import Principal, authenticate, extract_secret
 from geo_service.web.cache import ResponseCache
+from spatial.errors import InvalidParameterError
 
 
 class InvalidQueryError(GeoServiceError, ValueError):
@@ -117,33 +120,63 @@ ResQuery = Annotated[int, Query(ge=8, le=11, description="H3 resolution (8..11; 
 
 
 def check_period(start: date | None, end: date | None) -> None:
-    """Raise InvalidQueryError if ``start`` is after ``end``."""
-    if start is not None and end is not None and start > end:
-        raise InvalidQueryError(f"start {start} is after end {end} / begindatum na einddatum")
+    """Raise InvalidQueryError if ``start`` is after ``end`` or a date is out of range."""
+    try:
+        IncidentFilter(start=start, end=end)
+    except InvalidParameterError as exc:
+        raise InvalidQueryError(str(exc)) from None
 
 
-def parse_datetime_interval(value: str | None) -> tuple[date | None, date | None]:
-    """Parse an OGC API ``datetime``: an instant or ``start/end`` with ``..`` for open ends.
+def parse_datetime_interval(
+    value: str | None, tz: str = "Europe/Amsterdam"
+) -> tuple[date | None, date | None]:
+    """Parse an OGC API ``datetime`` (RFC 3339) into local bounds for the store.
+
+    * ``2024-03-31`` (full-date): that whole local day.
+    * ``2024-03-31T22:30:00Z`` / ``...+02:00`` (date-time): that instant, converted to local
+      wall-clock time in ``tz`` (``2024-03-31T22:30Z`` is 00:30 on 1 April in Amsterdam);
+      an instant filters exactly that instant, it is not widened to a day.
+    * ``a/b``, ``../b``, ``a/..``: intervals, both ends inclusive, open ends allowed.
+
+    A date-time without an offset is not RFC 3339; it is read as local time in ``tz``.
 
     Raises
     ------
     InvalidQueryError
-        Unparseable values or start after end.
+        Unparseable values, a year outside 1900-2200, or start after end.
+
+    Examples
+    --------
+    >>> parse_datetime_interval("2024-03-31T22:30:00Z")
+    (datetime.datetime(2024, 4, 1, 0, 30), datetime.datetime(2024, 4, 1, 0, 30))
+    >>> parse_datetime_interval("2024-03-01/..")
+    (datetime.date(2024, 3, 1), None)
     """
     if value is None or value.strip() == "":
         return None, None
+    zone = ZoneInfo(tz)
 
     def one(text: str) -> date | None:
         text = text.strip()
         if text in ("", ".."):
             return None
         try:
-            return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
-        except ValueError:
+            if "T" not in text.upper() and " " not in text:
+                return date.fromisoformat(text)
+            instant = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+        except (ValueError, OverflowError):
             raise InvalidQueryError(
-                f"datetime must be RFC 3339 (e.g. 2024-01-01T00:00:00Z or a/b) / ongeldige "
-                f"datum, got {value!r}"
+                f"datetime must be RFC 3339 (e.g. 2024-01-01, 2024-01-01T00:00:00Z or a/b) / "
+                f"ongeldige datum, got {value!r}"
             ) from None
+        if instant.tzinfo is not None:
+            try:
+                instant = instant.astimezone(zone).replace(tzinfo=None)
+            except OverflowError:
+                raise InvalidQueryError(
+                    f"datetime out of range / datum buiten bereik: {value!r}"
+                ) from None
+        return instant
 
     if "/" in value:
         a, _, b = value.partition("/")

@@ -29,6 +29,7 @@ from spatial.errors import (
     InvalidParameterError,
     InvalidResolutionError,
     SpatialError,
+    TooManyCellsError,
 )
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     UnknownColumnError: 422,
     InputFileError: 422,
     InvalidResolutionError: 400,
+    TooManyCellsError: 413,
     InvalidParameterError: 400,
     CRSError: 400,
     EmptyStudyAreaError: 404,
@@ -58,7 +60,7 @@ TITLES: dict[int, str] = {
     404: "Niet gevonden / Not found",
     405: "Methode niet toegestaan / Method not allowed",
     406: "Formaat niet beschikbaar / Not acceptable",
-    413: "Bestand te groot / Payload too large",
+    413: "Te groot / Too large",
     422: "Ongeldige invoer / Unprocessable input",
     500: "Interne fout / Internal server error",
 }

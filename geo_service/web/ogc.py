@@ -11,6 +11,7 @@ OGC 17-069r4, OGC API - Features - Part 1: Core, https://docs.ogc.org/is/17-069r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -19,6 +20,7 @@ import numpy as np
 from fastapi import APIRouter, Query, Request, Response
 
 from geo_service.errors import NotFoundError
+from geo_service.filters import IncidentFilter
 from geo_service.web.auth import Principal
 from geo_service.web.deps import (
     BBoxDep,
@@ -29,7 +31,13 @@ from geo_service.web.deps import (
     parse_datetime_interval,
 )
 from geo_service.web.registry import FeatureCollection, Layer, LayerQuery, get_layer, layers
-from geo_service.web.service import GEOJSON, cache_key, cached_response, layer_collection
+from geo_service.web.service import (
+    GEOJSON,
+    cache_key,
+    cached_response,
+    layer_collection,
+    layer_page,
+)
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
@@ -195,12 +203,18 @@ def _layer_query(
     category: str | None,
     municipality: str | None,
     res: int,
+    analyst: bool = False,
 ) -> LayerQuery:
-    start, end = parse_datetime_interval(datetime_)
+    start, end = parse_datetime_interval(datetime_, settings.timezone)
     if not layer.temporal:
         start = end = None
     return LayerQuery.with_settings(
-        settings, category=category, municipality=municipality, start=start, end=end, res=res
+        settings,
+        analyst=analyst,
+        incidents=IncidentFilter(
+            category=category, municipality=municipality, start=start, end=end
+        ),
+        res=res,
     )
 
 
@@ -229,14 +243,21 @@ def items(
 ) -> Response:
     """Features of a collection, filtered by ``bbox``/``datetime``, one page at a time."""
     layer = _readable(collection_id, principal)
-    query = _layer_query(layer, settings, datetime, category, municipality, res)
+    query = _layer_query(
+        layer, settings, datetime, category, municipality, res, principal.can("analyst")
+    )
     limit = min(limit, settings.max_features)
     base = _base(request)
 
     def produce() -> FeatureCollection:
-        fc = layer_collection(request, store, layer, query, principal)
-        feats = fc["features"] if bbox is None else _in_bbox(fc["features"], bbox)
-        page = feats[offset : offset + limit]
+        if layer.page is not None:
+            # Point layers page in SQL: never the whole table through Python.
+            paged = replace(query, incidents=query.incidents.replace(bbox=bbox))
+            page, matched = layer_page(request, store, layer, paged, principal, offset, limit)
+        else:
+            fc = layer_collection(request, store, layer, query, principal)
+            feats = fc["features"] if bbox is None else _in_bbox(fc["features"], bbox)
+            page, matched = feats[offset : offset + limit], len(feats)
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
         href = f"{base}/collections/{layer.id}/items"
         links = [
@@ -251,7 +272,7 @@ def items(
                 "type": "application/json",
             },
         ]
-        if offset + limit < len(feats):
+        if offset + limit < matched:
             links.append(
                 {
                     "href": f"{href}?{urlencode([*params, ('offset', offset + limit)])}",
@@ -270,7 +291,7 @@ def items(
         out: FeatureCollection = {
             "type": "FeatureCollection",
             "features": page,
-            "numberMatched": len(feats),
+            "numberMatched": matched,
             "numberReturned": len(page),
             "timeStamp": datetime_now(),
             "links": links,
@@ -305,7 +326,9 @@ def item(
 ) -> Response:
     """One feature by id."""
     layer = _readable(collection_id, principal)
-    query = _layer_query(layer, settings, None, category, municipality, res)
+    query = _layer_query(
+        layer, settings, None, category, municipality, res, principal.can("analyst")
+    )
     base = _base(request)
 
     def produce() -> dict[str, Any]:

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 
 from geo_service.config import Settings
 from geo_service.errors import GeoServiceError
+from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.auth import Principal
 from geo_service.web.deps import (
@@ -162,9 +163,15 @@ def _hotspot_query(
     start: date | None,
     end: date | None,
     res: int,
+    analyst: bool = False,
 ) -> LayerQuery:
     return LayerQuery.with_settings(
-        settings, category=category, municipality=municipality, start=start, end=end, res=res
+        settings,
+        analyst=analyst,
+        incidents=IncidentFilter(
+            category=category, municipality=municipality, start=start, end=end
+        ),
+        res=res,
     )
 
 
@@ -225,7 +232,9 @@ def kaart(
     )
     trend = '<p class="note">Nog geen incidenten opgeslagen.</p>'
     if cat:
-        monthly = store.monthly_counts(cat, muni, start=start, end=end)
+        monthly = store.monthly_counts(
+            IncidentFilter(category=cat, municipality=muni, start=start, end=end)
+        )
         trend = trend_svg(monthly, k=settings.min_count_k, suppress=not principal.can("analyst"))
     body = (
         form
@@ -249,7 +258,7 @@ def build_map_html(
     method: str,
 ) -> str:
     """Return the folium HTML document for the map (hotspots, areas, cameras)."""
-    bounds = _bounds(store, query.municipality)
+    bounds = _bounds(store, query.incidents.municipality)
     m = maps.base_map(bounds, tile_url=settings.tile_url, attribution=settings.tile_attribution)
     groups = []
     message = ""
@@ -262,7 +271,7 @@ def build_map_html(
         message = html.escape(str(exc))
     groups.append(
         maps.areas_layer(
-            store.areas_frame(level="buurt", municipality=query.municipality),
+            store.areas_frame(level="buurt", municipality=query.incidents.municipality),
             name="Buurtgrenzen",
             colour="#777777",
             weight=0.6,
@@ -271,13 +280,15 @@ def build_map_html(
     )
     groups.append(
         maps.areas_layer(
-            store.areas_frame(level="wijk", municipality=query.municipality),
+            store.areas_frame(level="wijk", municipality=query.incidents.municipality),
             name="Wijkgrenzen",
             colour="#222222",
             weight=1.6,
         )
     )
-    groups.append(maps.cameras_layer(store.cameras_frame(municipality=query.municipality)))
+    groups.append(
+        maps.cameras_layer(store.cameras_frame(municipality=query.incidents.municipality))
+    )
     maps.finish_map(m, groups, maps.legend(k=settings.min_count_k, method=method))
     if message:
         from branca.element import Element
@@ -308,7 +319,7 @@ def kaartlaag(
     """Render the folium map document embedded by ``/kaart`` and ``/overzicht``."""
     check_period(start, end)
     _, _, muni, cat = _choices(store, municipality, category)
-    query = _hotspot_query(settings, cat, muni, start, end, res)
+    query = _hotspot_query(settings, cat, muni, start, end, res, principal.can("analyst"))
     # Rendering ~7000 hexagons takes most of a second: cache the document like the API does.
     return cached_bytes(
         request,
@@ -366,7 +377,7 @@ def overzicht(
         table = f'<table id="per-jaar"><tr><th class="l">Jaar</th>{head}</tr>{rows}</table>'
     tops = []
     for category in cats:
-        query = _hotspot_query(settings, category, muni, None, None, res)
+        query = _hotspot_query(settings, category, muni, None, None, res, principal.can("analyst"))
         try:
             fc = layer_collection(request, store, get_layer("hotspots-gistar"), query, principal)
         except (GeoServiceError, SpatialError) as exc:

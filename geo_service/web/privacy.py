@@ -92,6 +92,9 @@ def suppress_gistar(fc: FeatureCollection, k: int) -> FeatureCollection:
         for name in GISTAR_HIDDEN:
             props.pop(name, None)
         feats.append({**feat, "properties": props})
+    # Cells with a shown count first (stable): clients that type columns from the first page,
+    # as GDAL's OAPIF driver does, then read `count` as a number, not as text.
+    feats.sort(key=lambda f: bool(f["properties"].get("suppressed")))
     out["features"] = feats
     return out
 

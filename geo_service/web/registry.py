@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from geo_service.config import Role, Settings
 from geo_service.errors import NotFoundError
+from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 
 FeatureCollection = dict[str, Any]
@@ -22,22 +22,40 @@ FeatureCollection = dict[str, Any]
 
 @dataclass(frozen=True)
 class LayerQuery:
-    """Parameters shared by every layer; a layer ignores those it has no use for."""
+    """Parameters shared by every layer; a layer ignores those it has no use for.
 
-    category: str | None = None
-    municipality: str | None = None
-    start: date | None = None
-    end: date | None = None
+    Attributes
+    ----------
+    incidents
+        Which incidents (category, municipality, period, bbox).
+    res
+        H3 resolution of cell layers.
+    min_count
+        Small-count threshold: viewers never see a count below it.
+    permutations
+        Gi* conditional permutations.
+    max_cells
+        Largest study grid this request may compute (lower for anonymous callers).
+    """
+
+    incidents: IncidentFilter = field(default_factory=IncidentFilter)
     res: int = 10
-    bbox: tuple[float, float, float, float] | None = None
-    k: int = 5
+    min_count: int = 5
     permutations: int = 999
+    max_cells: int = 300_000
     extra: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def with_settings(cls, settings: Settings, **params: Any) -> LayerQuery:
-        """Build a query whose privacy threshold and permutations come from the settings."""
-        return cls(k=settings.min_count_k, permutations=settings.permutations, **params)
+    def with_settings(
+        cls, settings: Settings, *, analyst: bool = False, **params: Any
+    ) -> LayerQuery:
+        """Build a query whose thresholds and limits come from the settings."""
+        return cls(
+            min_count=settings.min_count_k,
+            permutations=settings.permutations,
+            max_cells=settings.max_cells_analyst if analyst else settings.max_cells_viewer,
+            **params,
+        )
 
 
 @dataclass(frozen=True)
@@ -61,6 +79,9 @@ class Layer:
         suppression); None if the layer holds no incident counts.
     temporal
         Whether ``start``/``end`` (OGC ``datetime``) filter this layer.
+    page
+        ``(store, query, offset, limit) -> (features, number matched)`` for layers too large
+        to build whole (points): paging happens in SQL. None: slice :attr:`features`.
     """
 
     id: str
@@ -70,6 +91,7 @@ class Layer:
     features: Callable[[Store, LayerQuery], FeatureCollection]
     viewer_filter: Callable[[FeatureCollection, int], FeatureCollection] | None = None
     temporal: bool = False
+    page: Callable[[Store, LayerQuery, int, int], tuple[list[dict[str, Any]], int]] | None = None
     query_params: tuple[str, ...] = field(default=())
 
 

@@ -68,8 +68,33 @@ def layer_collection(
     key = (store.data_version(), layer.id, query)
     exact = cache.get_or_compute(key, lambda: layer.features(store, query))
     if layer.viewer_filter is not None and not principal.can("analyst"):
-        return layer.viewer_filter(exact, query.k)
+        return layer.viewer_filter(exact, query.min_count)
     return exact
+
+
+def layer_page(
+    request: Request,
+    store: Store,
+    layer: Layer,
+    query: LayerQuery,
+    principal: Principal,
+    offset: int,
+    limit: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """Return one page of ``layer`` and the number of matching features.
+
+    Layers with their own (SQL) paging use it; others are built whole (cached) and sliced.
+
+    Raises
+    ------
+    AuthenticationError, AuthorizationError
+    """
+    require(principal, layer.min_role)
+    if layer.page is not None and layer.viewer_filter is None:
+        return layer.page(store, query, offset, limit)
+    fc = layer_collection(request, store, layer, query, principal)
+    feats: list[dict[str, Any]] = fc["features"]
+    return feats[offset : offset + limit], len(feats)
 
 
 def cache_key(request: Request, store: Store, principal: Principal) -> Hashable:

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from geojson_pydantic import FeatureCollection
 
+from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web import create_app
 from tests.service.web_fixtures import DemoDB, client, demo_copy, demo_db, web_settings
@@ -101,7 +102,7 @@ def test_errors_are_problem_json(
 
 def test_incidents_for_analyst_match_the_store(client: TestClient, demo_db: DemoDB) -> None:
     with Store.open(demo_db.path) as store:
-        expected = store.count_incidents("woninginbraak", "GM1783")
+        expected = store.count_incidents(IncidentFilter("woninginbraak", "GM1783"))
     resp = client.get(
         "/api/v1/incidents",
         params={"category": "woninginbraak", "municipality": "GM1783", "limit": 100000},
@@ -131,7 +132,7 @@ def test_hotspots_for_analyst_have_exact_values(client: TestClient, demo_db: Dem
     assert all(isinstance(p["count"], int) for p in props)
     assert all("gi_z" in p and "gi_class_fdr" in p for p in props)
     with Store.open(demo_db.path) as store:
-        total = store.count_incidents("woninginbraak", "GM0518")
+        total = store.count_incidents(IncidentFilter("woninginbraak", "GM0518"))
     assert sum(p["count"] for p in props) <= total
 
 

@@ -13,6 +13,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from geo_service.demo import DATA_DIR, DEN_HAAG, build_demo, generate_demo, last_full_month
+from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 
 END = date(2026, 10, 1)
@@ -71,7 +72,7 @@ def test_counts_per_buurt_follow_the_real_ones(tmp_path: Path) -> None:
     summary = build_demo(store, seed=7, end_month=END, progress=False)
     assert summary.quarantined == 0 and summary.incidents_stored == summary.incidents_in
     assert summary.cameras == 128
-    pts = store.incident_points(category="woninginbraak", municipality=DEN_HAAG)
+    pts = store.incident_points(IncidentFilter("woninginbraak", DEN_HAAG))
     real = pd.read_csv(DATA_DIR / "woninginbraak_buurt_month_2011_2017.csv.gz")
     real_w = real.groupby("wijk_code")["count"].sum()
     demo_w = pts.groupby("wijk_code").size().reindex(real_w.index, fill_value=0)

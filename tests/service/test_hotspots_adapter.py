@@ -15,6 +15,7 @@ from geojson_pydantic import FeatureCollection
 
 from geo_service.demo import build_demo
 from geo_service.errors import NotFoundError
+from geo_service.filters import IncidentFilter
 from geo_service.hotspots import HotspotParams, compute_hotspots, hotspots_geojson
 from geo_service.store import Store
 from spatial.errors import InvalidParameterError, InvalidResolutionError
@@ -35,8 +36,14 @@ def store(demo_db: Path):
     s.close()
 
 
+def hp(category: str, *, municipality=None, start=None, end=None, **kw) -> HotspotParams:
+    """HotspotParams for a category (and municipality / period) plus any other parameter."""
+    flt = IncidentFilter(category=category, municipality=municipality, start=start, end=end)
+    return HotspotParams(incidents=flt, **kw)
+
+
 def test_gistar_geojson_is_valid_and_reproducible(store: Store) -> None:
-    params = HotspotParams(
+    params = hp(
         "woninginbraak",
         municipality="GM0518",
         res=9,
@@ -51,7 +58,7 @@ def test_gistar_geojson_is_valid_and_reproducible(store: Store) -> None:
     meta = fc["metadata"]
     assert meta["parameters"]["res"] == 9 and meta["parameters"]["permutations"] == 99
     assert meta["n_incidents"] == store.count_incidents(
-        "woninginbraak", "GM0518", date(2025, 11, 1)
+        IncidentFilter("woninginbraak", "GM0518", date(2025, 11, 1))
     )
     assert meta["software"].startswith("geo-service")
     counts = sum(f["properties"]["count"] for f in fc["features"])
@@ -64,7 +71,7 @@ def test_gistar_geojson_is_valid_and_reproducible(store: Store) -> None:
 
 def test_hotspots_sit_where_incidents_concentrate(store: Store) -> None:
     layer = compute_hotspots(
-        store, HotspotParams("jeugdoverlast", municipality="GM0518", res=9, permutations=0)
+        store, hp("jeugdoverlast", municipality="GM0518", res=9, permutations=0)
     )
     cls = layer.properties["gi_class_fdr"]
     count = layer.properties["count"]
@@ -75,7 +82,7 @@ def test_hotspots_sit_where_incidents_concentrate(store: Store) -> None:
 def test_kde_layer(store: Store) -> None:
     layer = compute_hotspots(
         store,
-        HotspotParams("woninginbraak", method="kde", municipality="GM1783", res=9, bandwidth_m=400),
+        hp("woninginbraak", method="kde", municipality="GM1783", res=9, bandwidth_m=400),
     )
     dens = layer.properties["kde_density"]
     assert np.nanmin(dens) >= 0 and np.nanmax(dens) > 0
@@ -84,13 +91,17 @@ def test_kde_layer(store: Store) -> None:
 
 def test_parameter_errors(store: Store) -> None:
     with pytest.raises(InvalidResolutionError):
-        HotspotParams("woninginbraak", res=12)
+        hp("woninginbraak", res=12)
     with pytest.raises(InvalidParameterError):
-        HotspotParams("woninginbraak", method="lisa")  # type: ignore[arg-type]
+        hp("woninginbraak", method="lisa")  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError):
-        HotspotParams("woninginbraak", start=date(2026, 2, 1), end=date(2026, 1, 1))
+        hp("woninginbraak", start=date(2026, 2, 1), end=date(2026, 1, 1))
+    with pytest.raises(InvalidParameterError):  # 9999-12-31 + 1 day overflowed (500)
+        hp("woninginbraak", end=date(9999, 12, 31))
+    with pytest.raises(InvalidParameterError, match="2 cells"):
+        hp("woninginbraak", method="kde", bandwidth_m=10.0)
     with pytest.raises(NotFoundError):
-        hotspots_geojson(store, HotspotParams("woninginbraak", municipality="GM9999"))
+        hotspots_geojson(store, hp("woninginbraak", municipality="GM9999"))
 
 
 def test_cli_hotspots(demo_db: Path, tmp_path: Path) -> None:

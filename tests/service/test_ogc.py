@@ -7,6 +7,7 @@ import httpx
 import pyogrio
 import pytest
 
+from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.registry import layers
 from tests.service.web_fixtures import DemoDB, LiveServer, demo_db, live_server
@@ -104,13 +105,28 @@ def test_bbox_datetime_and_single_items(live_server: LiveServer, demo_db: DemoDB
     with Store.open(demo_db.path) as store:
         import datetime as dt
 
-        n_2024 = store.count_incidents(start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31))
+        n_2024 = store.count_incidents(
+            IncidentFilter(start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31))
+        )
+    # RFC 3339 full-dates: whole local days.
     year = httpx.get(
+        f"{base}/incidents/items",
+        headers=headers,
+        params={"datetime": "2024-01-01/2024-12-31", "limit": 1},
+    )
+    assert year.json()["numberMatched"] == n_2024 > 0
+    # Date-times are instants, not widened to days (the old behaviour this test enshrined):
+    # 2024-01-01T00:00Z .. 2024-12-31T00:00Z ends at 01:00 local on 31 December.
+    instants = httpx.get(
         f"{base}/incidents/items",
         headers=headers,
         params={"datetime": "2024-01-01T00:00:00Z/2024-12-31T00:00:00Z", "limit": 1},
     )
-    assert year.json()["numberMatched"] == n_2024 > 0
+    with Store.open(demo_db.path) as store:
+        n_instants = store.count_incidents(
+            IncidentFilter(start=dt.datetime(2024, 1, 1, 1, 0), end=dt.datetime(2024, 12, 31, 1, 0))
+        )
+    assert instants.json()["numberMatched"] == n_instants < n_2024
     for path in ("", "/conformance", "/collections"):
         assert httpx.get(f"{live_server.url}/ogc{path}").status_code == 200
     assert (

@@ -23,9 +23,10 @@ def frame_to_collection(gdf: gpd.GeoDataFrame, ids: list[str]) -> FeatureCollect
 
 def area_collection(store: Store, query: LayerQuery, level: str) -> FeatureCollection:
     """Areas of one level, optionally of one municipality."""
-    gdf = store.areas_frame(level=level, municipality=query.municipality)
-    if query.bbox is not None and len(gdf):
-        gdf = gdf.cx[query.bbox[0] : query.bbox[2], query.bbox[1] : query.bbox[3]]
+    gdf = store.areas_frame(level=level, municipality=query.incidents.municipality)
+    bbox = query.incidents.bbox
+    if bbox is not None and len(gdf):
+        gdf = gdf.cx[bbox[0] : bbox[2], bbox[1] : bbox[3]]
     gdf = gdf.set_geometry(polygonal(gdf.geometry))
     return frame_to_collection(gdf, gdf["code"].astype(str).tolist())
 

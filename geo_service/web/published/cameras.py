@@ -8,9 +8,10 @@ from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
 
 
 def _cameras(store: Store, query: LayerQuery) -> FeatureCollection:
-    gdf = store.cameras_frame(municipality=query.municipality)
-    if query.bbox is not None and len(gdf):
-        gdf = gdf.cx[query.bbox[0] : query.bbox[2], query.bbox[1] : query.bbox[3]]
+    gdf = store.cameras_frame(municipality=query.incidents.municipality)
+    bbox = query.incidents.bbox
+    if bbox is not None and len(gdf):
+        gdf = gdf.cx[bbox[0] : bbox[2], bbox[1] : bbox[3]]
     return frame_to_collection(gdf, gdf["camera_id"].astype(str).tolist())
 
 

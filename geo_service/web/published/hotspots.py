@@ -11,8 +11,8 @@ from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
 
 
 def _default_category(store: Store, query: LayerQuery) -> str:
-    if query.category:
-        return query.category
+    if query.incidents.category:
+        return query.incidents.category
     cats = store.categories()
     if not cats:
         raise NotFoundError("no incidents stored yet / nog geen incidenten opgeslagen")
@@ -26,13 +26,11 @@ def hotspot_collection(
     from geo_service.hotspots import HotspotParams, hotspots_geojson
 
     params = HotspotParams(
-        category=_default_category(store, query),
+        incidents=query.incidents.replace(category=_default_category(store, query)),
         method=method,
         res=query.res,
-        start=query.start,
-        end=query.end,
-        municipality=query.municipality,
         permutations=query.permutations,
+        max_cells=query.max_cells,
     )
     fc = hotspots_geojson(store, params)
     for feat in fc.get("features", []):

@@ -49,14 +49,16 @@ def points_to_collection(df: pd.DataFrame) -> FeatureCollection:
 
 
 def _incidents(store: Store, query: LayerQuery) -> FeatureCollection:
-    df = store.incident_points(
-        category=query.category,
-        municipality=query.municipality,
-        start=query.start,
-        end=query.end,
-        bbox=query.bbox,
-    )
-    return points_to_collection(df)
+    return points_to_collection(store.incident_points(query.incidents))
+
+
+def _page(
+    store: Store, query: LayerQuery, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of incidents, paged in SQL (LIMIT/OFFSET), and the number matching."""
+    df = store.incident_points(query.incidents, limit=limit, offset=offset)
+    features: list[dict[str, Any]] = points_to_collection(df)["features"]
+    return features, store.count_incidents(query.incidents)
 
 
 INCIDENTS = Layer(
@@ -68,4 +70,5 @@ INCIDENTS = Layer(
     min_role="analyst",
     features=_incidents,
     temporal=True,
+    page=_page,
 )
