@@ -14,11 +14,6 @@ from shapely.geometry.base import BaseGeometry
 from geo_service.errors import NotFoundError
 from geo_service.store.core import StoreBase
 
-#: H3 resolution used to group points before point-in-polygon, and the safety margin (degrees,
-#: ~2 m) by which a cell must lie inside an area to skip the exact test.
-_PIP_RES = 10
-_PIP_MARGIN_DEG = 2e-5
-
 _AREA_COLUMNS = (
     "code, name, level, municipality, dwellings, dwellings_estimated, inhabitants, source"
 )
@@ -151,11 +146,7 @@ class AreaStore(StoreBase):
     ) -> dict[str, npt.NDArray[np.object_]]:
         """Point-in-polygon against stored areas: municipality, wijk_code and buurt_code per point.
 
-        Vectorised in two steps: points are grouped by H3 cell (resolution 10, ~150 m across);
-        a cell lying well inside one area gives all its points that area at once, and only the
-        points of cells that touch a border get an exact test against the prepared polygons
-        (STR-tree bounding-box candidates, then ``intersects_xy``, so a point exactly on a
-        border belongs to an area). Points outside every area get None.
+        Vectorised with an STR-tree; points outside every area get None.
         """
         lo = np.asarray(lon, dtype=np.float64)
         la = np.asarray(lat, dtype=np.float64)
@@ -166,48 +157,29 @@ class AreaStore(StoreBase):
         index = self._area_index()
         if n == 0 or not index:
             return out
-        from spatial.grid import H3Grid, cells_of_points
-
-        cells = cells_of_points(lo, la, _PIP_RES)
-        uniq, inverse = np.unique(cells, return_inverse=True)
-        # The planar lon/lat hexagon differs from H3's true boundary by centimetres: a ~2 m
-        # margin keeps "the whole cell lies in the area" safe.
-        hexes = shapely.buffer(H3Grid(uniq, _PIP_RES).polygons(), _PIP_MARGIN_DEG)
+        points = shapely.points(lo, la)
         for level, (tree, areas) in index.items():
-            codes = areas["code"].to_numpy(dtype=object)
-            gms = areas["municipality"].to_numpy(dtype=object)
-            # Cells wholly inside exactly one area.
-            hex_idx, area_idx = tree.query(hexes, predicate="within")
-            single = np.bincount(hex_idx, minlength=uniq.size) == 1
-            cell_area = np.full(uniq.size, -1, dtype=np.int64)
-            keep = single[hex_idx]
-            cell_area[hex_idx[keep]] = area_idx[keep]
-            per_point = cell_area[inverse]
-            inner = np.flatnonzero(per_point >= 0)
-            border = np.flatnonzero(per_point < 0)
-            # Exact test for the rest: bounding-box candidates from the tree, then the
-            # prepared polygons (~10x faster than a "within" predicate query).
-            pt_idx, a_idx = tree.query(shapely.points(lo[border], la[border]))
-            exact = shapely.intersects_xy(
-                tree.geometries[a_idx], lo[border][pt_idx], la[border][pt_idx]
-            )
-            pt_idx, a_idx = pt_idx[exact], a_idx[exact]
+            # Bounding-box candidates from the tree, then an exact test against the prepared
+            # polygons: ~10x faster than a "within" predicate query on a million points.
+            pt_idx, area_idx = tree.query(points)
+            # intersects, not contains: a point exactly on a border belongs to an area.
+            exact = shapely.intersects_xy(tree.geometries[area_idx], lo[pt_idx], la[pt_idx])
+            pt_idx, area_idx = pt_idx[exact], area_idx[exact]
             # A point on a shared border falls in two areas: keep the first.
             first = np.unique(pt_idx, return_index=True)[1]
-            pt_all = np.concatenate([inner, border[pt_idx[first]]])
-            area_all = np.concatenate([per_point[inner], a_idx[first]])
-            found_codes = codes[area_all]
-            found_gms = gms[area_all]
+            pt_idx, area_idx = pt_idx[first], area_idx[first]
+            codes = areas["code"].to_numpy(dtype=object)[area_idx]
+            gms = areas["municipality"].to_numpy(dtype=object)[area_idx]
             if level == "gemeente":
-                out["municipality"][pt_all] = np.where(pd.isna(found_gms), found_codes, found_gms)
+                out["municipality"][pt_idx] = np.where(pd.isna(gms), codes, gms)
                 continue
             # Coarse polygons of neighbouring municipalities may overlap at the border: an
             # area only counts for points of its own municipality.
-            current = out["municipality"][pt_all]
-            agree = pd.isna(current) | pd.isna(found_gms) | (current == found_gms)
-            out[f"{level}_code"][pt_all[agree]] = found_codes[agree]
+            current = out["municipality"][pt_idx]
+            agree = pd.isna(current) | pd.isna(gms) | (current == gms)
+            out[f"{level}_code"][pt_idx[agree]] = codes[agree]
             unset = agree & pd.isna(current)
-            out["municipality"][pt_all[unset]] = found_gms[unset]
+            out["municipality"][pt_idx[unset]] = gms[unset]
         return out
 
     def cameras_frame(
