@@ -38,6 +38,30 @@ class Settings(BaseSettings):
         ge=1,
         description="viewers never see a count below this (small-count suppression)",
     )
+    viewer_max_res: int = Field(
+        default=10, ge=8, le=11, description="finest H3 resolution without an analyst key"
+    )
+    viewer_min_period_months: int = Field(
+        default=3, ge=1, le=120, description="shortest period (whole months) a viewer sees"
+    )
+    viewer_round_to: int = Field(
+        default=5, ge=1, le=100, description="viewer counts are rounded to a multiple of this"
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="URL clients reach the service at (e.g. https://hotspots.gemeente.nl); "
+        "links are built from it and the Host header is ignored",
+    )
+    allowed_hosts: list[str] = Field(
+        default=["localhost", "127.0.0.1", "[::1]", "testserver"],
+        description="Host headers accepted when no public_url is set ('*' = any)",
+    )
+    max_upload_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, description="largest incident upload"
+    )
+    cache_max_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024 * 1024, description="response cache size in bytes"
+    )
     timezone: str = Field(
         default="Europe/Amsterdam",
         description="IANA zone of naive timestamps in Dutch files, and of OGC datetime instants",

@@ -186,10 +186,14 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
     counts, outside = count_in_cells(grid, lon, lat)
     props: dict[str, npt.NDArray[Any]] = {"count": counts.astype(np.int64)}
     meta: dict[str, Any] = {}
+    w = neighbours(grid, params.k_ring)
+    # Incidents in each cell's neighbourhood (itself + k-ring): the privacy model shows a class
+    # to viewers only where this reaches k.
+    props["n_neighbourhood"] = np.asarray(w @ counts + counts, dtype=np.int64)
     if params.method == "gistar":
         result = gistar(
             counts,
-            neighbours(grid, params.k_ring),
+            w,
             permutations=params.permutations,
             rng=params.seed,
             p_sim_method=params.p_sim_method,

@@ -7,6 +7,7 @@ each request works on its own cursor (see :func:`geo_service.web.deps.get_store`
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from geo_service.store import Store
 from geo_service.web import api, licence, ogc, pages
 from geo_service.web.cache import ResponseCache
 from geo_service.web.errors import install_error_handlers
+from geo_service.web.guards import HostGuard, UploadGuard
 from geo_service.web.service import CollectionCache
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -67,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         license_info=licence.LICENSE_INFO,
     )
     app.state.settings = cfg
-    app.state.cache = ResponseCache(max_entries=512)
+    app.state.cache = ResponseCache(max_entries=4096, max_bytes=cfg.cache_max_bytes)
+    app.state.write_lock = threading.Lock()
     app.state.collections = CollectionCache(max_entries=32)
     install_error_handlers(app)
     app.include_router(api.router)
@@ -79,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse(url="/kaart")
 
+    # Outermost last: the Host check runs first, then the upload guard.
+    app.add_middleware(UploadGuard, settings=cfg)
+    app.add_middleware(HostGuard, settings=cfg)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -23,20 +23,33 @@ class CachedBody:
 
 
 class ResponseCache:
-    """Thread-safe LRU of rendered bodies.
+    """Thread-safe LRU of rendered bodies, bounded in entries AND in bytes.
 
     Parameters
     ----------
     max_entries
         How many bodies to keep; the least recently used goes first.
+    max_bytes
+        Total size of the kept bodies; a body larger than a quarter of it is not kept
+        (it is still served), so one huge answer cannot flush the cache.
     """
 
-    def __init__(self, max_entries: int = 256) -> None:
+    def __init__(self, max_entries: int = 256, max_bytes: int = 256 * 1024 * 1024) -> None:
         if max_entries < 1:
             raise ValueError(f"max_entries must be >= 1, got {max_entries!r}")
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be >= 1, got {max_bytes!r}")
         self._max = max_entries
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._items: OrderedDict[Hashable, CachedBody] = OrderedDict()
         self._lock = threading.Lock()
+
+    @property
+    def size_bytes(self) -> int:
+        """Total size of the kept bodies."""
+        with self._lock:
+            return self._bytes
 
     def get(self, key: Hashable) -> CachedBody | None:
         """Return the cached body for ``key``, or None."""
@@ -50,11 +63,17 @@ class ResponseCache:
         """Store ``body`` under ``key`` and return it with its ETag."""
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         entry = CachedBody(body=body, media_type=media_type, etag=etag)
+        if len(body) > self._max_bytes // 4:
+            return entry
         with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old.body)
             self._items[key] = entry
-            self._items.move_to_end(key)
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
+            self._bytes += len(body)
+            while len(self._items) > self._max or self._bytes > self._max_bytes:
+                _, gone = self._items.popitem(last=False)
+                self._bytes -= len(gone.body)
         return entry
 
     def __len__(self) -> int:

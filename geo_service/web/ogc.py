@@ -30,6 +30,7 @@ from geo_service.web.deps import (
     StoreDep,
     parse_datetime_interval,
 )
+from geo_service.web.guards import base_url
 from geo_service.web.registry import FeatureCollection, Layer, LayerQuery, get_layer, layers
 from geo_service.web.service import (
     GEOJSON,
@@ -52,7 +53,7 @@ Text = Annotated[str | None, Query(max_length=100)]
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/ogc"
+    return base_url(request.app.state.settings, request) + "/ogc"
 
 
 def _collection_doc(request: Request, layer: Layer) -> dict[str, Any]:

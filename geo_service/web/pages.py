@@ -32,6 +32,7 @@ from geo_service.web.deps import (
     StoreDep,
     check_period,
 )
+from geo_service.web.policy import ViewerPolicy
 from geo_service.web.privacy import small
 from geo_service.web.registry import LayerQuery, get_layer
 from geo_service.web.service import cache_key, cached_bytes, layer_collection
@@ -107,11 +108,18 @@ def _select(name: str, label: str, options: list[tuple[str, str]], chosen: str |
 
 
 def trend_svg(
-    monthly: pd.DataFrame, *, k: int, suppress: bool, width: int = 900, height: int = 180
+    monthly: pd.DataFrame,
+    *,
+    k: int,
+    suppress: bool,
+    policy: ViewerPolicy | None = None,
+    width: int = 900,
+    height: int = 180,
 ) -> str:
     """Return an inline SVG bar chart of counts per month (suppressed months as gaps).
 
-    ``monthly`` has columns ``month`` (date-like) and ``count``.
+    ``monthly`` has columns ``month`` (date-like) and ``count``. With ``suppress`` the counts
+    are shown as the privacy policy says (below ``k`` hidden, others rounded).
     """
     if monthly.empty:
         return '<p class="note">Geen incidenten in deze periode.</p>'
@@ -119,6 +127,9 @@ def trend_svg(
     months = pd.to_datetime(df["month"])
     counts = df["count"].to_numpy(dtype=float)
     hidden = (counts < k) if suppress else np.zeros(len(counts), dtype=bool)
+    if suppress:
+        pol = policy or ViewerPolicy(min_count=k)
+        counts = np.array([pol.count(c) or 0 for c in counts], dtype=float)
     top = max(1.0, float(np.max(np.where(hidden, 0, counts))))
     n = len(df)
     left, bottom = 34, 22
@@ -200,6 +211,9 @@ def kaart(
 ) -> HTMLResponse:
     """Render the map page: form, map (iframe) and monthly trend."""
     check_period(start, end)
+    policy = ViewerPolicy.from_settings(settings)
+    if not principal.can("analyst"):
+        res = min(res, policy.max_res)
     munis, cats, muni, cat = _choices(store, municipality, category)
     names = _names(store)
     params: dict[str, Any] = {"res": res, "method": method}
@@ -232,10 +246,15 @@ def kaart(
     )
     trend = '<p class="note">Nog geen incidenten opgeslagen.</p>'
     if cat:
-        monthly = store.monthly_counts(
-            IncidentFilter(category=cat, municipality=muni, start=start, end=end)
+        flt = IncidentFilter(category=cat, municipality=muni, start=start, end=end)
+        if not principal.can("analyst"):
+            flt = policy.period(flt)  # whole months: cumulative windows reveal no daily counts
+        trend = trend_svg(
+            store.monthly_counts(flt),
+            k=settings.min_count_k,
+            suppress=not principal.can("analyst"),
+            policy=policy,
         )
-        trend = trend_svg(monthly, k=settings.min_count_k, suppress=not principal.can("analyst"))
     body = (
         form
         + '<iframe id="kaart" title="Kaart" '
@@ -318,6 +337,8 @@ def kaartlaag(
 ) -> Response:
     """Render the folium map document embedded by ``/kaart`` and ``/overzicht``."""
     check_period(start, end)
+    if not principal.can("analyst"):
+        res = min(res, ViewerPolicy.from_settings(settings).max_res)
     _, _, muni, cat = _choices(store, municipality, category)
     query = _hotspot_query(settings, cat, muni, start, end, res, principal.can("analyst"))
     # Rendering ~7000 hexagons takes most of a second: cache the document like the API does.
@@ -330,9 +351,10 @@ def kaartlaag(
     )
 
 
-def _count_cell(value: Any, *, k: int, suppress: bool) -> str:
-    if suppress and float(value) < k:
-        return f"&lt;{k}"
+def _count_cell(value: Any, *, k: int, suppress: bool, policy: ViewerPolicy) -> str:
+    if suppress:
+        shown = policy.count(float(value))
+        return f"&lt;{k}" if shown is None else f"{shown}"
     return f"{int(value)}"
 
 
@@ -349,6 +371,9 @@ def overzicht(
     munis, cats, muni, cat = _choices(store, municipality, None)
     names = _names(store)
     k, suppress = settings.min_count_k, not principal.can("analyst")
+    policy = ViewerPolicy.from_settings(settings)
+    if suppress:
+        res = min(res, policy.max_res)
     gm_name = names.get(muni or "", muni or "")
     form = (
         '<form method="get" action="/overzicht">'
@@ -370,7 +395,10 @@ def overzicht(
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in pivot.columns)
         rows = "".join(
             f'<tr><td class="l">{int(y)}</td>'
-            + "".join(f"<td>{_count_cell(v, k=k, suppress=suppress)}</td>" for v in pivot.loc[y])
+            + "".join(
+                f"<td>{_count_cell(v, k=k, suppress=suppress, policy=policy)}</td>"
+                for v in pivot.loc[y]
+            )
             + "</tr>"
             for y in pivot.index
         )

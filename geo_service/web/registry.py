@@ -16,6 +16,7 @@ from geo_service.config import Role, Settings
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
+from geo_service.web.policy import ViewerPolicy
 
 FeatureCollection = dict[str, Any]
 
@@ -75,8 +76,10 @@ class Layer:
     features
         ``(store, query) -> FeatureCollection``; exact values, no privacy applied.
     viewer_filter
-        ``(collection, k) -> collection`` applied for roles below analyst (small-count
-        suppression); None if the layer holds no incident counts.
+        ``(collection, policy) -> collection`` applied for roles below analyst (the privacy
+        model, :mod:`geo_service.web.policy`); None if the layer holds no incident counts.
+    cells
+        Whether the layer is an H3 cell layer (viewers are limited to ``viewer_max_res``).
     temporal
         Whether ``start``/``end`` (OGC ``datetime``) filter this layer.
     page
@@ -89,7 +92,8 @@ class Layer:
     description: str
     min_role: Role
     features: Callable[[Store, LayerQuery], FeatureCollection]
-    viewer_filter: Callable[[FeatureCollection, int], FeatureCollection] | None = None
+    viewer_filter: Callable[[FeatureCollection, ViewerPolicy], FeatureCollection] | None = None
+    cells: bool = False
     temporal: bool = False
     page: Callable[[Store, LayerQuery, int, int], tuple[list[dict[str, Any]], int]] | None = None
     query_params: tuple[str, ...] = field(default=())

@@ -6,6 +6,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Request, Response
@@ -13,6 +14,8 @@ from fastapi import Request, Response
 from geo_service.store import Store
 from geo_service.web.auth import Principal, require
 from geo_service.web.cache import ResponseCache
+from geo_service.web.guards import base_url
+from geo_service.web.policy import ViewerPolicy
 from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
 
 GEOJSON = "application/geo+json"
@@ -64,11 +67,20 @@ def layer_collection(
         If the caller's role is below the layer's minimum role.
     """
     require(principal, layer.min_role)
+    viewer = not principal.can("analyst")
+    policy = ViewerPolicy.from_settings(request.app.state.settings)
+    if viewer and layer.viewer_filter is not None:
+        # The privacy model, applied before computing: the exact layer a viewer's answer is
+        # derived from never covers less than whole months nor a finer grid.
+        if layer.cells:
+            policy.check_res(query.res)
+        if layer.temporal:
+            query = replace(query, incidents=policy.period(query.incidents))
     cache: CollectionCache = request.app.state.collections
     key = (store.data_version(), layer.id, query)
     exact = cache.get_or_compute(key, lambda: layer.features(store, query))
-    if layer.viewer_filter is not None and not principal.can("analyst"):
-        return layer.viewer_filter(exact, query.min_count)
+    if viewer and layer.viewer_filter is not None:
+        return layer.viewer_filter(exact, policy)
     return exact
 
 
@@ -98,9 +110,14 @@ def layer_page(
 
 
 def cache_key(request: Request, store: Store, principal: Principal) -> Hashable:
-    """Key of a rendered response: data version, path, sorted parameters, role."""
+    """Key of a rendered response: data version, base URL, path, sorted parameters, role.
+
+    Unknown parameters never reach here (they are a 400), so junk cannot multiply entries;
+    the base URL is part of the key because OGC documents hold absolute links.
+    """
     params = tuple(sorted(request.query_params.multi_items()))
-    return (store.data_version(), request.url.path, params, principal.role)
+    base = base_url(request.app.state.settings, request)
+    return (store.data_version(), base, request.url.path, params, principal.role)
 
 
 def cached_response(

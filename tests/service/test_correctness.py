@@ -257,7 +257,9 @@ def test_cell_cap_is_413_problem_json_and_lower_for_anonymous(tmp_path: Path) ->
     with Store.open(db) as store:
         _two_country_store(store)
         _, analyst = store.create_key("analyst", label="test")
-    settings = Settings(db=db, max_cells_viewer=500, max_cells_analyst=50_000, permutations=0)
+    settings = Settings(
+        db=db, max_cells_viewer=500, max_cells_analyst=50_000, permutations=0, viewer_max_res=11
+    )
     with TestClient(create_app(settings)) as client:
         params = {"category": "woninginbraak", "res": 11}
         anon = client.get("/api/v1/hotspots", params=params)

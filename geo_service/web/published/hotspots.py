@@ -58,6 +58,7 @@ GISTAR = Layer(
     features=_gistar,
     viewer_filter=suppress_gistar,
     temporal=True,
+    cells=True,
 )
 
 KDE = Layer(
@@ -70,4 +71,5 @@ KDE = Layer(
     features=_kde,
     viewer_filter=suppress_kde,
     temporal=True,
+    cells=True,
 )
