@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     cache_max_bytes: int = Field(
         default=256 * 1024 * 1024, ge=1024 * 1024, description="response cache size in bytes"
     )
+    compute_workers: int = Field(
+        default=2, ge=1, le=64, description="hotspot computations running at the same time"
+    )
+    warm_up: bool = Field(
+        default=True, description="precompute the standard layers in the background at start"
+    )
     timezone: str = Field(
         default="Europe/Amsterdam",
         description="IANA zone of naive timestamps in Dutch files, and of OGC datetime instants",

@@ -30,3 +30,7 @@ class AuthenticationError(GeoServiceError, PermissionError):
 
 class AuthorizationError(GeoServiceError, PermissionError):
     """A valid key whose role may not do this."""
+
+
+class BusyError(GeoServiceError, RuntimeError):
+    """The store is busy with another write; try again shortly (409 with Retry-After)."""

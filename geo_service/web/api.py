@@ -8,10 +8,14 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
+import duckdb
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 
+from geo_service.config import Settings
+from geo_service.errors import BusyError, InputFileError
 from geo_service.filters import IncidentFilter
-from geo_service.web.auth import require
+from geo_service.store import Store
+from geo_service.web.auth import Principal, require
 from geo_service.web.deps import (
     BBoxDep,
     CacheDep,
@@ -20,6 +24,7 @@ from geo_service.web.deps import (
     SettingsDep,
     StoreDep,
     check_period,
+    reject_unknown_params,
 )
 from geo_service.web.registry import LayerQuery, get_layer
 from geo_service.web.service import (
@@ -30,7 +35,7 @@ from geo_service.web.service import (
     layer_page,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(reject_unknown_params)])
 
 GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {GEOJSON: {}}, "description": "GeoJSON FeatureCollection"},
@@ -38,7 +43,6 @@ GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 Text = Annotated[str | None, Query(max_length=100)]
-MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
 @router.get("/hotspots", response_class=Response, responses=GEOJSON_RESPONSE)
@@ -149,6 +153,7 @@ def incidents(
 
 @router.post("/incidents")
 def ingest(
+    request: Request,
     store: StoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
@@ -164,8 +169,33 @@ def ingest(
         Form(max_length=64, description="IANA time zone of naive timestamps (default: detected)"),
     ] = None,
 ) -> dict[str, Any]:
-    """Ingest an uploaded incident file (admin only); returns the ingest accounting."""
+    """Ingest an uploaded incident file (admin only); returns the ingest accounting.
+
+    One upload at a time: a second concurrent upload gets 409 with ``Retry-After``.
+    """
     require(principal, "admin")
+    lock = request.app.state.write_lock
+    if not lock.acquire(blocking=False):
+        raise BusyError(
+            "another upload is being ingested; try again in a few seconds / er wordt al een "
+            "bestand ingelezen, probeer het zo opnieuw"
+        )
+    try:
+        return _ingest_upload(store, settings, principal, file, category, municipality, crs, tz)
+    finally:
+        lock.release()
+
+
+def _ingest_upload(
+    store: Store,
+    settings: Settings,
+    principal: Principal,
+    file: UploadFile,
+    category: str | None,
+    municipality: str | None,
+    crs: str | None,
+    tz: str | None,
+) -> dict[str, Any]:
     from geo_service.ingest import ingest_file
 
     name = Path(file.filename or "upload.csv").name
@@ -176,23 +206,32 @@ def ingest(
         with path.open("wb") as out:
             while chunk := file.file.read(1 << 20):
                 size += len(chunk)
-                if size > MAX_UPLOAD_BYTES:
-                    from geo_service.errors import InputFileError
-
+                if size > settings.max_upload_bytes:
                     raise InputFileError(
-                        f"upload larger than {MAX_UPLOAD_BYTES} bytes / bestand is te groot"
+                        f"upload larger than {settings.max_upload_bytes} bytes "
+                        "/ bestand is te groot"
                     )
                 out.write(chunk)
-        report = ingest_file(
-            store,
-            path,
-            category=category,
-            municipality=municipality,
-            crs=crs,
-            tz=tz,
-            default_tz=settings.timezone,
-            actor=principal.actor,
-        )
+        try:
+            report = ingest_file(
+                store,
+                path,
+                category=category,
+                municipality=municipality,
+                crs=crs,
+                tz=tz,
+                default_tz=settings.timezone,
+                actor=principal.actor,
+            )
+        except InputFileError as exc:
+            # Never show a server path: the temporary file's name becomes the upload's name.
+            text = str(exc).replace(str(path), name).replace(path.name, name).replace(tmp, "")
+            raise type(exc)(text) from None
+        except duckdb.TransactionException:
+            raise BusyError(
+                "the store was changed by another write at the same moment; try again / "
+                "gelijktijdige wijziging, probeer het opnieuw"
+            ) from None
     result: dict[str, Any] = json.loads(report.to_json())
     store.audit(
         principal.actor,

@@ -23,7 +23,7 @@ from geo_service.web import api, licence, ogc, pages
 from geo_service.web.cache import ResponseCache
 from geo_service.web.errors import install_error_handlers
 from geo_service.web.guards import HostGuard, UploadGuard
-from geo_service.web.service import CollectionCache
+from geo_service.web.service import CollectionCache, warm_up
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = Store.open(cfg.db)
         app.state.store = store
+        if cfg.warm_up:
+            threading.Thread(target=warm_up, args=(app,), name="warm-up", daemon=True).start()
         try:
             yield
         finally:
@@ -71,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = cfg
     app.state.cache = ResponseCache(max_entries=4096, max_bytes=cfg.cache_max_bytes)
     app.state.write_lock = threading.Lock()
-    app.state.collections = CollectionCache(max_entries=32)
+    app.state.collections = CollectionCache(max_entries=32, workers=cfg.compute_workers)
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(ogc.router)

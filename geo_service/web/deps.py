@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Header, Query, Request
@@ -185,3 +185,37 @@ def parse_datetime_interval(
         start = end = one(value)
     check_period(start, end)
     return start, end
+
+
+#: Parameters every route accepts: OGC clients add the output format ``f`` (we serve JSON).
+ALWAYS_ALLOWED_PARAMS = frozenset({"f"})
+
+
+def _declared_params(dependant: Any) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _declared_params(sub)
+    return names
+
+
+def reject_unknown_params(request: Request) -> None:
+    """Refuse query parameters a route does not declare (400, as OGC API Features requires).
+
+    A misspelt parameter silently ignored gives the wrong map; unknown parameters in the cache
+    key let anyone fill the cache with copies of one answer.
+
+    Raises
+    ------
+    InvalidQueryError
+    """
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    allowed = _declared_params(dependant) | ALWAYS_ALLOWED_PARAMS
+    unknown = sorted(set(request.query_params) - allowed)
+    if unknown:
+        raise InvalidQueryError(
+            f"unknown query parameter(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(sorted(allowed))} / onbekende parameter(s)"
+        )

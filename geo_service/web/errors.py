@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from geo_service.errors import (
     AuthenticationError,
     AuthorizationError,
+    BusyError,
     GeoServiceError,
     InputFileError,
     NotFoundError,
@@ -40,6 +41,7 @@ PROBLEM_JSON = "application/problem+json"
 STATUS_CODES: dict[type[Exception], int] = {
     AuthenticationError: 401,
     AuthorizationError: 403,
+    BusyError: 409,
     NotFoundError: 404,
     UnknownColumnError: 422,
     InputFileError: 422,
@@ -60,6 +62,7 @@ TITLES: dict[int, str] = {
     404: "Niet gevonden / Not found",
     405: "Methode niet toegestaan / Method not allowed",
     406: "Formaat niet beschikbaar / Not acceptable",
+    409: "Bezet / Busy",
     413: "Te groot / Too large",
     422: "Ongeldige invoer / Unprocessable input",
     500: "Interne fout / Internal server error",
@@ -87,7 +90,11 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update(extra)
-    headers = {"WWW-Authenticate": 'Bearer realm="geo-service"'} if status == 401 else None
+    headers: dict[str, str] | None = None
+    if status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="geo-service"'}
+    elif status == 409:
+        headers = {"Retry-After": "5"}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

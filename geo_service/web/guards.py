@@ -79,34 +79,33 @@ class UploadGuard:
             )
             return
         received = 0
-        started = False
+        exceeded = False
+        too_large = f"upload larger than {limit:,} bytes / bestand is groter dan {limit:,} bytes"
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise _TooLargeError
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def guarded_send(message: Message) -> None:
+            # FastAPI turns any error while parsing a body into 400: past the limit, the
+            # answer is ours (413) and the app's is dropped.
+            if not exceeded:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await _refuse(scope, limited_receive, send, 413, too_large)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except _TooLargeError:
-            if not started:
-                await _refuse(
-                    scope,
-                    receive,
-                    send,
-                    413,
-                    f"upload larger than {limit:,} bytes / bestand is groter dan {limit:,} bytes",
-                )
+            await _refuse(scope, limited_receive, send, 413, too_large)
 
 
 class HostGuard:

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import numpy as np
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
@@ -29,6 +29,7 @@ from geo_service.web.deps import (
     SettingsDep,
     StoreDep,
     parse_datetime_interval,
+    reject_unknown_params,
 )
 from geo_service.web.guards import base_url
 from geo_service.web.registry import FeatureCollection, Layer, LayerQuery, get_layer, layers
@@ -40,7 +41,9 @@ from geo_service.web.service import (
     layer_page,
 )
 
-router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
+router = APIRouter(
+    prefix="/ogc", tags=["OGC API - Features"], dependencies=[Depends(reject_unknown_params)]
+)
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
@@ -147,8 +150,11 @@ def collections(request: Request, principal: PrincipalDep) -> dict[str, Any]:
 
 
 def _readable(layer_id: str, principal: Principal) -> Layer:
-    layer = get_layer(layer_id)
-    if not principal.can(layer.min_role):
+    try:
+        layer = get_layer(layer_id)
+    except NotFoundError:
+        layer = None
+    if layer is None or not principal.can(layer.min_role):
         # Do not reveal to a low role which restricted collections exist.
         raise NotFoundError(f"no collection {layer_id!r} / onbekende collectie")
     return layer

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import h3
 import numpy as np
 import pandas as pd
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from geo_service.config import Settings
@@ -31,6 +31,7 @@ from geo_service.web.deps import (
     SettingsDep,
     StoreDep,
     check_period,
+    reject_unknown_params,
 )
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.privacy import small
@@ -39,7 +40,7 @@ from geo_service.web.service import cache_key, cached_bytes, layer_collection
 from layers import maps
 from spatial.errors import SpatialError
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(reject_unknown_params)])
 
 NL_BOUNDS = (3.3, 50.75, 7.2, 53.55)
 Text = Annotated[str | None, Query(max_length=100)]

@@ -135,6 +135,6 @@ def get_layer(layer_id: str) -> Layer:
     try:
         return layers()[layer_id]
     except KeyError:
-        raise NotFoundError(
-            f"no layer {layer_id!r} / onbekende kaartlaag; known: {', '.join(layers())}"
-        ) from None
+        # The list of layers is per role (/ogc/collections): an error names none of them, so a
+        # caller without access does not learn which restricted layers exist.
+        raise NotFoundError(f"no layer {layer_id!r} / onbekende kaartlaag") from None

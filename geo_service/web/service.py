@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from fastapi import Request, Response
@@ -25,14 +26,17 @@ class CollectionCache:
     """LRU of computed (exact) layer collections keyed by data version, layer and query.
 
     OGC clients page through a collection; without this each page would recompute
-    the hotspots. A per-key lock makes concurrent first requests compute once.
+    the hotspots. A per-key lock makes concurrent identical requests compute once (single
+    flight), and at most ``workers`` computations run at a time: twenty clients asking for
+    twenty different maps queue instead of thrashing two cores.
     """
 
-    def __init__(self, max_entries: int = 32) -> None:
+    def __init__(self, max_entries: int = 32, workers: int = 2) -> None:
         self._max = max_entries
         self._items: OrderedDict[Hashable, FeatureCollection] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._slots = threading.BoundedSemaphore(max(1, workers))
 
     def get_or_compute(
         self, key: Hashable, compute: Callable[[], FeatureCollection]
@@ -47,13 +51,54 @@ class CollectionCache:
             with self._lock:
                 if key in self._items:
                     return self._items[key]
-            value = compute()
+            with self._slots:
+                value = compute()
             with self._lock:
                 self._items[key] = value
                 while len(self._items) > self._max:
                     self._items.popitem(last=False)
                 self._key_locks.pop(key, None)
             return value
+
+
+def warm_up(app: Any) -> None:
+    """Precompute the standard layers of the current data version (a background thread).
+
+    For every municipality with a polygon and every category: Gi* and KDE at the default
+    resolution over all data, as a viewer's first visit to ``/kaart`` asks for them.
+    Errors are logged, never raised: warming is an optimisation.
+    """
+    import logging
+
+    from geo_service.filters import IncidentFilter
+    from geo_service.web.registry import get_layer
+
+    log = logging.getLogger(__name__)
+    settings = app.state.settings
+    store = Store(app.state.store.con.cursor())
+    cache: CollectionCache = app.state.collections
+    try:
+        version = store.data_version()
+        munis = sorted(
+            set(store.areas_frame(level="gemeente")["code"])
+            | set(store.areas_frame(level="wijk")["municipality"].dropna())
+        )
+        for muni in munis:
+            for cat in store.categories():
+                for layer_id in ("hotspots-gistar", "hotspots-kde"):
+                    layer = get_layer(layer_id)
+                    query = LayerQuery.with_settings(
+                        settings,
+                        analyst=False,
+                        incidents=IncidentFilter(category=cat, municipality=muni),
+                        res=settings.default_h3_res,
+                    )
+                    key = (version, layer.id, query)
+                    cache.get_or_compute(key, partial(layer.features, store, query))
+    except Exception:  # an optimisation must never take the service down
+        log.exception("warming the standard layers failed")
+    finally:
+        store.close()
 
 
 def layer_collection(

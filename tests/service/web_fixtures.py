@@ -40,7 +40,7 @@ class DemoDB:
 
 def web_settings(path: Path, **overrides: object) -> Settings:
     """Settings for tests: no basemap tiles (nothing leaves 127.0.0.1), few permutations."""
-    values: dict[str, object] = {"db": path, "tile_url": "", "permutations": 99}
+    values: dict[str, object] = {"db": path, "tile_url": "", "permutations": 99, "warm_up": False}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
