@@ -17,7 +17,7 @@ from geo_service import __version__
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
-from layers.geojson import cells_feature_collection
+from layers.geojson import cells_feature_collection, polygon_rings
 from spatial.crs import WGS84, metric_crs_for, transform
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError
 from spatial.gistar import P_SIM_METHODS, PSimMethod, gistar
@@ -105,18 +105,41 @@ class HotspotLayer:
     grid: H3Grid
     properties: dict[str, npt.NDArray[Any]]
     metadata: dict[str, Any] = field(default_factory=dict)
+    area: StudyArea | None = None
 
 
 @dataclass(frozen=True)
 class StudyArea:
-    """The cells an analysis works on, why, and the metric CRS it computes in."""
+    """The cells an analysis works on, why, and the metric CRS it computes in.
+
+    ``hex_ids`` and ``rings`` (GeoJSON polygons) are made once per study area and reused by
+    every layer on it.
+    """
 
     grid: H3Grid
     note: str
     metric_crs: str
+    hex_ids: list[str] = field(default_factory=list)
+    rings: list[Any] = field(default_factory=list)
 
 
 def study_area(
+    store: Store, flt: IncidentFilter, res: int, *, max_cells: int | None = None
+) -> StudyArea:
+    """Choose the study area of an analysis; memoised per data version (see :func:`_study_area`).
+
+    Raises
+    ------
+    EmptyStudyAreaError, TooManyCellsError, NotFoundError
+    """
+    key = ("study_area", store.data_version(), flt.municipality, res, max_cells)
+    area: StudyArea = store.memo.get_or_compute(
+        key, lambda: _study_area(store, flt, res, max_cells=max_cells)
+    )
+    return area
+
+
+def _study_area(
     store: Store, flt: IncidentFilter, res: int, *, max_cells: int | None = None
 ) -> StudyArea:
     """Choose the study area of an analysis (the policy in the README).
@@ -166,7 +189,13 @@ def study_area(
         )
     clon, clat = grid.centroids()
     crs = metric_crs_for([float(np.median(clon))], [float(np.median(clat))])
-    return StudyArea(grid=grid, note=note, metric_crs=crs)
+    return StudyArea(
+        grid=grid,
+        note=note,
+        metric_crs=crs,
+        hex_ids=grid.hex_ids(),
+        rings=polygon_rings(grid.polygons()),
+    )
 
 
 def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
@@ -264,12 +293,15 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
         "data_version": store.data_version(),
         **meta,
     }
-    return HotspotLayer(grid=grid, properties=props, metadata=meta)
+    return HotspotLayer(grid=grid, properties=props, metadata=meta, area=area)
 
 
 def hotspots_geojson(store: Store, params: HotspotParams) -> dict[str, Any]:
     """Compute a hotspot layer and return it as an RFC 7946 FeatureCollection with ``metadata``."""
     layer = compute_hotspots(store, params)
+    if layer.area is not None and layer.area.rings:
+        ids, rings = layer.area.hex_ids, layer.area.rings
+        return cells_feature_collection(ids, rings, layer.properties, layer.metadata)
     return cells_feature_collection(
         layer.grid.hex_ids(), layer.grid.polygons(), layer.properties, layer.metadata
     )

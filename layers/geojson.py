@@ -27,6 +27,20 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
+def _column(values: npt.ArrayLike | Sequence[Any]) -> list[Any]:
+    """One property column as JSON-ready Python values (vectorised; NaN/inf -> None)."""
+    arr = np.asarray(values)
+    if arr.dtype.kind == "f":
+        out: list[Any] = arr.tolist()
+        bad = np.flatnonzero(~np.isfinite(arr))
+        for i in bad:
+            out[i] = None
+        return out
+    if arr.dtype.kind in "iub":
+        return list(arr.tolist())
+    return [_jsonable(v) for v in arr.astype(object).tolist()]
+
+
 def polygon_rings(polygons: npt.NDArray[np.object_]) -> list[list[list[list[float]]]]:
     """Return GeoJSON ``Polygon.coordinates`` (exterior ring only) of polygons, vectorised."""
     if len(polygons) == 0:
@@ -41,7 +55,7 @@ def polygon_rings(polygons: npt.NDArray[np.object_]) -> list[list[list[list[floa
 
 def cells_feature_collection(
     ids: Sequence[str],
-    polygons: npt.NDArray[np.object_],
+    polygons: npt.NDArray[np.object_] | list[list[list[list[float]]]],
     properties: Mapping[str, npt.ArrayLike | Sequence[Any]],
     metadata: Mapping[str, Any] | None = None,
     id_property: str = "h3",
@@ -53,7 +67,8 @@ def cells_feature_collection(
     ids
         One id per cell (the H3 index string); also written as property ``id_property``.
     polygons
-        Shapely polygons in WGS84 (lon/lat), aligned with ``ids``.
+        Shapely polygons in WGS84 (lon/lat), aligned with ``ids``, or their GeoJSON rings
+        already made by :func:`polygon_rings` (a list; reused across layers of one grid).
     properties
         Column name -> one value per cell. NaN becomes ``null``.
     metadata
@@ -66,24 +81,18 @@ def cells_feature_collection(
     >>> fc["features"][0]["properties"]
     {'h3': 'a', 'count': 3}
     """
-    rings = polygon_rings(polygons)
-    columns = {
-        k: [_jsonable(v) for v in np.asarray(vals, dtype=object).tolist()]
-        for k, vals in properties.items()
-    }
-    features = []
-    for i, cid in enumerate(ids):
-        props: dict[str, Any] = {id_property: cid}
-        for k, col in columns.items():
-            props[k] = _jsonable(col[i])
-        features.append(
-            {
-                "type": "Feature",
-                "id": cid,
-                "geometry": {"type": "Polygon", "coordinates": rings[i]},
-                "properties": props,
-            }
-        )
+    rings = polygon_rings(polygons) if not isinstance(polygons, list) else polygons
+    names = [id_property, *properties]
+    columns = [list(ids), *(_column(vals) for vals in properties.values())]
+    features = [
+        {
+            "type": "Feature",
+            "id": row[0],
+            "geometry": {"type": "Polygon", "coordinates": ring},
+            "properties": dict(zip(names, row, strict=True)),
+        }
+        for ring, row in zip(rings, zip(*columns, strict=True), strict=True)
+    ]
     fc: dict[str, Any] = {"type": "FeatureCollection", "features": features}
     if metadata is not None:
         fc["metadata"] = {k: _jsonable(v) for k, v in metadata.items()}

@@ -7,11 +7,13 @@ The spatial extension is loaded from the file that the pinned PyPI package
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 import duckdb
 
@@ -153,6 +155,31 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
     return con
 
 
+class Memo:
+    """A small thread-safe LRU of derived values (study grids) shared by a store's cursors.
+
+    Keys must include the store's data version, so an entry is never stale.
+    """
+
+    def __init__(self, max_entries: int = 64) -> None:
+        self._max = max_entries
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """Return the value for ``key``, computing (outside the lock) when absent."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+        return value
+
+
 class StoreBase:
     """Holds the DuckDB connection; query modules add methods as mixins.
 
@@ -162,8 +189,13 @@ class StoreBase:
         An open connection with the spatial extension loaded (see :func:`connect`).
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, memo: Memo | None = None) -> None:
         self.con = con
+        self.memo = memo if memo is not None else Memo()
+
+    def cursor(self) -> Self:
+        """Return a store on a new cursor of this connection, sharing the memo (per request)."""
+        return type(self)(self.con.cursor(), self.memo)
 
     @classmethod
     def open(cls, path: Path | str, *, read_only: bool = False) -> Self:

@@ -39,7 +39,7 @@ def get_store(request: Request) -> Iterator[Store]:
     independent connection to the same database, so each request gets its own.
     """
     root: Store = request.app.state.store
-    store = Store(root.con.cursor())
+    store = root.cursor()
     try:
         yield store
     finally:

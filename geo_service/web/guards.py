@@ -58,7 +58,7 @@ class UploadGuard:
         limit = self.settings.max_upload_bytes
         try:
             root: Store = scope["app"].state.store
-            store = Store(root.con.cursor())
+            store = root.cursor()
             try:
                 secret = extract_secret(headers.get("x-api-key"), headers.get("authorization"))
                 principal = authenticate(store, self.settings, secret, path=scope["path"])

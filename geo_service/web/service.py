@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -10,6 +9,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+import orjson
 from fastapi import Request, Response
 
 from geo_service.store import Store
@@ -75,7 +75,7 @@ def warm_up(app: Any) -> None:
 
     log = logging.getLogger(__name__)
     settings = app.state.settings
-    store = Store(app.state.store.con.cursor())
+    store = app.state.store.cursor()
     cache: CollectionCache = app.state.collections
     try:
         version = store.data_version()
@@ -175,8 +175,10 @@ def cached_response(
     """Serve a cached JSON body with an ETag; 304 when ``If-None-Match`` matches."""
 
     def render() -> bytes:
-        body = json.dumps(produce(), separators=(",", ":"), ensure_ascii=False, default=str)
-        return body.encode("utf-8")
+        # orjson: ~5x faster than json on large FeatureCollections; NaN becomes null.
+        return orjson.dumps(
+            produce(), default=str, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+        )
 
     return cached_bytes(request, cache, key, render, media_type)
 
