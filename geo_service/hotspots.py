@@ -31,7 +31,7 @@ from spatial.grid import (
     neighbours,
     study_grid,
 )
-from spatial.kde import MIN_BANDWIDTH_CELLS, kde_grid, mean_per_cell
+from spatial.kde import MIN_BANDWIDTH_CELLS, KDEResult, kde_grid, mean_per_cell
 
 Method = Literal["gistar", "kde"]
 
@@ -198,6 +198,18 @@ def _study_area(
     )
 
 
+def _metric_bounds(grid: H3Grid, crs: str) -> tuple[float, float, float, float]:
+    env = shapely.get_coordinates(shapely.union_all(grid.polygons()).envelope)
+    hx, hy = transform(env[:, 0], env[:, 1], WGS84, crs)
+    return (float(hx.min()), float(hy.min()), float(hx.max()), float(hy.max()))
+
+
+def _node_cells(kde: KDEResult, grid: H3Grid, crs: str) -> npt.NDArray[np.int64]:
+    nx_, ny_ = kde.node_coordinates()
+    nlon, nlat = transform(nx_, ny_, crs, WGS84)
+    return grid.index_of(cells_of_points(nlon, nlat, grid.res))
+
+
 def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
     """Compute a hotspot layer from the store.
 
@@ -240,9 +252,10 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
         meta["p_sim_method"] = result.p_sim_method
     else:
         crs = area.metric_crs
-        env = shapely.get_coordinates(shapely.union_all(grid.polygons()).envelope)
-        hx, hy = transform(env[:, 0], env[:, 1], WGS84, crs)
-        bounds = (hx.min(), hy.min(), hx.max(), hy.max())
+        bounds = store.memo.get_or_compute(
+            ("kde_bounds", store.data_version(), params.incidents.municipality, grid.res, crs),
+            lambda: _metric_bounds(grid, crs),
+        )
         px, py = transform(lon, lat, WGS84, crs)
         kde = kde_grid(
             px,
@@ -252,9 +265,20 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
             bounds=bounds,
             crs=crs,
         )
-        nx_, ny_ = kde.node_coordinates()
-        nlon, nlat = transform(nx_, ny_, crs, WGS84)
-        node_cell = grid.index_of(cells_of_points(nlon, nlat, grid.res))
+        # Which study cell each raster node falls in depends only on the grid: made once.
+        node_cell = store.memo.get_or_compute(
+            (
+                "kde_nodes",
+                store.data_version(),
+                params.incidents.municipality,
+                grid.res,
+                crs,
+                bounds,
+                kde.cell_m,
+                kde.density.shape,
+            ),
+            lambda: _node_cells(kde, grid, crs),
+        )
         props["kde_density"] = np.round(mean_per_cell(kde.density, node_cell, grid.n), 4)
         meta.update(
             bandwidth_m=round(kde.bandwidth_m, 1),
