@@ -60,7 +60,7 @@ class Settings(BaseSettings):
         default=200 * 1024 * 1024, ge=1024, description="largest incident upload"
     )
     cache_max_bytes: int = Field(
-        default=256 * 1024 * 1024, ge=1024 * 1024, description="response cache size in bytes"
+        default=128 * 1024 * 1024, ge=1024 * 1024, description="response cache size in bytes"
     )
     compute_workers: int = Field(
         default=2, ge=1, le=64, description="hotspot computations running at the same time"

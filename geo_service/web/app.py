@@ -28,6 +28,27 @@ from geo_service.web.service import CollectionCache, warm_up
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
+def limit_malloc_arenas(arenas: int = 2) -> bool:
+    """Cap glibc's malloc arenas (one per thread by default) before the thread pool starts.
+
+    Forty request threads each touching large numpy arrays otherwise leave the process with
+    forty fragmented heaps: RSS grew past 1.3 GB under the load benchmark. Returns whether
+    the cap was applied (False off glibc).
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        m_arena_max = -8  # <malloc.h>
+        return bool(libc.mallopt(m_arena_max, arenas))
+    except (OSError, AttributeError):
+        return False
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the FastAPI app.
 
@@ -42,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         The app; its store opens when the app starts (lifespan) and closes on shutdown.
     """
     cfg = settings if settings is not None else get_settings()
+    limit_malloc_arenas()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -31,8 +31,12 @@ class CollectionCache:
     twenty different maps queue instead of thrashing two cores.
     """
 
-    def __init__(self, max_entries: int = 32, workers: int = 2) -> None:
+    def __init__(
+        self, max_entries: int = 32, workers: int = 2, max_features: int = 150_000
+    ) -> None:
         self._max = max_entries
+        self._max_features = max_features
+        self._features = 0
         self._items: OrderedDict[Hashable, FeatureCollection] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
@@ -55,8 +59,13 @@ class CollectionCache:
                 value = compute()
             with self._lock:
                 self._items[key] = value
-                while len(self._items) > self._max:
-                    self._items.popitem(last=False)
+                self._features += len(value.get("features", ()))
+                # Bounded in entries and in features (memory: ~3 kB of Python objects each).
+                while len(self._items) > 1 and (
+                    len(self._items) > self._max or self._features > self._max_features
+                ):
+                    _, gone = self._items.popitem(last=False)
+                    self._features -= len(gone.get("features", ()))
                 self._key_locks.pop(key, None)
             return value
 
