@@ -3,7 +3,7 @@
 Each command group lives in a module of :mod:`geo_service.commands` that exposes
 ``register(subparsers)``; the handlers receive the parsed arguments and return an
 exit code. Domain errors become a one-line message on stderr and exit code 2,
-never a traceback.
+never a traceback; so does a database that a running ``serve`` holds locked.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+import duckdb
 
 from geo_service import __version__
 from geo_service.errors import GeoServiceError
@@ -23,8 +26,31 @@ from spatial.errors import SpatialError
 COMMAND_MODULES: tuple[str, ...] = (
     "geo_service.commands.data",
     "geo_service.commands.hotspots",
+    "geo_service.commands.spacetime",
     "geo_service.commands.web",
 )
+
+
+#: DuckDB allows one writing process per file; its message names the holder's PID.
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+
+
+def locked_message(exc: duckdb.IOException) -> str | None:
+    """One line for a DuckDB file held by another process, or None for another I/O error.
+
+    DuckDB says: ``IO Error: Could not set lock on file "...": Conflicting lock is held in
+    /usr/bin/python3 (PID 4242) ...``.
+    """
+    text = str(exc)
+    if "lock" not in text.lower():
+        return None
+    pid = _LOCK_PID.search(text)
+    holder = f", PID {pid.group(1)}" if pid else ""
+    return (
+        "De database is in gebruik door een draaiende service (geo-service serve"
+        f"{holder}); stop die of gebruik de API (POST /api/v1/incidents) "
+        "/ database locked by a running service"
+    )
 
 
 def default_db() -> Path:
@@ -63,6 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except (GeoServiceError, SpatialError, FileNotFoundError, IsADirectoryError) as exc:
         print(f"geo-service: error: {exc}", file=sys.stderr)
+        return 2
+    except duckdb.IOException as exc:
+        message = locked_message(exc)
+        if message is None:
+            raise
+        print(f"geo-service: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("geo-service: interrupted; nothing was half-written", file=sys.stderr)

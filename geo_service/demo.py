@@ -13,8 +13,23 @@ demo's last month) lands on the demo's last month; seasonality and the spatial d
 therefore the police's own. Points are scattered around the buurt's label point and kept inside
 its wijk polygon.
 
-Everything is drawn from one ``numpy.random.Generator`` seeded by ``seed``: the same seed and
-end month give the same data set.
+PLANTED PATTERNS (synthetic, for the space-time analyses; ``DemoData.planted`` sums them up):
+
+* **Intensifying jeugdoverlast** at the pole of inaccessibility of Kijkduin en Ockenburgh
+  (WK051815): 12 a month rising slowly to 16 over four years, then to 40 in the last 12 months
+  (scatter sd 100 m). Emerging Hot Spot Analysis: ``intensifying hot spot``.
+* **Fading jeugdoverlast** in Zuiderpark (WK051835): 30 a month, then down to 15 over the last
+  30 months, still above the city's level. ``diminishing hot spot`` (ArcGIS's name for a hot
+  spot still hot in the last bin but calming; one that stopped is ``historical``).
+* **Near-repeat burglary chains in Westland**: 10 % of its burglaries get 1 + Poisson(0.3)
+  followers 20-150 m away and 1-13 days later, inside the same wijk (extra burglaries:
+  Westland's rate becomes ~3.4 instead of 3 per 1,000 dwellings a year).
+* **Near repeats among Den Haag's real counts**: in 35 % of the buurt-months with two or more
+  burglaries the second one is moved 20-150 m from the first and 1-13 days after it, within the
+  same month and wijk, so every real count per buurt and month is unchanged.
+
+Everything is drawn from ``numpy.random.Generator`` s seeded by ``seed`` (one for the data set,
+one for the planted patterns): the same seed and end month give the same data set.
 """
 
 from __future__ import annotations
@@ -62,6 +77,7 @@ class DemoData:
     last_month: date
     year_shift: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    planted: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -291,7 +307,17 @@ def _burglaries_den_haag(
     rows, lx, ly = rows[known], lx[known], ly[known]
     pidx = pidx[known].astype(np.int64)
     x, y = _scatter_in_polygons(rng, lx, ly, 180.0, pidx, wijken_rd.geometry.to_numpy())
-    frame = pd.DataFrame({"x": x, "y": y, "month": rows["demo_month"].to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "x": x,
+            "y": y,
+            "month": rows["demo_month"].to_numpy(),
+            # The real buurt-month a point counts for: near-repeat planting moves points only
+            # within it, so the real counts per buurt and month stay exact.
+            "buurt": rows["buurt_code"].to_numpy(dtype=object),
+            "wijk": pidx,
+        }
+    )
     # Wijken absent from the police data: synthetic, at the city's median rate per dwelling.
     dh = wijken_rd[wijken_rd["municipality"] == DEN_HAAG]
     per_wijk = rows.groupby("wijk_code").size()
@@ -328,7 +354,7 @@ def _synthetic_burglaries(
     wijk_rep = np.repeat(np.repeat(idx, len(months)), n.ravel())
     month_rep = np.repeat(np.tile(months, len(idx)), n.ravel())
     x, y = _random_points_in(rng, wijken_rd.geometry.to_numpy(), wijk_rep)
-    return pd.DataFrame({"x": x, "y": y, "month": month_rep})
+    return pd.DataFrame({"x": x, "y": y, "month": month_rep, "wijk": wijk_rep})
 
 
 def _youth_nuisance(
@@ -406,6 +432,207 @@ def _cameras(
     return {"fixed": fixed, "flexible": flexible}
 
 
+# --------------------------------------------------------------------------- planted patterns
+# Synthetic space-time patterns that the emerging hot spot and near-repeat analyses must find
+# (tests/service/test_emerging_adapter.py, tests/service/test_nearrepeat.py). They are drawn
+# from their own generator (seeded by ``seed``), after everything else, so every other point,
+# time and camera is the same with or without them (incident ids follow time order, so they
+# shift).
+
+#: Wijken of the planted jeugdoverlast spots; each spot sits at its wijk's pole of
+#: inaccessibility (the inside point farthest from the border).
+PLANTED_WIJKEN: dict[str, str] = {
+    "intensifying": "WK051815",  # Kijkduin en Ockenburgh
+    "fading": "WK051835",  # Zuiderpark
+}
+#: Jeugdoverlast per month at a planted spot, piecewise linear through (months before the
+#: demo's last month, incidents per month). Intensifying: slowly from 12 to 16 a month over
+#: four years, then to 40 over the last 12 months. Fading: 30 a month, then down to 15 over
+#: the last 30 months -- still above the city's level: ArcGIS calls a hot spot that is no
+#: longer hot in the final bin "historical", one still hot but calming "diminishing".
+PLANT_PROFILES: dict[str, tuple[tuple[int, float], ...]] = {
+    "intensifying": ((0, 40.0), (12, 16.0), (59, 12.0)),
+    "fading": ((0, 15.0), (30, 30.0), (59, 30.0)),
+}
+#: Scatter (m) of planted jeugdoverlast around its spot: a park or a square, wider than the
+#: random hang-out spots (70 m).
+PLANT_SD_M = 100.0
+#: Near-repeat followers: this far (m) and this many days after the burglary they follow.
+NEAR_REPEAT_RADIUS_M = (20.0, 150.0)
+NEAR_REPEAT_DAYS = (1, 13)
+#: Westland: share of burglaries followed by near repeats; each has 1 + Poisson(0.3) followers.
+WESTLAND_CHAIN_SHARE = 0.1
+WESTLAND_EXTRA_FOLLOWERS = 0.3
+#: Den Haag: share of buurt-months with two or more burglaries whose second burglary is moved
+#: next to the first (same buurt-month, so the real counts stay exact).
+DEN_HAAG_CHAIN_SHARE = 0.35
+
+
+def _plant_rng(seed: int) -> np.random.Generator:
+    """Return the planted patterns' own generator (independent of the main one)."""
+    return np.random.default_rng([seed, 20260909])
+
+
+def _spot_centres(wijken_rd: gpd.GeoDataFrame) -> dict[str, tuple[float, float]]:
+    """RD position of each planted spot: the pole of inaccessibility of its wijk."""
+    from shapely.ops import polylabel
+
+    out: dict[str, tuple[float, float]] = {}
+    for name, code in PLANTED_WIJKEN.items():
+        geom = wijken_rd.loc[wijken_rd["code"] == code, "geometry"].iloc[0]
+        parts = shapely.get_parts(geom)
+        largest = parts[np.argmax(shapely.area(parts))]
+        p = polylabel(largest, tolerance=5.0)
+        out[name] = (float(p.x), float(p.y))
+    return out
+
+
+def planted_spots(end_month: date | None = None) -> dict[str, dict[str, object]]:
+    """Where and how the synthetic jeugdoverlast patterns are planted (lon/lat, WGS84).
+
+    Returns
+    -------
+    dict
+        ``{"intensifying": {"wijk", "lon", "lat", "levels"}, "fading": {...}}``.
+    """
+    del end_month  # the places do not depend on the period
+    wijken_rd = load_areas()["wijk"].to_crs(RD_NEW).reset_index(drop=True)
+    out: dict[str, dict[str, object]] = {}
+    for name, (x, y) in _spot_centres(wijken_rd).items():
+        lon, lat = gpd.points_from_xy([x], [y], crs=RD_NEW).to_crs(WGS84)[0].coords[0]
+        out[name] = {
+            "wijk": PLANTED_WIJKEN[name],
+            "lon": lon,
+            "lat": lat,
+            "per_month_by_months_before_end": PLANT_PROFILES[name],
+        }
+    return out
+
+
+def _planted_youth(
+    rng: np.random.Generator, wijken_rd: gpd.GeoDataFrame, first: int, last: int
+) -> pd.DataFrame:
+    """Jeugdoverlast at the planted spots: one intensifying, one fading (module docstring)."""
+    months = np.arange(first, last + 1)
+    # Milder seasonality than the random spots: the pattern must show in every month.
+    summer = 1.0 + 0.2 * np.cos(2 * np.pi * ((months % 12) - 6) / 12)
+    code_to_idx = {c: i for i, c in enumerate(wijken_rd["code"])}
+    polygons = wijken_rd.geometry.to_numpy()
+    frames = []
+    for name, (sx, sy) in _spot_centres(wijken_rd).items():
+        knots = np.asarray(PLANT_PROFILES[name], dtype=np.float64)
+        lam = np.interp(last - months, knots[:, 0], knots[:, 1]) * summer
+        n = rng.poisson(lam)
+        month_rep = np.repeat(months, n)
+        widx = np.full(month_rep.size, code_to_idx[PLANTED_WIJKEN[name]], dtype=np.int64)
+        x, y = _scatter_in_polygons(
+            rng,
+            np.full(month_rep.size, sx),
+            np.full(month_rep.size, sy),
+            PLANT_SD_M,
+            widx,
+            polygons,
+        )
+        frames.append(pd.DataFrame({"x": x, "y": y, "month": month_rep}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _offsets(
+    rng: np.random.Generator, n: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Random near-repeat offsets: dx, dy uniform over the annulus, days uniform."""
+    lo, hi = NEAR_REPEAT_RADIUS_M
+    r = np.sqrt(rng.uniform(lo**2, hi**2, n))  # uniform over the annulus' area
+    angle = rng.uniform(0, 2 * np.pi, n)
+    days = rng.integers(NEAR_REPEAT_DAYS[0], NEAR_REPEAT_DAYS[1] + 1, n)
+    return r * np.cos(angle), r * np.sin(angle), days.astype(np.int64)
+
+
+def _inside_wijk(
+    polygons: npt.NDArray[np.object_],
+    wijk: npt.NDArray[np.int64],
+    x: npt.NDArray[np.float64],
+    y: npt.NDArray[np.float64],
+) -> npt.NDArray[np.bool_]:
+    ok = np.zeros(x.size, dtype=bool)
+    for w in np.unique(wijk):
+        sel = wijk == w
+        ok[sel] = shapely.contains_xy(polygons[w], x[sel], y[sel])
+    return ok
+
+
+def _westland_followers(
+    rng: np.random.Generator,
+    burglary: pd.DataFrame,
+    b_from: pd.DatetimeIndex,
+    polygons: npt.NDArray[np.object_],
+) -> pd.DataFrame:
+    """Near-repeat followers of Westland burglaries: extra burglaries close by, days later.
+
+    Returns rows ``x, y, occurred_from`` (followers falling outside their wijk are dropped).
+    """
+    wl = np.flatnonzero(burglary["westland"].to_numpy())
+    heads = wl[rng.random(wl.size) < WESTLAND_CHAIN_SHARE]
+    n_follow = 1 + rng.poisson(WESTLAND_EXTRA_FOLLOWERS, heads.size)
+    origin = np.repeat(heads, n_follow)
+    dx, dy, days = _offsets(rng, origin.size)
+    x = burglary["x"].to_numpy()[origin] + dx
+    y = burglary["y"].to_numpy()[origin] + dy
+    wijk = burglary["wijk"].to_numpy()[origin].astype(np.int64)
+    keep = _inside_wijk(polygons, wijk, x, y)
+    # Own time of day: the follower is a new burglary, days after its origin.
+    start = pd.DatetimeIndex(b_from[origin]).normalize() + pd.to_timedelta(days, unit="D")
+    hour = rng.choice(24, size=origin.size, p=_BURGLARY_HOURS / _BURGLARY_HOURS.sum())
+    minute = rng.integers(0, 60, size=origin.size)
+    when = start + pd.to_timedelta(hour, unit="h") + pd.to_timedelta(minute, unit="min")
+    return pd.DataFrame({"x": x[keep], "y": y[keep], "occurred_from": when[keep]})
+
+
+def _den_haag_chains(
+    rng: np.random.Generator,
+    burglary: pd.DataFrame,
+    b_from: pd.DatetimeIndex,
+    polygons: npt.NDArray[np.object_],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64], pd.Series]:
+    """Near repeats among Den Haag's real burglaries, keeping every buurt-month count.
+
+    In a share of the buurt-months with two or more burglaries, the second burglary is moved
+    next to the first (20-150 m) and to 1-13 days after it, within the same month and wijk.
+
+    Returns
+    -------
+    rows, x, y, new_from
+        Which rows move, their new position and their new start time.
+    """
+    real = burglary["buurt"].notna().to_numpy()
+    frame = pd.DataFrame({"row": np.flatnonzero(real), "buurt": burglary["buurt"].to_numpy()[real]})
+    frame["month"] = burglary["month"].to_numpy()[real]
+    frame["t"] = b_from[real]
+    frame = frame.sort_values(["buurt", "month", "t", "row"], kind="stable")
+    rank = frame.groupby(["buurt", "month"]).cumcount().to_numpy()
+    size = frame.groupby(["buurt", "month"])["row"].transform("size").to_numpy()
+    origin_rows = frame["row"].to_numpy()[(rank == 0) & (size >= 2)]
+    second_rows = frame["row"].to_numpy()[(rank == 1) & (size >= 2)]
+    pick = rng.random(origin_rows.size) < DEN_HAAG_CHAIN_SHARE
+    origin, moved = origin_rows[pick], second_rows[pick]
+    dx, dy, days = _offsets(rng, origin.size)
+    x = burglary["x"].to_numpy()[origin] + dx
+    y = burglary["y"].to_numpy()[origin] + dy
+    o_from = pd.DatetimeIndex(b_from[origin])
+    m_from = pd.DatetimeIndex(b_from[moved])
+    # Same month: at most up to the month's last day.
+    room = (o_from.days_in_month - o_from.day).to_numpy()
+    days = np.minimum(days, room)
+    new_from = (
+        o_from.normalize()
+        + pd.to_timedelta(days, unit="D")
+        + (m_from - m_from.normalize())  # the moved burglary keeps its time of day
+    )
+    wijk = burglary["wijk"].to_numpy()[origin].astype(np.int64)
+    keep = (days >= 1) & _inside_wijk(polygons, wijk, x, y)
+    return moved[keep], x[keep], y[keep], pd.Series(new_from[keep])
+
+
 def generate_demo(*, seed: int = 20261122, end_month: date | None = None) -> DemoData:
     """Generate the demo data set (pure apart from reading ``data/``).
 
@@ -444,7 +671,9 @@ def generate_demo(*, seed: int = 20261122, end_month: date | None = None) -> Dem
         last,
         season,
     )
-    burglary = pd.concat([burg_dh, burg_wl], ignore_index=True)
+    burglary = pd.concat(
+        [burg_dh.assign(westland=False), burg_wl.assign(westland=True)], ignore_index=True
+    )
     youth = _youth_nuisance(rng, wijken_rd, first, last)
 
     b_from = _times(rng, _month_date(burglary["month"].to_numpy()), _BURGLARY_HOURS, 0.8)
@@ -482,6 +711,15 @@ def generate_demo(*, seed: int = 20261122, end_month: date | None = None) -> Dem
         ],
         ignore_index=True,
     )
+    planted = _plant(_plant_rng(seed), wijken_rd, burglary, b_from, first, last)
+    # Den Haag near repeats: rows moved within their buurt-month (counts unchanged).
+    moved = planted.moved_rows
+    shift_by = planted.moved_from.to_numpy() - incidents.loc[moved, "occurred_from"].to_numpy()
+    incidents.loc[moved, "x"] = planted.moved_x
+    incidents.loc[moved, "y"] = planted.moved_y
+    incidents.loc[moved, "occurred_from"] = planted.moved_from.to_numpy()
+    incidents.loc[moved, "occurred_to"] = incidents.loc[moved, "occurred_to"].to_numpy() + shift_by
+    incidents = pd.concat([incidents, *planted.extra], ignore_index=True)
     # Keep only the period (the absence window may not reach into the future).
     cutoff = _month_date(np.asarray([last + 1], dtype=np.int64))[0]
     incidents = incidents[incidents["occurred_from"] < cutoff].copy()
@@ -505,7 +743,79 @@ def generate_demo(*, seed: int = 20261122, end_month: date | None = None) -> Dem
             "Incident points, times, jeugdoverlast, Westland, cameras and dwellings are synthetic.",
             f"Den Haag woninginbraak counts per buurt and month are real (2011-2017), "
             f"shifted +{shift} years.",
+            "Planted (synthetic): an intensifying and a fading jeugdoverlast spot in Den Haag, "
+            "near-repeat burglary chains in Westland and Den Haag.",
         ),
+        planted=planted.summary,
+    )
+
+
+@dataclass(frozen=True)
+class _Planted:
+    """The planted patterns: rows to move (Den Haag near repeats) and rows to add."""
+
+    moved_rows: npt.NDArray[np.int64]
+    moved_x: npt.NDArray[np.float64]
+    moved_y: npt.NDArray[np.float64]
+    moved_from: pd.Series
+    extra: tuple[pd.DataFrame, ...]
+    summary: dict[str, object]
+
+
+def _plant(
+    rng: np.random.Generator,
+    wijken_rd: gpd.GeoDataFrame,
+    burglary: pd.DataFrame,
+    b_from: pd.DatetimeIndex,
+    first: int,
+    last: int,
+) -> _Planted:
+    """Draw every planted pattern from ``rng`` (see the module docstring)."""
+    polygons = wijken_rd.geometry.to_numpy()
+    youth = _planted_youth(rng, wijken_rd, first, last)
+    y_from = _times(rng, _month_date(youth["month"].to_numpy()), _YOUTH_HOURS, 2.2)
+    youth_rows = pd.DataFrame(
+        {
+            "x": youth["x"],
+            "y": youth["y"],
+            "occurred_from": y_from,
+            "occurred_to": pd.NaT,
+            "category": "jeugdoverlast",
+            "subtype": None,
+        }
+    )
+    follow = _westland_followers(rng, burglary, b_from, polygons)
+    hours = rng.gamma(2.0, 2.0, len(follow))
+    follow_rows = pd.DataFrame(
+        {
+            "x": follow["x"],
+            "y": follow["y"],
+            "occurred_from": follow["occurred_from"],
+            "occurred_to": follow["occurred_from"]
+            + pd.to_timedelta(np.round(hours * 60), unit="min"),
+            "category": "woninginbraak",
+            "subtype": np.where(rng.random(len(follow)) < 0.35, "poging", "voltooid"),
+        }
+    )
+    moved, mx, my, m_from = _den_haag_chains(rng, burglary, b_from, polygons)
+    return _Planted(
+        moved_rows=moved,
+        moved_x=mx,
+        moved_y=my,
+        moved_from=m_from,
+        extra=(youth_rows, follow_rows),
+        summary={
+            "jeugdoverlast_spots": {
+                name: {
+                    "wijk": PLANTED_WIJKEN[name],
+                    "per_month_by_months_before_end": PLANT_PROFILES[name],
+                }
+                for name in PLANTED_WIJKEN
+            },
+            "jeugdoverlast_planted": len(youth_rows),
+            "westland_near_repeat_followers": len(follow_rows),
+            "den_haag_near_repeats_moved": len(moved),
+        },
     )
 
 

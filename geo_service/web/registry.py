@@ -100,11 +100,12 @@ class Layer:
 
 
 def _published() -> dict[str, Layer]:
-    from geo_service.web.published import areas, cameras, hotspots, incidents
+    from geo_service.web.published import areas, cameras, emerging, hotspots, incidents
 
     layers = (
         hotspots.GISTAR,
         hotspots.KDE,
+        emerging.EMERGING,
         areas.WIJKEN,
         areas.BUURTEN,
         cameras.CAMERAS,

@@ -15,7 +15,14 @@ from tests.service.web_fixtures import DemoDB, LiveServer, demo_db, live_server
 __all__ = ["demo_db", "live_server"]
 
 # Expected sizes come from the store, not from the service (an independent path).
-VIEWER_COLLECTIONS = ("hotspots-gistar", "hotspots-kde", "wijken", "buurten", "cameras")
+VIEWER_COLLECTIONS = (
+    "hotspots-gistar",
+    "hotspots-kde",
+    "emerging-hotspots",
+    "wijken",
+    "buurten",
+    "cameras",
+)
 
 
 def _read(server: LiveServer, layer: str, key: str | None = None) -> gpd.GeoDataFrame:
