@@ -8,13 +8,23 @@ uses the value ranges, which do not overlap:
 * RD New: ``-7,000 <= x <= 300,000`` and ``289,000 <= y <= 629,000`` (the
   projection's published bounds for the Netherlands).
 
-A *swapped* row is one whose two values only make sense the other way round:
-``|lat| > 90`` while ``|lon| <= 90``, or, for data around the Netherlands, a
-"longitude" in the Dutch latitude band and a "latitude" in the Dutch longitude
-band.
+``(0, 0)`` ("Null Island", a geocoder's placeholder) and denormal values
+(``0 < |v| < 1e-300``, the residue of a broken float conversion) are never
+valid coordinates.
+
+The *region* of a batch is where most of its rows lie: the median of the
+plausible reading, refined over the rows within ``region_km`` of it. Whether
+the file's columns are mislabelled (lat in the lon column) is decided once per
+file: rows that only make sense the other way round (``|lat| > 90``), or a
+region that lies in the Netherlands or on inhabited land only when read the
+other way round (a UK file read as-is lies in the Indian Ocean). Then, per row:
+
+* *swapped*: its swapped reading lies in the region and its plain one does not
+  (or it only makes sense swapped);
+* *outside*: a valid row farther than ``region_km`` from the region's centre.
 
 Metric work uses RD New inside the Netherlands and the local UTM zone
-(EPSG:326zz north, 327zz south) elsewhere.
+(EPSG:326zz north, 327zz south) elsewhere; :func:`to_metric` chooses per point.
 
 References
 ----------
@@ -32,7 +42,7 @@ import numpy as np
 import numpy.typing as npt
 from pyproj import CRS, Transformer
 
-from spatial.errors import CRSError
+from spatial.errors import CRSError, InvalidParameterError
 
 WGS84: Final = "EPSG:4326"
 RD_NEW: Final = "EPSG:28992"
@@ -46,7 +56,16 @@ NL_LAT_RANGE = (50.6, 53.8)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 Detected = Literal["EPSG:4326", "EPSG:28992"]
+
+#: Default radius of a batch's region: rows farther from its centre are outside the study area.
+#: 200 km takes in a Dutch police region or a UK force area, and still rejects points in another
+#: country or continent (swapped, zeroed or mistyped coordinates).
+DEFAULT_REGION_KM: Final = 200.0
+#: Below this magnitude a non-zero coordinate is a denormal, never a real position.
+_TINY: Final = 1e-300
+_EARTH_RADIUS_KM: Final = 6371.0088
 
 
 @dataclass(frozen=True)
@@ -65,10 +84,14 @@ class CRSDetection:
     swapped
         Per row: this row (alone) has its two coordinates swapped.
     valid
-        Per row: the coordinates are finite and within range of ``crs``
-        (after the column swap, if any). Swapped rows are not valid.
+        Per row: the coordinates are finite, not ``(0, 0)`` or denormal, and within
+        range of ``crs`` (after the column swap, if any). Swapped rows are not valid.
     note
         One sentence for the user (English / Dutch) saying what was assumed.
+    outside
+        Per row: valid, but farther than ``region_km`` from the region's centre.
+    centre
+        The region's centre as ``(lon, lat)`` in WGS84, None without valid rows.
     """
 
     crs: Detected
@@ -77,6 +100,8 @@ class CRSDetection:
     swapped: BoolArray
     valid: BoolArray
     note: str
+    outside: BoolArray
+    centre: tuple[float, float] | None = None
 
 
 def _in(values: FloatArray, bounds: tuple[float, float]) -> BoolArray:
@@ -91,15 +116,77 @@ def _rd_ok(x: FloatArray, y: FloatArray) -> BoolArray:
     return _in(x, RD_X_RANGE) & _in(y, RD_Y_RANGE)
 
 
-def _wgs84_swapped(lon: FloatArray, lat: FloatArray) -> BoolArray:
-    """Rows whose (lon, lat) only make sense as (lat, lon)."""
-    impossible = (np.abs(lat) > 90.0) & (np.abs(lat) <= 180.0) & (np.abs(lon) <= 90.0)
-    dutch = _in(lon, NL_LAT_RANGE) & _in(lat, NL_LON_RANGE)
-    return impossible | dutch
+def _placeholder(a: FloatArray, b: FloatArray) -> BoolArray:
+    """Rows at (0, 0) or with a denormal value: placeholders, not positions."""
+    tiny = ((a != 0.0) & (np.abs(a) < _TINY)) | ((b != 0.0) & (np.abs(b) < _TINY))
+    return ((a == 0.0) & (b == 0.0)) | tiny
 
 
-def detect_crs(first: npt.ArrayLike, second: npt.ArrayLike, crs: str | None = None) -> CRSDetection:
-    """Detect the CRS of coordinate pairs and flag rows that are swapped or out of range.
+def haversine_km(lon: FloatArray, lat: FloatArray, lon0: float, lat0: float) -> FloatArray:
+    """Great-circle distance in km from each ``(lon, lat)`` to ``(lon0, lat0)`` (WGS84 degrees).
+
+    Examples
+    --------
+    Amsterdam to Liverpool (the WGS84 ellipsoid, ``pyproj.Geod``, gives 541.9 km):
+
+    >>> round(float(haversine_km(np.array([4.89]), np.array([52.37]), -2.98, 53.41)[0]))
+    540
+    """
+    la1, la0 = np.radians(lat), np.radians(lat0)
+    dla = la1 - la0
+    dlo = np.radians(lon - lon0)
+    h = np.sin(dla / 2.0) ** 2 + np.cos(la1) * np.cos(la0) * np.sin(dlo / 2.0) ** 2
+    return np.asarray(2.0 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+
+
+def _centre_lonlat(lon: FloatArray, lat: FloatArray, region_km: float) -> tuple[float, float]:
+    """Median position, refined once over the rows within ``region_km`` of the first median."""
+    c = (float(np.median(lon)), float(np.median(lat)))
+    near = haversine_km(lon, lat, *c) <= region_km
+    if near.any() and not near.all():
+        c = (float(np.median(lon[near])), float(np.median(lat[near])))
+    return c
+
+
+def _centre_xy(x: FloatArray, y: FloatArray, region_m: float) -> tuple[float, float]:
+    c = (float(np.median(x)), float(np.median(y)))
+    near = np.hypot(x - c[0], y - c[1]) <= region_m
+    if near.any() and not near.all():
+        c = (float(np.median(x[near])), float(np.median(y[near])))
+    return c
+
+
+def _plausibility(lon: float, lat: float) -> int:
+    """How plausible a region centre is: 2 in the Netherlands, 1 on inhabited land, 0 else.
+
+    Land is where the IANA time-zone polygons (``tzfpy``) name a country zone; the open sea has
+    ``Etc/GMT±n`` zones and Antarctica its own.
+    """
+    if NL_LON_RANGE[0] <= lon <= NL_LON_RANGE[1] and NL_LAT_RANGE[0] <= lat <= NL_LAT_RANGE[1]:
+        return 2
+    if not (abs(lon) <= 180.0 and abs(lat) <= 90.0):
+        return 0
+    import tzfpy  # only for files whose orientation the values alone do not settle
+
+    zone = str(tzfpy.get_tz(lon, lat) or "")
+    return 0 if not zone or zone.startswith(("Etc/", "Antarctica/")) else 1
+
+
+def _check_region_km(region_km: float) -> float:
+    value = float(region_km)
+    if not (np.isfinite(value) and value > 0.0):
+        raise InvalidParameterError(f"region_km must be a positive number of km, got {region_km!r}")
+    return value
+
+
+def detect_crs(
+    first: npt.ArrayLike,
+    second: npt.ArrayLike,
+    crs: str | None = None,
+    *,
+    region_km: float = DEFAULT_REGION_KM,
+) -> CRSDetection:
+    """Detect the CRS of coordinate pairs and flag rows that are swapped, invalid or far away.
 
     Parameters
     ----------
@@ -109,6 +196,10 @@ def detect_crs(first: npt.ArrayLike, second: npt.ArrayLike, crs: str | None = No
     crs
         A CRS the caller knows (e.g. ``"EPSG:28992"``); skips detection but still
         validates ranges for RD New and WGS84.
+    region_km
+        Radius of the batch's region around its (median) centre. A row whose swapped
+        reading lies within it and whose plain reading does not is *swapped*; a valid row
+        beyond it is *outside*.
 
     Returns
     -------
@@ -118,6 +209,13 @@ def detect_crs(first: npt.ArrayLike, second: npt.ArrayLike, crs: str | None = No
     ------
     CRSError
         If ``crs`` is given and is not WGS84 or RD New.
+    InvalidParameterError
+        If ``region_km`` is not a positive number.
+
+    Notes
+    -----
+    Distances in WGS84 are great-circle distances (haversine, R = 6371 km); in RD New,
+    Euclidean distances in metres.
 
     Examples
     --------
@@ -126,6 +224,9 @@ def detect_crs(first: npt.ArrayLike, second: npt.ArrayLike, crs: str | None = No
     ('EPSG:4326', [True, False])
     >>> detect_crs([155000.0], [463000.0]).crs
     'EPSG:28992'
+    >>> d = detect_crs([-2.98, -2.97, 53.41, -2.96, 0.0], [53.40, 53.42, -2.99, 53.41, 0.0])
+    >>> d.swapped.tolist(), d.valid.tolist()
+    ([False, False, True, False, False], [True, True, False, True, False])
     """
     a = np.asarray(first, dtype=np.float64)
     b = np.asarray(second, dtype=np.float64)
@@ -133,66 +234,103 @@ def detect_crs(first: npt.ArrayLike, second: npt.ArrayLike, crs: str | None = No
         raise CRSError(
             f"coordinate arrays must be 1-d and equally long, got {a.shape} and {b.shape}"
         )
+    region_km = _check_region_km(region_km)
     finite = np.isfinite(a) & np.isfinite(b)
-    n_finite = int(finite.sum())
+    usable = finite & ~_placeholder(a, b)
+    n_usable = int(usable.sum())
 
     if crs is not None:
         code = normalise_crs(crs)
         if code == RD_NEW:
-            valid = finite & _rd_ok(a, b)
-            swapped = finite & ~valid & _rd_ok(b, a)
-            return CRSDetection(RD_NEW, False, False, swapped, valid, f"CRS given: {RD_NEW}")
+            return _rd_detection(
+                a, b, usable, region_km, assumed=False, note=f"CRS given: {RD_NEW}"
+            )
         if code == WGS84:
-            return _wgs84_detection(a, b, finite, assumed=False)
+            return _wgs84_detection(a, b, usable, region_km, assumed=False)
         raise CRSError(
             f"only {WGS84} and {RD_NEW} can be read directly, got {crs!r}; "
             "give x/y in RD New or lon/lat in WGS84"
         )
 
-    if n_finite == 0:
+    none = np.zeros_like(finite)
+    if n_usable == 0:
         return CRSDetection(
-            WGS84,
-            True,
-            False,
-            np.zeros_like(finite),
-            np.zeros_like(finite),
-            "no coordinates at all / geen enkele coördinaat",
+            WGS84, True, False, none, none, "no coordinates at all / geen enkele coördinaat", none
         )
-    n_rd = int((finite & _rd_ok(a, b)).sum())
-    n_wgs = int((finite & _wgs84_ok(a, b)).sum())
+    n_rd = int((usable & _rd_ok(a, b)).sum())
+    n_wgs = int((usable & (_wgs84_ok(a, b) | _wgs84_ok(b, a))).sum())
     if n_rd == 0 and n_wgs == 0:
-        swapped = finite & _wgs84_swapped(b, a) & _wgs84_ok(b, a)
         return CRSDetection(
             WGS84,
             True,
             False,
-            swapped,
-            np.zeros_like(finite),
+            none,
+            none,
             "coordinates fit neither WGS84 (lon/lat) nor RD New (x/y) "
             "/ coördinaten passen niet bij WGS84 of RD New",
+            none,
         )
     if n_rd > n_wgs:
-        valid = finite & _rd_ok(a, b)
-        swapped = finite & ~valid & _rd_ok(b, a)
         note = (
-            f"assumed {RD_NEW} (RD New) from the value ranges ({n_rd} of {n_finite} rows fit) "
+            f"assumed {RD_NEW} (RD New) from the value ranges ({n_rd} of {n_usable} rows fit) "
             f"/ aangenomen: RD New"
         )
-        return CRSDetection(RD_NEW, True, False, swapped, valid, note)
-    return _wgs84_detection(a, b, finite, assumed=True)
+        return _rd_detection(a, b, usable, region_km, assumed=True, note=note)
+    return _wgs84_detection(a, b, usable, region_km, assumed=True)
+
+
+def _rd_detection(
+    a: FloatArray, b: FloatArray, usable: BoolArray, region_km: float, *, assumed: bool, note: str
+) -> CRSDetection:
+    valid = usable & _rd_ok(a, b)
+    swapped = usable & ~valid & _rd_ok(b, a)
+    outside = np.zeros_like(valid)
+    centre = None
+    if valid.any():
+        cx, cy = _centre_xy(a[valid], b[valid], region_km * 1000.0)
+        outside = valid & (np.hypot(a - cx, b - cy) > region_km * 1000.0)
+        lon, lat = transform([cx], [cy], RD_NEW, WGS84)
+        centre = (float(lon[0]), float(lat[0]))
+    return CRSDetection(RD_NEW, assumed, False, swapped, valid, note, outside, centre)
+
+
+def _columns_swapped(
+    a: FloatArray, b: FloatArray, plain_ok: BoolArray, swap_ok: BoolArray, region_km: float
+) -> bool:
+    """Whether the file's lon/lat columns are mislabelled (decided once per file)."""
+    n_plain = int(plain_ok.sum())
+    if int((swap_ok & ~plain_ok).sum()) > n_plain:
+        return True  # most rows only make sense the other way round (|lat| > 90)
+    if n_plain == 0 or not (plain_ok & swap_ok).any():
+        return False
+    # Both readings fit WGS84 for (some) rows: a region's centre in the Netherlands or on land
+    # beats one at sea; on a tie, the column names are trusted.
+    plain_c = _centre_lonlat(a[plain_ok], b[plain_ok], region_km)
+    swap_c = _centre_lonlat(b[swap_ok], a[swap_ok], region_km)
+    return _plausibility(*swap_c) > _plausibility(*plain_c)
 
 
 def _wgs84_detection(
-    a: FloatArray, b: FloatArray, finite: BoolArray, *, assumed: bool
+    a: FloatArray, b: FloatArray, usable: BoolArray, region_km: float, *, assumed: bool
 ) -> CRSDetection:
-    swapped = finite & _wgs84_swapped(a, b)
-    plain = finite & _wgs84_ok(a, b) & ~swapped
-    columns_swapped = int(swapped.sum()) > int(plain.sum())
+    plain_ok = usable & _wgs84_ok(a, b)
+    swap_ok = usable & _wgs84_ok(b, a)
+    columns_swapped = _columns_swapped(a, b, plain_ok, swap_ok, region_km)
     if columns_swapped:
         # The columns are mislabelled: read the whole file the other way round.
         a, b = b, a
-        swapped = finite & _wgs84_swapped(a, b)
-        plain = finite & _wgs84_ok(a, b) & ~swapped
+        plain_ok, swap_ok = swap_ok, plain_ok
+    only_swapped = swap_ok & ~plain_ok
+    centre = None
+    if plain_ok.any():
+        centre = _centre_lonlat(a[plain_ok], b[plain_ok], region_km)
+        near_plain = plain_ok & (haversine_km(a, b, *centre) <= region_km)
+        near_swapped = swap_ok & (haversine_km(b, a, *centre) <= region_km)
+        swapped = only_swapped | (near_swapped & ~near_plain)
+        valid = plain_ok & ~swapped
+        outside = valid & ~near_plain
+    else:
+        swapped, valid, outside = only_swapped, plain_ok, np.zeros_like(plain_ok)
     prefix = (
         f"assumed {WGS84} (lon/lat) from the value ranges" if assumed else f"CRS given: {WGS84}"
     )
@@ -202,7 +340,7 @@ def _wgs84_detection(
             "; most rows had latitude and longitude swapped, so the columns were read the "
             "other way round / lat en lon waren verwisseld en zijn omgedraaid"
         )
-    return CRSDetection(WGS84, assumed, columns_swapped, swapped, plain, note)
+    return CRSDetection(WGS84, assumed, columns_swapped, swapped, valid, note, outside, centre)
 
 
 def normalise_crs(crs: str | int) -> str:
@@ -260,6 +398,61 @@ def metric_crs_for(lon: npt.ArrayLike, lat: npt.ArrayLike) -> str:
     if _in(np.array([mlon]), NL_LON_RANGE)[0] and _in(np.array([mlat]), NL_LAT_RANGE)[0]:
         return RD_NEW
     return utm_crs(mlon, mlat)
+
+
+def metric_crs_codes(lon: npt.ArrayLike, lat: npt.ArrayLike) -> IntArray:
+    """Return the EPSG code of each point's own metric CRS: RD New in the Netherlands, else UTM.
+
+    Per point, unlike :func:`metric_crs_for` (one CRS for a whole study area): a Dutch row in a
+    mostly British file gets RD New, the British rows their UTM zone.
+
+    Raises
+    ------
+    CRSError
+        If a point is not a finite WGS84 position.
+
+    Examples
+    --------
+    >>> metric_crs_codes([4.3, -2.98, 151.2], [52.07, 53.41, -33.9]).tolist()
+    [28992, 32630, 32756]
+    """
+    lo = np.asarray(lon, dtype=np.float64)
+    la = np.asarray(lat, dtype=np.float64)
+    ok = np.isfinite(lo) & np.isfinite(la) & _wgs84_ok(lo, la)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise CRSError(f"not a WGS84 position: lon={lo[i]!r}, lat={la[i]!r}")
+    zone = np.minimum(np.floor((lo + 180.0) / 6.0).astype(np.int64) + 1, 60)
+    utm = np.where(la >= 0.0, 32600, 32700) + zone
+    in_nl = _in(lo, NL_LON_RANGE) & _in(la, NL_LAT_RANGE)
+    return np.where(in_nl, 28992, utm).astype(np.int64)
+
+
+def to_metric(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Project WGS84 points, each to its own metric CRS (:func:`metric_crs_codes`).
+
+    Vectorised per CRS: one transformation per distinct zone, not per point.
+
+    Returns
+    -------
+    x, y, epsg
+        Metric coordinates and the EPSG code they are in, per point.
+
+    Examples
+    --------
+    >>> x, y, epsg = to_metric([5.3872, -3.0], [52.1552, 0.0])
+    >>> [round(float(v), -1) for v in x], epsg.tolist()
+    ([155000.0, 500000.0], [28992, 32630])
+    """
+    lo = np.asarray(lon, dtype=np.float64)
+    la = np.asarray(lat, dtype=np.float64)
+    codes = metric_crs_codes(lo, la)
+    x = np.empty_like(lo)
+    y = np.empty_like(la)
+    for code in np.unique(codes):  # a handful of zones, never a loop over points
+        sel = codes == code
+        x[sel], y[sel] = transform(lo[sel], la[sel], WGS84, f"EPSG:{int(code)}")
+    return x, y, codes
 
 
 @lru_cache(maxsize=32)

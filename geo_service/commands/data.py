@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 
 from geo_service.store import Store
 
@@ -43,6 +44,21 @@ def register(
         "--only-mapped",
         action="store_true",
         help="leave out (count as skipped) rows whose category is not in --category-map",
+    )
+    p.add_argument(
+        "--earliest",
+        type=date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="occurrences before this date are quarantined as implausible_date "
+        "(default 1990-01-01)",
+    )
+    p.add_argument(
+        "--region-km",
+        type=float,
+        default=None,
+        help="points farther than this from the batch's centre (median) are quarantined as "
+        "outside_study_area (default 100; raise it for a national file)",
     )
     p.set_defaults(handler=_ingest)
 
@@ -88,26 +104,48 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     from geo_service.config import get_settings
-    from geo_service.ingest import ingest_file, parse_mapping
+    from geo_service.ingest import DEFAULT_EARLIEST, ingest_file, new_batch_id, parse_mapping
+    from spatial.crs import DEFAULT_REGION_KM
 
     columns = parse_mapping(args.columns)
     category_map = parse_mapping(args.category_map)
+    # Made here, so that after Ctrl-C we can look up whether this very batch was stored.
+    batch_id = new_batch_id()
     with Store.open(args.db) as store:
-        report = ingest_file(
-            store,
-            args.file,
-            category=args.category,
-            municipality=args.municipality,
-            crs=args.crs,
-            tz=args.tz,
-            default_tz=get_settings().timezone,
-            columns=columns,
-            category_map=category_map,
-            only_mapped=args.only_mapped,
-        )
-    print(report.crs_note, file=sys.stderr)
-    print(f"time zone / tijdzone: {report.timezone} ({report.timezone_source})", file=sys.stderr)
-    print(report.to_json())
+        try:
+            report = ingest_file(
+                store,
+                args.file,
+                category=args.category,
+                municipality=args.municipality,
+                crs=args.crs,
+                tz=args.tz,
+                default_tz=get_settings().timezone,
+                columns=columns,
+                category_map=category_map,
+                only_mapped=args.only_mapped,
+                earliest=args.earliest or DEFAULT_EARLIEST,
+                region_km=args.region_km if args.region_km is not None else DEFAULT_REGION_KM,
+                batch_id=batch_id,
+            )
+            for line in (report.crs_note, report.encoding_note):
+                if line:
+                    print(line, file=sys.stderr)
+            print(
+                f"time zone / tijdzone: {report.timezone} ({report.timezone_source})",
+                file=sys.stderr,
+            )
+            print(report.to_json())
+        except KeyboardInterrupt:
+            # Ctrl-C may arrive after COMMIT: ask the store instead of guessing.
+            stored = store.settle_interrupted_batch(batch_id)
+            outcome = (
+                "niet opgeslagen (0 incidenten)"
+                if stored is None
+                else f"wel opgeslagen ({stored} incidenten)"
+            )
+            print(f"Onderbroken: batch {batch_id} is {outcome}", file=sys.stderr)
+            return 130
     return 0
 
 

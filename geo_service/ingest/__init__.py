@@ -11,19 +11,36 @@ from geo_service.ingest.parsing import (
     parse_dates,
     parse_mapping,
 )
-from geo_service.ingest.pipeline import REASONS, IngestReport, ingest_file, ingest_frame
-from geo_service.ingest.readers import read_incident_file
+from geo_service.ingest.pipeline import (
+    DEFAULT_EARLIEST,
+    REASONS,
+    IngestReport,
+    ingest_file,
+    ingest_frame,
+    new_batch_id,
+)
+from geo_service.ingest.readers import (
+    IncidentTable,
+    MalformedRow,
+    read_incident_file,
+    read_incident_table,
+)
 
 __all__ = [
     "CANONICAL_COLUMNS",
+    "DEFAULT_EARLIEST",
     "REASONS",
+    "IncidentTable",
     "IngestReport",
+    "MalformedRow",
     "import_areas",
     "import_cameras",
     "ingest_file",
     "ingest_frame",
+    "new_batch_id",
     "normalise_category",
     "parse_dates",
     "parse_mapping",
     "read_incident_file",
+    "read_incident_table",
 ]

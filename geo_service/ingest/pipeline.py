@@ -5,7 +5,8 @@ Every row read is accounted for: ``rows_in = stored + duplicates + quarantined +
 * **stored**: new incidents written to the store;
 * **duplicates**: rows whose ``incident_id`` is already stored (re-ingesting a file stores nothing);
 * **quarantined**: rows rejected with a reason a person understands, kept verbatim in the
-  ``quarantine`` table;
+  ``quarantine`` table, including CSV rows that could not be split into columns
+  (``malformed_row``);
 * **skipped**: rows left out on purpose (with ``only_mapped``, categories not in the category map).
 
 A batch is atomic: it is written in one DuckDB transaction, so an error or Ctrl-C mid-way leaves
@@ -38,19 +39,29 @@ from geo_service.ingest.parsing import (
     normalise_category,
     parse_dates,
 )
-from geo_service.ingest.readers import read_incident_file
+from geo_service.ingest.readers import IncidentTable, MalformedRow, read_incident_table
 from geo_service.store import Store, utc_now
-from spatial.crs import RD_NEW, WGS84, detect_crs, metric_crs_for, transform
+from spatial.crs import DEFAULT_REGION_KM, RD_NEW, WGS84, detect_crs, to_metric, transform
+from spatial.errors import InvalidParameterError
 from spatial.timezones import DEFAULT_TIMEZONE, zone_for_points
+
+#: Occurrences before this date are implausible for current policy data (``ingest --earliest``).
+DEFAULT_EARLIEST = date(1990, 1, 1)
 
 #: Quarantine reasons: stable key -> what a person reads (Dutch).
 REASONS: dict[str, str] = {
+    "malformed_row": "Rij heeft een afwijkend aantal kolommen of een onjuiste aanhaling",
     "missing_coordinates": "Coördinaten ontbreken of zijn geen getal",
-    "invalid_coordinates": "Coördinaten liggen buiten het bereik van het coördinatenstelsel",
+    "invalid_coordinates": (
+        "Coördinaten liggen buiten het bereik van het coördinatenstelsel of zijn een "
+        "nulwaarde (0, 0)"
+    ),
     "swapped_lat_lon": "Lengte- en breedtegraad lijken verwisseld; controleer de bron",
+    "outside_study_area": "Punt ligt ver buiten het gebied van de rest van het bestand",
     "missing_date": "Pleegdatum ontbreekt",
     "unparseable_date": "Pleegdatum is niet te lezen",
     "future_date": "Pleegdatum ligt in de toekomst",
+    "implausible_date": "Pleegdatum ligt vóór de ondergrens voor plausibele data",
     "end_before_start": "Einde van de pleegperiode ligt vóór het begin",
     "outside_municipality": "Punt ligt buiten de opgegeven gemeente",
     "unknown_category": "Categorie ontbreekt of is onbekend",
@@ -76,6 +87,7 @@ class IngestReport:
     crs_note: str | None = None
     timezone: str | None = None
     timezone_source: str | None = None
+    encoding_note: str | None = None
 
     def to_json(self) -> str:
         """Return the report as ONE JSON line."""
@@ -93,6 +105,11 @@ def _row_ids(raw: pd.DataFrame) -> pd.Series:
     return "h" + content + "-" + occurrence.astype(str)
 
 
+def new_batch_id() -> str:
+    """Return a fresh batch id; a caller that makes it first can look the batch up after Ctrl-C."""
+    return uuid.uuid4().hex
+
+
 def ingest_file(
     store: Store,
     path: Path | str,
@@ -107,28 +124,33 @@ def ingest_file(
     today: date | None = None,
     tz: str | None = None,
     default_tz: str = DEFAULT_TIMEZONE,
+    earliest: date = DEFAULT_EARLIEST,
+    region_km: float = DEFAULT_REGION_KM,
+    batch_id: str | None = None,
 ) -> IngestReport:
     """Read ``path`` and ingest it (see :func:`ingest_frame`); the batch records the file's sha256.
+
+    Malformed CSV rows are quarantined as ``malformed_row`` and counted in ``rows_in``.
 
     Raises
     ------
     InputFileError
-        Unreadable file, unknown columns.
+        Unreadable file (UTF-16 too), unknown columns.
     """
     p = Path(path)
-    df = read_incident_file(p)
+    table = read_incident_table(p)
     digest = hashlib.sha256()
     with p.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return ingest_frame(
         store,
-        df,
+        table,
         file_name=p.name,
         sha256=digest.hexdigest(),
         category=category,
         municipality=municipality,
-        crs=crs or df.attrs.get("crs"),
+        crs=crs or table.frame.attrs.get("crs"),
         columns=columns,
         category_map=category_map,
         only_mapped=only_mapped,
@@ -136,12 +158,15 @@ def ingest_file(
         today=today,
         tz=tz,
         default_tz=default_tz,
+        earliest=earliest,
+        region_km=region_km,
+        batch_id=batch_id,
     )
 
 
 def ingest_frame(
     store: Store,
-    df: pd.DataFrame,
+    df: pd.DataFrame | IncidentTable,
     *,
     file_name: str,
     sha256: str | None = None,
@@ -155,6 +180,9 @@ def ingest_frame(
     today: date | None = None,
     tz: str | None = None,
     default_tz: str = DEFAULT_TIMEZONE,
+    earliest: date = DEFAULT_EARLIEST,
+    region_km: float = DEFAULT_REGION_KM,
+    batch_id: str | None = None,
 ) -> IngestReport:
     """Validate a frame of incidents and store it as one atomic batch.
 
@@ -165,7 +193,9 @@ def ingest_frame(
     df
         Incidents; columns named canonically (``incident_id, occurred_from, occurred_to,
         reported_at, lon, lat | x, y, category, subtype``) or mapped with ``columns``.
-        Not modified.
+        Not modified. An :class:`IncidentTable` (what a reader returns) also brings the
+        file's malformed rows (quarantined as ``malformed_row``), row numbers and
+        encoding note.
     file_name, sha256
         Provenance recorded with the batch.
     category
@@ -175,7 +205,8 @@ def ingest_frame(
         CBS code (``GM0518``). Rows outside its stored polygon are quarantined. Without it,
         each point gets the municipality of the stored area it falls in (if any).
     crs
-        ``EPSG:4326`` or ``EPSG:28992``; detected from the values when None.
+        ``EPSG:4326`` or ``EPSG:28992``; detected from the values when None. Lat/lon swaps are
+        judged against the batch's region (see :func:`spatial.crs.detect_crs`).
     columns
         ``{canonical: source column}``.
     category_map
@@ -193,6 +224,15 @@ def ingest_frame(
         Stored timestamps are wall-clock time in this zone, which is recorded per incident.
     default_tz
         The service's configured zone (``Settings.timezone``).
+    earliest
+        Occurrences before this date are quarantined as ``implausible_date`` (``0001-01-01``
+        and ``1900-01-01`` are placeholders, not dates).
+    region_km
+        Radius around the batch's centre (the median of its rows): points farther away are
+        quarantined as ``outside_study_area``; swapped rows are recognised against it.
+    batch_id
+        Id of the batch (default: a new one). A caller that makes it first
+        (:func:`new_batch_id`) can find out after an interrupt whether the batch was stored.
 
     Returns
     -------
@@ -202,11 +242,16 @@ def ingest_frame(
     ------
     UnknownColumnError
         A mapped column is not in the frame, or coordinates / date columns are missing.
+    InvalidParameterError
+        ``earliest`` not before ``today``, or ``region_km`` not positive.
     """
-    rows_in = len(df)
+    batch_id = batch_id or new_batch_id()
+    table = df if isinstance(df, IncidentTable) else IncidentTable(df)
+    malformed = table.malformed
+    rows_in = table.rows_in
     if rows_in == 0:
         raise InputFileError(f"{file_name} holds no rows / bestand bevat geen rijen")
-    raw = df.reset_index(drop=True)
+    raw = table.frame.reset_index(drop=True)
     canon = _apply_columns(raw, columns)
     n = len(canon)
     reason = np.full(n, "", dtype=object)
@@ -240,13 +285,14 @@ def ingest_frame(
         a, b = _numbers(canon["lon"]), _numbers(canon["lat"])
     else:
         a, b = _numbers(canon["x"]), _numbers(canon["y"])
-    det = detect_crs(a, b, crs)
+    det = detect_crs(a, b, crs, region_km=region_km)
     if det.columns_swapped:
         a, b = b, a
     finite = np.isfinite(a) & np.isfinite(b)
     flag(~finite, "missing_coordinates")
     flag(det.swapped, "swapped_lat_lon")
     flag(~det.valid, "invalid_coordinates")
+    flag(det.outside, "outside_study_area")
     if det.crs == RD_NEW:
         lon, lat = transform(a, b, RD_NEW, WGS84)
     else:
@@ -254,9 +300,13 @@ def ingest_frame(
 
     # Dates.
     # Time zone of the batch: given, else from where the data are, else the configured one.
-    usable = det.valid & ~det.swapped
+    usable = det.valid & ~det.outside
     zone = zone_for_points(lon[usable], lat[usable], given=tz, default=default_tz)
     today = today or datetime.now(ZoneInfo(zone.zone)).date()
+    if earliest >= today:
+        raise InvalidParameterError(
+            f"earliest must lie before today ({today.isoformat()}), got {earliest.isoformat()}"
+        )
     occ_from = parse_dates(canon["occurred_from"], zone.zone)
     occ_to = parse_dates(canon["occurred_to"], zone.zone) if "occurred_to" in canon else None
     rep = parse_dates(canon["reported_at"], zone.zone) if "reported_at" in canon else None
@@ -265,6 +315,8 @@ def ingest_frame(
     flag(occ_from.isna().to_numpy(), "unparseable_date")
     horizon = pd.Timestamp(today + timedelta(days=1))
     flag((occ_from >= horizon).fillna(False).to_numpy(dtype=bool), "future_date")
+    floor = pd.Timestamp(earliest)
+    flag((occ_from < floor).fillna(False).to_numpy(dtype=bool), "implausible_date")
     if occ_to is not None:
         has_to = (_text(canon["occurred_to"]) != "").to_numpy()
         flag(has_to & occ_to.isna().to_numpy(), "unparseable_date")
@@ -304,11 +356,7 @@ def ingest_frame(
         gm[(reason == "") & ~skipped] = municipality
 
     ok = (reason == "") & ~skipped
-    metric = metric_crs_for(lon[ok], lat[ok]) if ok.any() else RD_NEW
-    if det.crs == metric:
-        mx, my = a, b
-    else:
-        mx, my = transform(lon, lat, WGS84, metric)
+    mx, my, metric = _metric(det.crs, a[ok], b[ok], lon[ok], lat[ok])
     good = pd.DataFrame(
         {
             # Arrow-backed strings go to DuckDB without a detour through Python objects.
@@ -326,8 +374,8 @@ def ingest_frame(
             else np.full(int(ok.sum()), np.datetime64("NaT"), dtype="datetime64[us]"),
             "lon": lon[ok],
             "lat": lat[ok],
-            "x": mx[ok],
-            "y": my[ok],
+            "x": mx,
+            "y": my,
             "metric_crs": metric,
             "tz": zone.zone,
             # Arrow strings: DuckDB scans object columns of a million rows slowly.
@@ -337,15 +385,21 @@ def ingest_frame(
         }
     )
     bad = reason != ""
+    row_numbers = table.row_numbers if table.row_numbers is not None else np.arange(1, n + 1)
     quarantine = pd.DataFrame(
         {
-            "row_number": np.flatnonzero(bad) + 1,
+            "row_number": row_numbers[bad],
             "reason": reason[bad],
             "detail": [REASONS[r] for r in reason[bad]],
             "raw": _raw_json(raw.loc[bad]),
         }
     )
-    batch_id = uuid.uuid4().hex
+    if malformed:
+        quarantine = (
+            pd.concat([quarantine, _malformed_frame(malformed)], ignore_index=True)
+            .sort_values("row_number", kind="stable")
+            .reset_index(drop=True)
+        )
     stored = store.write_batch(
         batch_id=batch_id,
         incidents=good,
@@ -365,18 +419,66 @@ def ingest_frame(
         },
     )
     reasons = pd.Series(reason[bad]).value_counts().to_dict() if bad.any() else {}
+    if malformed:
+        reasons["malformed_row"] = len(malformed)
     return IngestReport(
         batch_id=batch_id,
         rows_in=rows_in,
         stored=stored,
         duplicates=int(ok.sum()) - stored,
-        quarantined=int(bad.sum()),
+        quarantined=int(bad.sum()) + len(malformed),
         skipped=int(skipped.sum()),
         reasons={str(k): int(v) for k, v in reasons.items()},
         crs=det.crs,
         crs_note=det.note,
         timezone=zone.zone,
         timezone_source=zone.source,
+        encoding_note=table.encoding_note,
+    )
+
+
+def _metric(
+    source_crs: str,
+    a: np.ndarray,
+    b: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, str | pd.Categorical[str]]:
+    """Metric x, y and CRS per stored row: each row's own (RD New in the Netherlands, else UTM).
+
+    RD New input stays as given (no round trip through WGS84).
+    """
+    if source_crs == RD_NEW:
+        return a, b, RD_NEW
+    if lon.size == 0:
+        return lon, lat, RD_NEW
+    x, y, epsg = to_metric(lon, lat)
+    codes, index = np.unique(epsg, return_inverse=True)
+    names = [f"EPSG:{int(c)}" for c in codes]
+    if len(names) == 1:
+        return x, y, names[0]
+    return x, y, pd.Categorical.from_codes(index, categories=pd.Index(names))
+
+
+def _malformed_frame(rows: tuple[MalformedRow, ...]) -> pd.DataFrame:
+    """Quarantine rows for CSV rows that could not be split into columns (raw text kept)."""
+    return pd.DataFrame(
+        {
+            "row_number": np.array([m.row_number for m in rows], dtype=np.int64),
+            "reason": "malformed_row",
+            "detail": REASONS["malformed_row"],
+            "raw": [
+                json.dumps(
+                    {
+                        "raw_text": m.text,
+                        "expected_columns": m.expected_columns,
+                        "actual_columns": m.actual_columns,
+                    },
+                    ensure_ascii=False,
+                )
+                for m in rows
+            ],
+        }
     )
 
 

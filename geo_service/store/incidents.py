@@ -8,9 +8,11 @@ days. System timestamps (batches, keys, audit log) are UTC.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from typing import Any
 
+import duckdb
 import pandas as pd
 import pyarrow as pa
 
@@ -224,6 +226,24 @@ class IncidentStore(StoreBase):
             "FROM quarantine WHERE (? IS NULL OR batch_id = ?) ORDER BY batch_id, row_number",
             [batch_id, batch_id],
         ).df()
+
+    def settle_interrupted_batch(self, batch_id: str) -> int | None:
+        """After an interrupt during :meth:`write_batch`: say whether the batch was stored.
+
+        Ends a transaction the interrupt left open (a Ctrl-C that arrived during COMMIT may
+        leave one), so what is reported is what is on disk.
+
+        Returns
+        -------
+        int or None
+            The number of incidents the batch stored, or None when it is not stored.
+        """
+        with contextlib.suppress(duckdb.TransactionException):
+            self.con.execute("ROLLBACK")  # "no transaction is active" when none was left open
+        row = self.con.execute(
+            "SELECT stored FROM ingest_batches WHERE batch_id = ?", [batch_id]
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def batches(self) -> pd.DataFrame:
         """Return the ingest batches, newest first."""
