@@ -25,6 +25,7 @@ from spatial.errors import SpatialError
 # One line per command module; each registers its sub-commands.
 COMMAND_MODULES: tuple[str, ...] = (
     "geo_service.commands.data",
+    "geo_service.commands.forecast",
     "geo_service.commands.hotspots",
     "geo_service.commands.spacetime",
     "geo_service.commands.web",

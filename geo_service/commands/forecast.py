@@ -1,0 +1,154 @@
+"""Forecast commands: ``backtest`` (accuracy of every method) and ``model-card``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from geo_service.filters import IncidentFilter
+from geo_service.store import Store
+from spatial.errors import InvalidParameterError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, got {text!r}") from exc
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Register the forecast commands."""
+    p = sub.add_parser(
+        "backtest",
+        parents=[common],
+        help="rolling-origin backtest of the hotspot forecasts (PAI, hit rate, RRI) as JSON",
+    )
+    p.add_argument("--category", required=True)
+    p.add_argument(
+        "--method",
+        type=_names,
+        help="comma-separated methods (default: all), e.g. msrate,naive_1095d,random",
+    )
+    p.add_argument(
+        "--horizon-days",
+        type=int,
+        help="length of each test period (default 14; 30 = one month for month data)",
+    )
+    p.add_argument(
+        "--train-days",
+        type=float,
+        help="history cap for every method (default: all data before each origin)",
+    )
+    p.add_argument(
+        "--coverage", type=float, default=0.03, help="share of cells forecast (default 0.03)"
+    )
+    p.add_argument("--start", type=_date, help="first day of the test window (origins)")
+    p.add_argument("--end", type=_date, help="last day of the test window (inclusive)")
+    p.add_argument("--res", type=int, default=10, help="H3 resolution 8-11 (default 10)")
+    p.add_argument("--municipality", help="CBS code, e.g. GM0518")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random baseline")
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="do not keep this result as the latest backtest (read by model-card)",
+    )
+    p.set_defaults(handler=_backtest)
+
+    p = sub.add_parser(
+        "model-card",
+        parents=[common],
+        help="model card of the forecast in the structure of the Algoritmeregister",
+    )
+    p.add_argument("--category", required=True)
+    p.add_argument("--municipality", help="CBS code, e.g. GM0518")
+    p.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    p.add_argument("--out", type=Path, help="output file (default: stdout)")
+    p.set_defaults(handler=_model_card)
+
+
+def _open(args: argparse.Namespace) -> Store:
+    if not Path(args.db).exists():
+        raise InvalidParameterError(f"database {args.db} does not exist; run `geo-service demo`")
+    return Store.open(args.db, read_only=True)
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from geo_service.backtesting import (
+        BacktestParams,
+        backtest_json,
+        record_backtest,
+        run_backtest,
+    )
+
+    params = BacktestParams(
+        incidents=IncidentFilter(
+            category=args.category, municipality=args.municipality, start=args.start, end=args.end
+        ),
+        methods=args.method,
+        horizon_days=args.horizon_days,
+        train_days=args.train_days,
+        coverage=args.coverage,
+        res=args.res,
+        seed=args.seed,
+        max_cells=None,
+    )
+    bar: Any = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc="backtest", unit="voorspelling", file=sys.stderr)
+        bar.update(done - bar.n)
+
+    with _open(args) as store:
+        try:
+            report = run_backtest(store, params, progress=progress)
+        finally:
+            if bar is not None:
+                bar.close()
+    doc = backtest_json(report)
+    sys.stdout.write(json.dumps(doc, ensure_ascii=False, allow_nan=False) + "\n")
+    comp = doc["metadata"]["comparison"]
+    if comp.get("ratio") is not None:
+        print(
+            f"{comp['method']} / {comp['best_baseline']} = {comp['ratio']:.3f}x: {comp['verdict']}",
+            file=sys.stderr,
+        )
+    if not args.no_record:
+        try:
+            where = record_backtest(args.db, doc)
+            print(f"latest backtest kept in {where.name}", file=sys.stderr)
+        except OSError as exc:
+            # The result is on stdout already; only the record for the model card is missing.
+            print(f"geo-service: warning: backtest not recorded ({exc.strerror})", file=sys.stderr)
+    return 0
+
+
+def _model_card(args: argparse.Namespace) -> int:
+    from geo_service.modelcard import model_card, model_card_markdown
+
+    with _open(args) as store:
+        card = model_card(store, args.db, args.category, args.municipality)
+    if args.format == "json":
+        text = json.dumps(card, ensure_ascii=False, indent=2)
+    else:
+        text = model_card_markdown(card)
+    if args.out:
+        args.out.write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+        print(f"model card -> {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+    return 0
