@@ -12,7 +12,7 @@ from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geo_service.errors import (
@@ -24,6 +24,7 @@ from geo_service.errors import (
     NotFoundError,
     UnknownColumnError,
 )
+from geo_service.web.page_errors import is_page, page_error_response
 from spatial.errors import (
     CRSError,
     EmptyStudyAreaError,
@@ -107,15 +108,23 @@ def _validation_detail(exc: RequestValidationError) -> str:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the problem+json handlers on ``app``."""
+    """Register the problem+json handlers on ``app``.
 
-    async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+    The HTML pages (:func:`geo_service.web.page_errors.is_page`) get a Dutch error page with
+    the same status instead.
+    """
+
+    async def domain_error(request: Request, exc: Exception) -> Response:
         status = status_for(exc)
+        if is_page(request.url.path):
+            return page_error_response(request, status, exc)
         # Domain messages are written for users (English / Dutch); they hold no internals.
         return problem(status, str(exc), instance=request.url.path)
 
-    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
+        if is_page(request.url.path):
+            return page_error_response(request, exc.status_code, exc)
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         if exc.status_code == 404 and detail == "Not Found":
             detail = "Deze pagina of dit object bestaat niet / this resource does not exist"
@@ -123,13 +132,17 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = "Deze methode is hier niet toegestaan / method not allowed here"
         return problem(exc.status_code, detail, instance=request.url.path)
 
-    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
         status = 422 if request.method != "GET" else 400
+        if is_page(request.url.path):
+            return page_error_response(request, status, exc)
         return problem(status, _validation_detail(exc), instance=request.url.path)
 
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s", request.url.path)
+        if is_page(request.url.path):
+            return page_error_response(request, 500, exc)
         return problem(
             500,
             "Er ging iets mis aan onze kant; de fout is gelogd / something went wrong on our side",

@@ -1,63 +1,106 @@
-"""Folium layers: Gi_Bin colours, popups in Dutch, local assets only."""
+"""Map layers: which cells are drawn, colours, Dutch popups, local assets only."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 from typing import Any
 
-import folium
 import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
 import pytest
 
 from layers import maps
 
+CELL = h3.latlng_to_cell(52.07, 4.30, 10)
+RING = h3.grid_ring(CELL, 1)
 
-def _hex(cls: int, cls_fdr: int, count: Any = 7, **extra: Any) -> dict[str, Any]:
-    ring = [[4.30, 52.05], [4.31, 52.05], [4.31, 52.06], [4.30, 52.06], [4.30, 52.05]]
-    props = {"h3": f"c{cls}{cls_fdr}", "count": count, "gi_class": cls, "gi_class_fdr": cls_fdr}
+
+def _hex(cell: str, cls: int, count: Any = 7, **extra: Any) -> dict[str, Any]:
+    props = {"h3": cell, "count": count, "gi_class": cls, "gi_class_fdr": cls}
     props.update(extra)
+    return {"type": "Feature", "geometry": None, "properties": props}
+
+
+def _fc(*feats: dict[str, Any], res: int = 10) -> dict[str, Any]:
     return {
-        "type": "Feature",
-        "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "properties": props,
-    }
-
-
-def _styles(group: folium.FeatureGroup) -> list[dict[str, Any]]:
-    (geojson,) = [c for c in group._children.values() if isinstance(c, folium.GeoJson)]
-    return [geojson.style_function(f) for f in geojson.data["features"]]
-
-
-def test_gi_bin_colours_follow_arcgis_and_fdr_by_default() -> None:
-    fc = {
         "type": "FeatureCollection",
-        "features": [_hex(3, 3), _hex(2, 0), _hex(-3, -3), _hex(0, 0)],
+        "features": list(feats),
+        "metadata": {"h3_resolution": res},
     }
-    fdr = [s["fillColor"] for s in _styles(maps.gistar_layer(fc))]
-    # ArcGIS Pro Gi_Bin renderer: +3 dark red, -3 dark blue, 0 light grey.
-    assert fdr == ["#d62f27", "#d9d9d9", "#4575b5", "#d9d9d9"]
-    raw = [s["fillColor"] for s in _styles(maps.gistar_layer(fc, fdr=False))]
-    assert raw[1] == "#ed7551"  # uncorrected class 2 is a 95% hotspot
 
 
-def test_empty_non_significant_cells_are_left_out() -> None:
-    fc = {"type": "FeatureCollection", "features": [_hex(0, 0, count=0), _hex(1, 1, count=0)]}
-    assert len(_styles(maps.gistar_layer(fc))) == 1
+def _luminance(colour: str) -> float:
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
-def test_popups_explain_in_dutch_and_respect_suppression() -> None:
-    exact = maps.gistar_popup({"count": 12, "gi_z": 3.2, "gi_p_sim": 0.001, "gi_class_fdr": 3})
-    assert "Hotspot, 99% betrouwbaar" in exact
-    assert "3,20" in exact  # Dutch decimal comma
-    assert "standaardafwijkingen" in exact
-    assert "FDR" in exact
-    assert "tweezijdig" in exact and "bij toeval" in exact  # what the p-value means
-    viewer = maps.gistar_popup(
-        {"count": None, "suppressed": True, "min_count": 5, "gi_class_fdr": 0}
+def test_class_colours_are_rdbu_three_reds_three_blues_clearly_apart() -> None:
+    # ColorBrewer RdBu (8 classes) without its two palest colours (colorbrewer2.org).
+    reds = [maps.GI_BIN_STYLE[c][0] for c in (3, 2, 1)]
+    blues = [maps.GI_BIN_STYLE[c][0] for c in (-3, -2, -1)]
+    assert reds == ["#b2182b", "#d6604d", "#f4a582"]
+    assert blues == ["#2166ac", "#4393c3", "#92c5de"]
+    for ramp in (reds, blues):
+        lum = [_luminance(c) for c in ramp]
+        assert all(b - a > 0.12 for a, b in itertools.pairwise(lum))  # dark -> light
+
+
+def test_not_significant_cells_are_outline_only_and_drawn_below() -> None:
+    layer = maps.gistar_layer(_fc(_hex(CELL, 0, 6), _hex(RING[0], 3, 12)))
+    options = json.loads(layer.options_js)
+    neutral = options["styles"][layer.payload.style[0]]
+    assert "fill" not in neutral and neutral["stroke"] == maps.NEUTRAL_OUTLINE
+    hot = options["styles"][layer.payload.style[1]]
+    assert hot["fill"] == "#b2182b"
+    order = options["order"]
+    assert order.index(layer.payload.style[0]) < order.index(layer.payload.style[1])
+
+
+def test_only_cells_that_say_something_are_sent() -> None:
+    fc = _fc(
+        _hex(CELL, 0, 0),  # empty, not significant: left out
+        _hex(RING[0], 0, None, suppressed=True, min_count=5),  # viewer: like empty, left out
+        _hex(RING[1], 2, None, suppressed=True, min_count=5),  # significant: kept, "<5"
+        _hex(RING[2], 0, 10),  # incidents shown: kept as an outline
+        _hex(RING[3], -1, 0),  # cold spot: kept
     )
-    assert "z-score" not in viewer
-    assert "&lt;5" in viewer
-    assert "privacyredenen" in viewer
+    payload = maps.gistar_cells(fc)
+    assert payload.ids == [RING[1], RING[2], RING[3]]
+    assert payload.columns["n"] == [None, 10, 0]
+    assert payload.n_study_cells == 5
+    heads = [payload.heads[i] for i in payload.head]
+    assert "Aantal incidenten in deze zeshoek: <b>&lt;5</b>" in heads[0]
+    assert heads[0].startswith("<b>Hotspot, 95% betrouwbaar</b>")
+    assert "Niet significant" in heads[1] and "<b>10</b>" in heads[1]
+    assert "Coldspot, 90% betrouwbaar" in heads[2]
+
+
+def test_popup_heads_are_shared_not_one_per_cell() -> None:
+    cells = [CELL, *h3.grid_disk(CELL, 3)[1:]]
+    fc = _fc(*[_hex(c, 3, 10) for c in cells])
+    payload = maps.gistar_cells(fc)
+    assert len(payload.ids) == len(cells) == 37
+    assert len(payload.heads) == 1
+
+
+def test_analyst_popups_carry_z_and_p_viewer_popups_do_not() -> None:
+    exact = maps.gistar_layer(_fc(_hex(CELL, 3, 3, gi_z=4.25, gi_p_sim=0.001)))
+    assert exact.payload.columns["z"] == [4.25]
+    assert "Gi*-z-score" in exact.options_js
+    viewer = maps.gistar_layer(_fc(_hex(CELL, 3, None, suppressed=True, min_count=5)))
+    assert "z" not in viewer.payload.columns
+    assert "z-score" not in viewer.options_js
+    assert "<5" in json.loads(viewer.options_js)["small"]
+
+
+def test_popups_show_the_period() -> None:
+    layer = maps.gistar_layer(_fc(_hex(CELL, 3, 10)), period="jan t/m mrt 2026")
+    rows = json.loads(layer.options_js)["popup"]["rows"]
+    assert ["Periode", None, "text", "jan t/m mrt 2026"] in rows
 
 
 def test_kde_breaks_are_quintiles() -> None:
@@ -68,31 +111,86 @@ def test_kde_breaks_are_quintiles() -> None:
     assert maps.kde_breaks([0.0, 0.0]) == []
 
 
-def test_rendered_map_loads_only_local_assets() -> None:
-    cams = gpd.GeoDataFrame(
+def test_kde_leaves_out_the_faint_tail() -> None:
+    dens = [100.0, 50.0, 10.0, 1.0, 0.5, 0.0]
+    cells = h3.grid_disk(CELL, 1)[: len(dens)]
+    fc = _fc(*[_hex(c, 0, 5, kde_density=d) for c, d in zip(cells, dens, strict=True)])
+    payload, breaks = maps.kde_cells(fc)
+    # 2 % of the peak (100) is 2.0: 1.0, 0.5 and 0 are not drawn
+    assert payload.columns["d"] == [100.0, 50.0, 10.0]
+    assert breaks == pytest.approx(list(np.quantile([100.0, 50.0, 10.0], [0.2, 0.4, 0.6, 0.8])))
+    assert maps.kde_class_labels([1.0, 2.5, 4.0, 10.0])[0] == "tot 1,0"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "text"),
+    [
+        (None, None, "actief (periode onbekend)"),
+        (pd.NaT, pd.NaT, "actief (periode onbekend)"),
+        (np.datetime64("NaT"), float("nan"), "actief (periode onbekend)"),
+        (pd.Timestamp("2024-03-01"), pd.NaT, "actief sinds 1-3-2024"),
+        ("2024-03-01", "2025-02-28", "actief van 1-3-2024 t/m 28-2-2025"),
+    ],
+)
+def test_camera_periods_never_read_nat(start: Any, end: Any, text: str) -> None:
+    assert maps.camera_period_text(start, end) == text
+
+
+def _cameras() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
         {
             "camera_id": ["a", "b"],
             "kind": ["fixed", "flexible"],
             "name": ["Plein", None],
-            "active_from": [None, None],
-            "active_to": [None, None],
+            "active_from": [pd.NaT, pd.Timestamp("2025-01-01")],
+            "active_to": [pd.NaT, pd.NaT],
         },
         geometry=gpd.points_from_xy([4.30, 4.31], [52.05, 52.06]),
         crs="EPSG:4326",
     )
-    fc = {"type": "FeatureCollection", "features": [_hex(3, 3, gi_z=4.0, kde_density=3.0)]}
+
+
+def test_rendered_map_loads_only_local_assets_and_has_its_chrome() -> None:
+    fc = _fc(_hex(CELL, 3, 12, gi_z=4.0, kde_density=3.0), _hex(RING[0], -2, 0, kde_density=1.0))
+    areas = gpd.GeoDataFrame(
+        {"name": ["Centrum"]},
+        geometry=gpd.GeoSeries.from_wkt(["POLYGON((4.29 52.06,4.31 52.06,4.31 52.08,4.29 52.06))"]),
+        crs="EPSG:4326",
+    )
     m = maps.base_map((4.2, 52.0, 4.4, 52.1))
     maps.finish_map(
         m,
-        [maps.gistar_layer(fc), maps.kde_layer(fc), maps.cameras_layer(cams)],
+        [
+            maps.gistar_layer(fc),
+            maps.kde_layer(fc),
+            maps.areas_layer(areas, name="Wijkgrenzen"),
+            maps.cameras_layer(_cameras(), kind="fixed"),
+            maps.cameras_layer(_cameras(), kind="flexible"),
+        ],
         maps.legend(k=5, method="gistar"),
+        caption_html="<div id='map-caption'>Periode</div>",
+        message="Geen hotspots",
     )
     html = m.get_root().render()
     assert re.findall(r"https?://[^\s\"')]+", html) == []
     assert "/static/vendor/leaflet/leaflet.js" in html
-    assert "Coldspot, 99% betrouwbaar" in html
-    assert "Flexibele camera" in html
-    assert "L.control.layers" in html
-    # fixed cameras are filled dots, flexible ones rings
-    assert html.count('"fill": true') >= 1
-    assert html.count('"fill": false') >= 1
+    assert "/static/vendor/h3-js/h3-js.umd.js" in html
+    assert "/static/js/hexlayer.js" in html
+    assert "jquery" not in html  # not needed by these maps
+    assert "L.hexLayer(" in html and "L.control.layers" in html
+    assert "L.control.scale({imperial: false" in html
+    assert "window.mapReady = true" in html
+    assert "Coldspot, 99% betrouwbaar" in html  # legend
+    assert 'id="map-message"' in html and "Geen hotspots" in html
+    assert "map-caption" in html
+    # outlines never take a click; cameras start switched off, small, above the cells
+    assert '"interactive": false' in html
+    assert html.count('"pane": "cameras"') >= 2
+    assert "Plein\\u003cbr\\u003eactief (periode onbekend)" in html  # JSON-escaped <br>
+    assert "NaT" not in html
+
+
+def test_cameras_are_off_by_default_and_one_layer_per_kind() -> None:
+    group = maps.cameras_layer(_cameras(), kind="fixed")
+    assert group.show is False
+    assert len(group._children) == 1

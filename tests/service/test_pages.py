@@ -1,0 +1,280 @@
+"""The map pages without a browser: captions, partial years, places, errors, downloads, size.
+
+Browser behaviour (clicks, print, load) is in ``test_browser.py``.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyogrio
+import pytest
+from fastapi.testclient import TestClient
+from geojson_pydantic import FeatureCollection
+
+from geo_service.filters import IncidentFilter
+from geo_service.store import Store
+from geo_service.web import create_app
+from geo_service.web.caption import DataWindow
+from tests.service.web_fixtures import DemoDB, demo_db, web_settings
+
+__all__ = ["demo_db"]
+
+GM = "GM0518"
+HOT = {"municipality": GM, "category": "woninginbraak"}
+
+
+@pytest.fixture(scope="module")
+def client(demo_db: DemoDB) -> Iterator[TestClient]:
+    with TestClient(create_app(web_settings(demo_db.path, permutations=19))) as c:
+        yield c
+
+
+def _analyst(demo_db: DemoDB) -> dict[str, str]:
+    return {"X-API-Key": demo_db.analyst}
+
+
+def _caption(html: str) -> str:
+    block = html.split('class="caption', 1)[1].split("</div>", 1)[0]
+    return re.sub(r"<[^>]+>", "", block)
+
+
+# -- 1. captions -----------------------------------------------------------------------------
+
+
+def test_caption_shows_the_period_actually_used_by_viewers(client: TestClient) -> None:
+    params = {**HOT, "start": "2026-03-21", "end": "2026-03-21", "res": 9}
+    page = client.get("/kaart", params=params).text
+    text = _caption(page)
+    # one day asked; the privacy policy answers whole months, at least three
+    assert "Periode: jan t/m mrt 2026" in text
+    assert "afgerond op hele maanden (privacy)" in text
+    assert "Soort: woninginbraak" in text and "Getis-Ord Gi*" in text
+    assert "H3-resolutie 9" in text
+    assert "Gegevens: nov 2021 t/m okt 2026" in text and "laatst ingelezen" in text
+    assert "Deels synthetisch" in text
+    # the map document says the same, read from the layer's metadata
+    doc = client.get("/kaart/kaartlaag", params=params).text
+    map_caption = _caption(doc)
+    assert "Periode: jan t/m mrt 2026" in map_caption
+    assert "Deels synthetisch" in map_caption
+
+
+def test_caption_for_analysts_is_the_requested_period(client: TestClient, demo_db: DemoDB) -> None:
+    params = {**HOT, "start": "2026-03-21", "end": "2026-03-21", "res": 9}
+    text = _caption(client.get("/kaart", params=params, headers=_analyst(demo_db)).text)
+    assert "Periode: 21-3-2026 t/m 21-3-2026" in text
+    assert "privacy" not in text
+
+
+def test_a_period_past_the_data_is_marked_incomplete(client: TestClient) -> None:
+    text = _caption(
+        client.get("/kaart", params={**HOT, "start": "2026-01-01", "end": "2026-12-31"}).text
+    )
+    assert "Periode: jan t/m dec 2026" in text
+    assert "gegevens lopen t/m okt 2026: de periode is onvolledig" in text
+
+
+def test_partial_years_are_marked_and_compared_like_for_like(
+    client: TestClient, demo_db: DemoDB
+) -> None:
+    page = client.get("/overzicht", params={"municipality": GM}).text
+    table = page.split('id="per-jaar"')[1].split("</table>")[0]
+    labels = re.findall(r'<th class="l">([^<]+)</th>', table)
+    assert labels[1] == "2021 vanaf nov"
+    assert "2026 t/m okt" in labels and "2026" not in labels
+    assert labels[-1] == "2025 jan t/m okt"
+    assert "niet met een heel jaar" in page
+    # the like-for-like row holds Jan-Oct 2025, rounded as every viewer figure
+    with Store.open(demo_db.path) as store:  # same configuration as the app's connection
+        monthly = store.monthly_counts(IncidentFilter("woninginbraak", GM))
+    m = pd.to_datetime(monthly["month"])
+    exact = int(monthly["count"][(m.dt.year == 2025) & (m.dt.month <= 10)].sum())
+    last_row = table.rsplit("<tr", 1)[1]
+    values = re.findall(r"<td>([^<]+)</td>", last_row)
+    assert int(values[1]) == 5 * round(exact / 5)  # columns: jeugdoverlast, woninginbraak
+
+
+def test_data_window_labels() -> None:
+    from datetime import date
+
+    w = DataWindow(date(2021, 11, 1), date(2026, 10, 31), None)
+    assert w.partial_year(2021) == "2021 vanaf nov"
+    assert w.partial_year(2025) is None
+
+
+# -- 3. hotspots as places -------------------------------------------------------------------
+
+
+def test_overview_lists_places_with_areas_size_and_rates(client: TestClient) -> None:
+    page = client.get("/overzicht", params={"municipality": GM}).text
+    tables = re.findall(
+        r'<table class="top places" data-category="([^"]+)">(.*?)</table>', page, re.S
+    )
+    assert [c for c, _ in tables] == ["jeugdoverlast", "woninginbraak"]  # both categories
+    rows = re.findall(r"<tr><th>(\d+)</th>(.*?)</tr>", tables[1][1], re.S)
+    assert rows
+    for _, row in rows:
+        cells = re.findall(r'<td class="[ln]">([^<]*)</td>', row)
+        wijk, _buurten, strength, km2, incidents, rate = cells
+        assert wijk and wijk != "-"
+        assert strength in ("99%", "95%", "90%")
+        assert float(km2.replace(",", ".")) > 0
+        assert int(incidents) >= 5 and int(incidents) % 5 == 0  # viewer: rounded, never < k
+        assert rate == "-" or float(rate.replace(",", ".")) > 0
+    assert "8a19" not in page  # places, not cell ids
+    # both categories get a map
+    assert page.count('class="map-frame"') == 2
+
+
+def test_small_municipality_gets_a_sentence_not_rows_of_small_counts(client: TestClient) -> None:
+    page = client.get("/overzicht", params={"municipality": "GM1783"}).text
+    section = page.split("<h3>woninginbraak</h3>")[1].split("<h3>")[0].split("<h2>")[0]
+    assert "&lt;5" not in section  # no rows of small counts
+    sentence = section.split('<p class="note sentence">')[1].split("</p>")[0]
+    assert "minder dan 5 incidenten" in sentence or "Geen significante hotspots" in sentence
+
+
+def test_analysts_see_exact_place_counts(client: TestClient, demo_db: DemoDB) -> None:
+    page = client.get("/overzicht", params={"municipality": GM}, headers=_analyst(demo_db)).text
+    tables = re.findall(r'<table class="top places"[^>]*>(.*?)</table>', page, re.S)
+    counts = [int(v) for t in tables for v in re.findall(r'<td class="n">(\d+)</td>', t)]
+    assert any(c % 5 for c in counts)
+
+
+# -- 6. Dutch error pages --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "says"),
+    [
+        ("/overzicht", {"municipality": "GM9999"}, 404, "Gemeente 'GM9999' is niet bekend"),
+        ("/kaart", {"municipality": "GM9999"}, 404, "niet bekend"),
+        ("/kaart", {"end": "9999-12-31"}, 400, "buiten het bereik 1900-2200"),
+        ("/kaart/kaartlaag", {"start": "0001-01-01"}, 400, "buiten het bereik"),
+        ("/kaart", {"start": "2026-05-01", "end": "2026-01-01"}, 400, "na de einddatum"),
+        ("/kaart", {"start": "31-12-2026"}, 400, "geen geldige datum"),
+        ("/kaart", {"res": "12"}, 400, "Zeshoekgrootte"),
+        ("/kaart", {"method": "heatmap"}, 400, "Methode"),
+        ("/kaart", {"gemeente": "GM0518"}, 400, "Onbekende keuze in het adres: gemeente"),
+        ("/kaart", {"category": "fietsendiefstal"}, 404, "Soort incident"),
+        ("/overzicht", {"res": "x"}, 400, "geheel getal"),
+        ("/vergelijk", {"compare_end": "9999-01-01"}, 400, "eerdere periode"),
+        ("/kaart/bestaat-niet", {}, 404, "bestaat niet"),
+    ],
+)
+def test_page_errors_are_dutch_html(
+    client: TestClient, path: str, params: dict[str, str], status: int, says: str
+) -> None:
+    r = client.get(path, params=params)
+    assert r.status_code == status
+    assert r.headers["content-type"].startswith("text/html")
+    assert says.lower() in html.unescape(r.text).lower()
+    for internal in ("geo-service", "Traceback", "problem", "areas import", "got ", "/work"):
+        assert internal not in r.text
+    assert 'href="/' in r.text  # a way back
+
+
+def test_the_api_keeps_problem_json(client: TestClient) -> None:
+    r = client.get("/api/v1/hotspots", params={**HOT, "end": "9999-12-31"})
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/problem+json"
+
+
+# -- 7. downloads and comparison -------------------------------------------------------------
+
+
+def test_geojson_download_is_the_shown_layer_with_viewer_privacy(client: TestClient) -> None:
+    r = client.get("/kaart/kaartlaag.geojson", params={**HOT, "res": 9})
+    assert r.headers["content-type"] == "application/geo+json"
+    assert "attachment" in r.headers["content-disposition"]
+    doc = r.json()
+    FeatureCollection.model_validate(doc)
+    props = [f["properties"] for f in doc["features"]]
+    assert props
+    assert all(p["count"] is None or (p["count"] >= 5 and p["count"] % 5 == 0) for p in props)
+    assert not any("gi_z" in p for p in props)
+    assert "periode nov 2021 t/m okt 2026" in doc["metadata"]["caption"]
+    assert "deels synthetische demogegevens" in doc["metadata"]["caption"]
+    # the same cells as the map draws: significant, or with a shown count
+    assert all(p["gi_class_fdr"] != 0 or p["count"] for p in props)
+
+
+def test_geopackage_download_reads_in_gdal(client: TestClient) -> None:
+    r = client.get("/kaart/kaartlaag.gpkg", params={**HOT, "res": 9})
+    assert r.status_code == 200
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "x.gpkg"
+        path.write_bytes(r.content)
+        frame = pyogrio.read_dataframe(path)
+        meta = pyogrio.read_info(path)
+    geo = client.get("/kaart/kaartlaag.geojson", params={**HOT, "res": 9}).json()
+    assert len(frame) == len(geo["features"])
+    assert frame.crs.to_epsg() == 4326
+    assert "h3" in frame.columns and "count" in frame.columns
+    assert meta["layer_metadata"] and "woninginbraak" in meta["layer_metadata"]["DESCRIPTION"]
+
+
+def test_trend_csv_has_the_page_figures(client: TestClient) -> None:
+    params = {**HOT, "start": "2025-01-01", "end": "2025-12-31"}
+    page = client.get("/kaart", params=params).text
+    bars = dict(re.findall(r"<title>(\w+ \d{4}): ([^<]+)</title>", page))
+    r = client.get("/kaart/trend.csv", params=params)
+    assert r.headers["content-type"].startswith("text/csv")
+    frame = pd.read_csv(io.StringIO(r.content.decode("utf-8-sig")), sep=";", comment="#")
+    assert list(frame.columns) == ["maand", "incidenten"]
+    assert len(frame) == 12 == len(bars)
+    assert frame["incidenten"].astype(str).tolist() == [
+        v.replace("&lt;", "<") for v in bars.values()
+    ]
+
+
+def test_overview_csvs(client: TestClient) -> None:
+    places = client.get("/overzicht/hotspots.csv", params={"municipality": GM})
+    frame = pd.read_csv(io.StringIO(places.content.decode("utf-8-sig")), sep=";", comment="#")
+    assert set(frame["soort"]) == {"jeugdoverlast", "woninginbraak"}
+    assert (frame["incidenten"].astype(int) % 5 == 0).all()
+    years = client.get("/overzicht/per-jaar.csv", params={"municipality": GM})
+    ytab = pd.read_csv(io.StringIO(years.content.decode("utf-8-sig")), sep=";", comment="#")
+    assert "2026 t/m okt" in ytab["jaar"].tolist()
+
+
+def test_compare_two_periods(client: TestClient) -> None:
+    page = client.get("/vergelijk", params={**HOT, "res": 9}).text
+    frames = re.findall(r'<iframe class="map-frame"[^>]*src="([^"]+)"', page)
+    assert len(frames) == 2
+    assert "start=2024-11-01" in frames[0].replace("&amp;", "&")
+    assert "start=2025-11-01" in frames[1].replace("&amp;", "&")
+    table = page.split('id="vergelijking"')[1].split("</table>")[0]
+    totals = re.findall(r"<td>(\d+)</td>", table.split("Incidenten")[1].split("</tr>")[0])
+    assert len(totals) == 2 and all(int(t) % 5 == 0 for t in totals)
+    assert "Verandering in incidenten" in page
+
+
+# -- 5. size ---------------------------------------------------------------------------------
+
+
+def test_map_documents_are_small_and_compressed(client: TestClient, demo_db: DemoDB) -> None:
+    r10 = client.get("/kaart/kaartlaag", params={**HOT, "res": 10})
+    assert r10.headers["content-encoding"] == "gzip"
+    assert len(r10.content) < 400_000  # was 5.3 MB
+    assert int(r10.headers["content-length"]) < 60_000
+    r11 = client.get("/kaart/kaartlaag", params={**HOT, "res": 11}, headers=_analyst(demo_db))
+    assert len(r11.content) < 2_000_000  # was 43 MB
+    cells = int(r11.text.split('data-cells="', 1)[1].split('"', 1)[0])
+    assert cells > 5000  # res 11 is drawn, not refused
+    # the popup heads are shared: a few dozen for a viewer, not one per cell
+    heads = r10.text.split("_heads", 1)[1].split("</div>", 1)[0].count("<p>")
+    assert heads < 80
+
+
+def test_viewers_fall_back_to_res_10_with_a_note(client: TestClient) -> None:
+    page = client.get("/kaart", params={**HOT, "res": 11}).text
+    assert "getoond wordt resolutie 10" in page
+    assert "res=10" in page.split('id="kaart"')[1].split(">")[0]
