@@ -13,27 +13,19 @@ Target (issue 4): p95 < 50 ms and >= 200 requests/s on 2 cores.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _server import served_demo
+
 HOTSPOTS = "/api/v1/hotspots?category=woninginbraak&municipality=GM0518&res=10&method=gistar"
 REFERENCE = "/ogc/conformance"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _drive(base: str, path: str, n: int, clients: int) -> tuple[list[float], float, int]:
@@ -74,74 +66,32 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--db", type=Path, default=None)
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    try:
-        db = tmp / "demo.duckdb"
-        if args.db:
-            shutil.copy(args.db, db)
-        else:
-            from geo_service.demo import build_demo
-            from geo_service.store import Store
-
-            with Store.open(db) as store:
-                build_demo(store, progress=False)
-        port = _free_port()
-        env = {**os.environ, "GEO_SERVICE_DB": str(db), "GEO_SERVICE_TILE_URL": ""}
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "geo_service.web.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env=env,
+    with served_demo(args.db) as (base, _, _proc):
+        t0 = time.perf_counter()
+        first = httpx.get(base + HOTSPOTS, timeout=600)
+        cold = time.perf_counter() - t0
+        first.raise_for_status()
+        n_feat = len(first.json()["features"])
+        print(
+            f"cold (computing, 999 permutations): {cold * 1000:.0f} ms, {n_feat} cells, "
+            f"{len(first.content) / 1e6:.2f} MB"
         )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(base + REFERENCE, timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            t0 = time.perf_counter()
-            first = httpx.get(base + HOTSPOTS, timeout=600)
-            cold = time.perf_counter() - t0
-            first.raise_for_status()
-            n_feat = len(first.json()["features"])
-            print(
-                f"cold (computing, 999 permutations): {cold * 1000:.0f} ms, {n_feat} cells, "
-                f"{len(first.content) / 1e6:.2f} MB"
-            )
-            print(
-                f"{args.requests} requests per endpoint, {args.clients} client threads, "
-                "1 uvicorn worker"
-            )
-            ref = _report(
-                "reference /ogc/conformance",
-                *_drive(base, REFERENCE, args.requests, args.clients)[:2],
-            )
-            lat, wall, _ = _drive(base, HOTSPOTS, args.requests, args.clients)
-            hot = _report("cached hotspots res 10", lat, wall)
-            print(
-                f"ratio hotspots/reference: p50 x{hot[0] / ref[0]:.2f}, "
-                f"throughput x{hot[2] / ref[2]:.2f}"
-            )
-            ok = hot[1] < 50 and hot[2] >= 200
-            print(f"target p95 < 50 ms and >= 200 req/s: {'MET' if ok else 'NOT MET'}")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        print(
+            f"{args.requests} requests per endpoint, {args.clients} client threads, "
+            "1 uvicorn worker"
+        )
+        ref = _report(
+            "reference /ogc/conformance",
+            *_drive(base, REFERENCE, args.requests, args.clients)[:2],
+        )
+        lat, wall, _ = _drive(base, HOTSPOTS, args.requests, args.clients)
+        hot = _report("cached hotspots res 10", lat, wall)
+        print(
+            f"ratio hotspots/reference: p50 x{hot[0] / ref[0]:.2f}, "
+            f"throughput x{hot[2] / ref[2]:.2f}"
+        )
+        ok = hot[1] < 50 and hot[2] >= 200
+        print(f"target p95 < 50 ms and >= 200 req/s: {'MET' if ok else 'NOT MET'}")
     return 0
 
 

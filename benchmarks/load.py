@@ -15,13 +15,9 @@ Target (issue 8): no 5xx, p95 < 2 s, server RSS < 1.5 GB (after 10 minutes: --du
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import date, timedelta
@@ -31,7 +27,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from api import _free_port
+from _server import served_demo
 
 BEFORE = "before (issue 8, 20 clients x 30 s): p50 11-13 s, p95 29-35 s, RSS 230 MB -> 5.2 GB"
 
@@ -58,105 +54,63 @@ def main() -> int:
     ap.add_argument("--db", type=Path, default=None)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
-    try:
-        db = tmp / "demo.duckdb"
-        if args.db:
-            shutil.copy(args.db, db)
-        else:
-            from geo_service.demo import build_demo
-            from geo_service.store import Store
+    # The demo's data window (2021-11 .. last month) without opening the served file.
+    from geo_service.demo import last_full_month
 
-            with Store.open(db) as store:
-                build_demo(store, progress=False)
-        from geo_service.store import Store
+    last = last_full_month()
+    first = date(last.year - 5, last.month, 1)
+    with served_demo(args.db) as (base, _, proc):
+        server = psutil.Process(proc.pid)
+        rss_start = server.memory_info().rss
+        latencies: list[float] = []
+        reference: list[float] = []
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+        stop_at = time.perf_counter() + args.duration
 
-        with Store.open(db, read_only=True) as store:
-            first, last = store.data_window()
-        assert first is not None and last is not None
-        port = _free_port()
-        env = {**os.environ, "GEO_SERVICE_DB": str(db), "GEO_SERVICE_TILE_URL": ""}
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "geo_service.web.app:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(base + "/ogc/conformance", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            server = psutil.Process(proc.pid)
-            rss_start = server.memory_info().rss
-            latencies: list[float] = []
-            reference: list[float] = []
-            statuses: dict[int, int] = {}
-            lock = threading.Lock()
-            stop_at = time.perf_counter() + args.duration
+        def client(i: int) -> None:
+            rng = random.Random(args.seed * 1000 + i)  # noqa: S311 - load mix, not crypto
+            with httpx.Client(base_url=base, timeout=120) as http:
+                n = 0
+                while time.perf_counter() < stop_at:
+                    n += 1
+                    path, params = "/api/v1/hotspots", _params(rng, first, last)
+                    if n % 10 == 0:
+                        path, params = "/ogc/conformance", {}
+                    t0 = time.perf_counter()
+                    try:
+                        code = http.get(path, params=params).status_code
+                    except httpx.HTTPError:
+                        code = 599
+                    dt = time.perf_counter() - t0
+                    with lock:
+                        (reference if path.startswith("/ogc") else latencies).append(dt)
+                        statuses[code] = statuses.get(code, 0) + 1
 
-            def client(i: int) -> None:
-                rng = random.Random(args.seed * 1000 + i)  # noqa: S311 - load mix, not crypto
-                with httpx.Client(base_url=base, timeout=120) as http:
-                    n = 0
-                    while time.perf_counter() < stop_at:
-                        n += 1
-                        path, params = "/api/v1/hotspots", _params(rng, first, last)
-                        if n % 10 == 0:
-                            path, params = "/ogc/conformance", {}
-                        t0 = time.perf_counter()
-                        try:
-                            code = http.get(path, params=params).status_code
-                        except httpx.HTTPError:
-                            code = 599
-                        dt = time.perf_counter() - t0
-                        with lock:
-                            (reference if path.startswith("/ogc") else latencies).append(dt)
-                            statuses[code] = statuses.get(code, 0) + 1
-
-            threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            rss_end = server.memory_info().rss
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
-        q = statistics.quantiles(latencies, n=20)
-        rq = statistics.quantiles(reference, n=20) if len(reference) > 1 else [0.0] * 19
-        errors = sum(v for k, v in statuses.items() if k != 200)
-        five = sum(v for k, v in statuses.items() if k >= 500)
-        print(f"{args.clients} clients x {args.duration:.0f} s, varied parameters, 1 worker")
-        print(
-            f"hotspots: {len(latencies)} requests  p50 {statistics.median(latencies):.2f} s  "
-            f"p95 {q[18]:.2f} s  max {max(latencies):.2f} s"
-        )
-        print(
-            f"reference /ogc/conformance under the same load: p50 "
-            f"{statistics.median(reference):.3f} s  p95 {rq[18]:.3f} s"
-        )
-        print(f"status codes: {dict(sorted(statuses.items()))}  (errors {errors}, 5xx {five})")
-        print(f"server RSS: {rss_start / 1e6:.0f} MB at start -> {rss_end / 1e6:.0f} MB at end")
-        print(BEFORE)
-        ok = five == 0 and q[18] < 2.0 and rss_end < 1.5e9
-        print(f"target no 5xx, p95 < 2 s, RSS < 1.5 GB: {'MET' if ok else 'NOT MET'}")
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        rss_end = server.memory_info().rss
+    q = statistics.quantiles(latencies, n=20)
+    rq = statistics.quantiles(reference, n=20) if len(reference) > 1 else [0.0] * 19
+    errors = sum(v for k, v in statuses.items() if k != 200)
+    five = sum(v for k, v in statuses.items() if k >= 500)
+    print(f"{args.clients} clients x {args.duration:.0f} s, varied parameters, 1 worker")
+    print(
+        f"hotspots: {len(latencies)} requests  p50 {statistics.median(latencies):.2f} s  "
+        f"p95 {q[18]:.2f} s  max {max(latencies):.2f} s"
+    )
+    print(
+        f"reference /ogc/conformance under the same load: p50 "
+        f"{statistics.median(reference) if reference else float('nan'):.3f} s  p95 {rq[18]:.3f} s"
+    )
+    print(f"status codes: {dict(sorted(statuses.items()))}  (errors {errors}, 5xx {five})")
+    print(f"server RSS: {rss_start / 1e6:.0f} MB at start -> {rss_end / 1e6:.0f} MB at end")
+    print(BEFORE)
+    ok = five == 0 and q[18] < 2.0 and rss_end < 1.5e9
+    print(f"target no 5xx, p95 < 2 s, RSS < 1.5 GB: {'MET' if ok else 'NOT MET'}")
     return 0
 
 
