@@ -23,6 +23,7 @@ MONTHS_NL = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt
 METHOD_LABELS = {
     "gistar": "Hotspots: Getis-Ord Gi*, gecorrigeerd voor meervoudig toetsen (FDR)",
     "kde": "Dichtheid: kerndichtheid (KDE), incidenten per km²",
+    "emerging": "Opkomende hotspots (Emerging Hot Spot Analysis, maandelijks)",
 }
 #: H3 resolution -> Dutch description of the hexagon size (average area, H3 v4).
 RES_LABELS = {

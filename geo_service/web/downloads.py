@@ -31,12 +31,12 @@ from geo_service.web.page_context import (
     Text,
     cached_gzip,
     caption_for,
-    check_page_period,
     layer_query,
     map_title,
     overview_data,
     reject_unknown_page_params,
     resolve,
+    resolve_map,
 )
 from geo_service.web.registry import FeatureCollection, get_layer
 from geo_service.web.service import cache_key, layer_collection
@@ -53,21 +53,20 @@ def _shown_layer(
     params: MapParams,
 ) -> tuple[FeatureCollection, Caption, Choices]:
     """Return the layer of a map as drawn (same cells, same privacy) and its caption."""
-    check_page_period(params.start, params.end)
-    ch = resolve(
-        store,
-        settings,
-        principal,
-        municipality=params.municipality,
-        category=params.category,
-        res=params.res,
-    )
+    ch = resolve_map(store, settings, principal, params)
     query = layer_query(
         settings, ch, category=ch.category, start=params.start, end=params.end, principal=principal
     )
-    layer_id = "hotspots-gistar" if params.method == "gistar" else "hotspots-kde"
+    layer_id = {"gistar": "hotspots-gistar", "emerging": "emerging-hotspots"}.get(
+        params.method, "hotspots-kde"
+    )
     fc = layer_collection(request, store, get_layer(layer_id), query, principal)
-    payload = maps.gistar_cells(fc) if params.method == "gistar" else maps.kde_cells(fc)[0]
+    if params.method == "gistar":
+        payload = maps.gistar_cells(fc)
+    elif params.method == "emerging":
+        payload = maps.emerging_cells(fc)
+    else:
+        payload = maps.kde_cells(fc)[0]
     drawn = set(payload.ids)
     start, end = used_period(fc.get("metadata"))
     caption = caption_for(
@@ -80,13 +79,19 @@ def _shown_layer(
         method=params.method,
         res=ch.res,
     )
-    feats = [f for f in fc["features"] if str(f["properties"].get("h3")) in drawn]
+    feats = [
+        f
+        for f in fc["features"]
+        if str(f["properties"].get("h3") or f["properties"].get("cell") or f.get("id")) in drawn
+    ]
     meta = dict(fc.get("metadata") or {})
     meta["caption"] = caption.as_text()
-    meta["selection"] = (
-        "alleen de getoonde zeshoeken: significant of met incidenten"
-        if params.method == "gistar"
-        else f"alleen zeshoeken boven {int(maps.KDE_MIN_SHARE * 100)}% van de hoogste dichtheid"
+    meta["selection"] = {
+        "gistar": "alleen de getoonde zeshoeken: significant of met incidenten",
+        "emerging": "alleen de getoonde zeshoeken: met een ruimte-tijdpatroon",
+    }.get(
+        params.method,
+        f"alleen zeshoeken boven {int(maps.KDE_MIN_SHARE * 100)}% van de hoogste dichtheid",
     )
     return {"type": "FeatureCollection", "features": feats, "metadata": meta}, caption, ch
 
@@ -174,15 +179,7 @@ def trend_csv(
     params: MapParamsDep,
 ) -> Response:
     """Download the trend (incidents per month) as on the page, as CSV."""
-    check_page_period(params.start, params.end)
-    ch = resolve(
-        store,
-        settings,
-        principal,
-        municipality=params.municipality,
-        category=params.category,
-        res=params.res,
-    )
+    ch = resolve_map(store, settings, principal, params)
     flt = ch.shown.flt(IncidentFilter(ch.category, ch.municipality, params.start, params.end))
     chart = trend_chart(monthly_series(store, flt, ch.window) if ch.category else [], ch.shown)
     caption = caption_for(

@@ -29,7 +29,7 @@ from geo_service.web.policy import ViewerPolicy
 from geo_service.web.registry import LayerQuery
 
 Text = Annotated[str | None, Query(max_length=100)]
-Method = Literal["gistar", "kde"]
+Method = Literal["gistar", "kde", "emerging"]
 
 RESOLUTIONS = [
     (8, "groot (~0,74 km²)"),
@@ -37,7 +37,11 @@ RESOLUTIONS = [
     (10, "klein (~0,015 km²)"),
     (11, "zeer klein (~0,002 km², analisten)"),
 ]
-METHODS = [("gistar", "Hotspots (Gi*)"), ("kde", "Dichtheid (KDE)")]
+METHODS = [
+    ("gistar", "Hotspots (Gi*)"),
+    ("kde", "Dichtheid (KDE)"),
+    ("emerging", "Opkomende hotspots (trend)"),
+]
 ALWAYS_ALLOWED = frozenset({"f"})
 
 
@@ -218,6 +222,26 @@ class FormState:
     methods: list[tuple[str, str]] = field(default_factory=lambda: list(METHODS))
 
 
+def resolve_map(
+    store: Store, settings: Settings, principal: Principal, params: MapParams
+) -> Choices:
+    """Check a map request's period and resolve its choices (the start of every map route).
+
+    Raises
+    ------
+    InvalidQueryError, NotFoundError
+    """
+    check_page_period(params.start, params.end)
+    return resolve(
+        store,
+        settings,
+        principal,
+        municipality=params.municipality,
+        category=params.category,
+        res=params.res,
+    )
+
+
 def form_state(ch: Choices, **kw: Any) -> FormState:
     """Return the form of a page for these choices."""
     return FormState(
@@ -282,7 +306,7 @@ def caption_for(
 
 def map_title(ch: Choices, method: str, category: str | None) -> str:
     """Return the title of a map (``"Hotspots woninginbraak in Westland"``)."""
-    what = "Hotspots" if method == "gistar" else "Dichtheid"
+    what = {"gistar": "Hotspots", "emerging": "Opkomende hotspots"}.get(method, "Dichtheid")
     return f"{what} {category or ''} in {ch.place}".replace("  ", " ")
 
 

@@ -43,6 +43,7 @@ from geo_service.web.page_context import (
     query_string,
     reject_unknown_page_params,
     resolve,
+    resolve_map,
 )
 from geo_service.web.page_errors import dutch_message
 from geo_service.web.registry import FeatureCollection, LayerQuery, get_layer
@@ -109,6 +110,8 @@ def build_map_html(
         principal=principal,
     )
     method = params.method
+    if method == "emerging":
+        return build_emerging_map_html(request, store, settings, principal, ch, params, query)
     found = map_layers(request, store, principal, query)
     used = query.incidents.start, query.incidents.end
     if found.gistar is not None:
@@ -172,6 +175,90 @@ def build_map_html(
     return html
 
 
+def _outline_groups(store: Store, municipality: str | None) -> list[Any]:
+    """Return the wijk/buurt outlines and the camera layers of a map."""
+    cameras = store.cameras_frame(municipality=municipality)
+    return [
+        maps.areas_layer(
+            store.areas_frame(level="buurt", municipality=municipality),
+            name="Buurtgrenzen",
+            colour="#666666",
+            weight=0.6,
+            show=False,
+        ),
+        maps.areas_layer(
+            store.areas_frame(level="wijk", municipality=municipality),
+            name="Wijkgrenzen",
+            colour="#222222",
+            weight=1.4,
+        ),
+        maps.cameras_layer(cameras, kind="fixed", name="Vaste camera's"),
+        maps.cameras_layer(cameras, kind="flexible", name="Flexibele camera's"),
+    ]
+
+
+def build_emerging_map_html(
+    request: Request,
+    store: Store,
+    settings: Settings,
+    principal: Principal,
+    ch: Choices,
+    params: MapParams,
+    query: LayerQuery,
+) -> str:
+    """Return the folium HTML document of the emerging hot spot map (monthly patterns).
+
+    The layer comes through :func:`layer_collection`, so viewers get the filtered cells.
+    """
+    message = None
+    fc: FeatureCollection | None = None
+    try:
+        fc = layer_collection(request, store, get_layer("emerging-hotspots"), query, principal)
+    except (GeoServiceError, SpatialError) as exc:
+        message = " ".join(dutch_message(exc, 400))
+    used = query.incidents.start, query.incidents.end
+    if fc is not None:
+        used = used_period(fc.get("metadata"))
+    caption = caption_for(
+        ch,
+        title=map_title(ch, "emerging", ch.category),
+        start=used[0],
+        end=used[1],
+        requested=(params.start, params.end),
+        category=ch.category,
+        method="emerging",
+        res=ch.res,
+    )
+    k = ch.shown.policy.min_count
+    groups: list[Any] = []
+    layer = maps.emerging_layer(fc or {}, period=caption.period, k=k)
+    if fc is not None:
+        groups.append(layer)
+        if not layer.n_cells:
+            message = (
+                "Geen opkomende of afnemende hotspots voor deze keuze: geen zeshoek heeft "
+                "een patroon over de maanden."
+            )
+    groups += _outline_groups(store, ch.municipality)
+    m = maps.base_map(
+        _bounds(store, ch.municipality),
+        tile_url=settings.tile_url,
+        attribution=settings.tile_attribution,
+    )
+    caption_html = render_fragment(
+        "_caption.html", caption=caption, with_title=True, box_id="map-caption"
+    )
+    maps.finish_map(
+        m,
+        groups,
+        maps.emerging_legend(layer, k=k),
+        caption_html=str(caption_html),
+        message=message,
+    )
+    html: str = m.get_root().render()
+    return html
+
+
 def _no_hotspot_message(method: str, gi: maps.HexLayer, kde: maps.HexLayer) -> str | None:
     """Return the map's message when it has nothing to show, else None."""
     if method == "kde":
@@ -197,15 +284,7 @@ def kaartlaag(
     params: MapParamsDep,
 ) -> Response:
     """Render the folium map document embedded by the pages (also opened on its own)."""
-    check_page_period(params.start, params.end)
-    ch = resolve(
-        store,
-        settings,
-        principal,
-        municipality=params.municipality,
-        category=params.category,
-        res=params.res,
-    )
+    ch = resolve_map(store, settings, principal, params)
     return cached_gzip(
         request,
         cache,
@@ -227,15 +306,7 @@ def kaart(
     params: MapParamsDep,
 ) -> HTMLResponse:
     """Render the map page: form, caption, map (iframe), downloads and the monthly trend."""
-    check_page_period(params.start, params.end)
-    ch = resolve(
-        store,
-        settings,
-        principal,
-        municipality=params.municipality,
-        category=params.category,
-        res=params.res,
-    )
+    ch = resolve_map(store, settings, principal, params)
     flt = ch.shown.flt(
         IncidentFilter(
             category=ch.category, municipality=ch.municipality, start=params.start, end=params.end
@@ -431,3 +502,176 @@ def vergelijk(
         "viewer": ch.shown.viewer,
     }
     return render_page(request, "vergelijk.html", context)
+
+
+# -- /waarschuwingszones ---------------------------------------------------------------------
+
+#: Days before the store's last incident date that the alert page looks back by default.
+ALERT_DEFAULT_DAYS = 28
+
+
+def _day_month(iso: str) -> str:
+    """Return ``"03-10"`` for ``"2026-10-03"`` (the table's compact dates)."""
+    return f"{iso[8:10]}-{iso[5:7]}"
+
+
+def _zone_wijken(fc: FeatureCollection, wijken: Any) -> list[str]:
+    """Return, per zone, the names of the wijken it touches (comma separated)."""
+    import shapely.geometry
+
+    out: list[str] = []
+    for feat in fc.get("features", []):
+        geom = shapely.geometry.shape(feat["geometry"])
+        names = (
+            sorted({str(n) for n in wijken.loc[wijken.intersects(geom), "name"]})
+            if len(wijken)
+            else []
+        )
+        out.append(", ".join(names) or "-")
+    return out
+
+
+def build_alert_map(
+    store: Store, settings: Settings, fc: FeatureCollection, municipality: str | None
+) -> str:
+    """Return the folium HTML document of the alert zones (with wijk outlines)."""
+    import folium
+    from branca.element import Element
+
+    groups: list[Any] = []
+    zones = folium.FeatureGroup(name="Waarschuwingszones")
+    for feat in fc.get("features", []):
+        p = feat["properties"]
+        shape = folium.GeoJson(
+            {"type": "Feature", "geometry": feat["geometry"], "properties": {}},
+            style_function=lambda f: {
+                "color": "#b30000",
+                "weight": 1.5,
+                "fillColor": "#e34a33",
+                "fillOpacity": 0.35,
+            },
+            tooltip=str(p["zone"]),
+        )
+        folium.Popup(
+            f"<b>{p['zone']}</b><br>{p['begin']} t/m {p['einde']}<br>"
+            f"Aantal inbraken: {p['aantal_inbraken']}<br>"
+            f"Geschatte woningen: {p['woningen'] if p['woningen'] is not None else '-'}"
+        ).add_to(shape)
+        shape.add_to(zones)
+    groups.append(zones)
+    groups.append(
+        maps.areas_layer(
+            store.areas_frame(level="wijk", municipality=municipality),
+            name="Wijkgrenzen",
+            colour="#222222",
+            weight=1.2,
+        )
+    )
+    bounds = _bounds(store, municipality)
+    if fc.get("features"):
+        import shapely.geometry
+
+        geoms = [shapely.geometry.shape(f["geometry"]) for f in fc["features"]]
+        minx, miny, maxx, maxy = shapely.geometry.GeometryCollection(geoms).bounds
+        pad = 0.005
+        bounds = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    m = maps.base_map(
+        bounds, tile_url=settings.tile_url, attribution=settings.tile_attribution, jquery=True
+    )
+    legend_box = Element(
+        '<div id="legenda" class="map-box"><b>Waarschuwingszones</b>'
+        '<div><i class="sw" style="background:#e34a33;opacity:0.6;border:1px solid #b30000">'
+        "</i>Verhoogd risico (near-repeat)</div></div>"
+    )
+    message = None if fc.get("features") else "Geen waarschuwingszones in deze periode."
+    maps.finish_map(m, groups, legend_box, message=message)
+    html: str = m.get_root().render()
+    return html
+
+
+@router.get("/waarschuwingszones", response_class=HTMLResponse)
+def waarschuwingszones(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    municipality: Text = None,
+    category: Text = "woninginbraak",
+    since: date | None = None,
+) -> HTMLResponse:
+    """Near-repeat alert zones since a date, for warning letters (analysts and admins only).
+
+    The zones reveal where incidents happened, so viewers (and anonymous callers) get the
+    Dutch error page (401/403).
+    """
+    from datetime import timedelta
+
+    from geo_service.nearrepeat import AlertParams, alerts_geojson
+    from geo_service.web.auth import require
+
+    require(principal, "analyst")
+    check_page_period(since, None, "De begindatum")
+    ch = resolve(store, settings, principal, municipality=municipality, category=category, res=10)
+    cat = ch.category or category or "woninginbraak"
+    last = store.data_window(IncidentFilter(category=cat, municipality=ch.municipality))[1]
+    last_day = (
+        last if isinstance(last, date) else date.fromisoformat(str(last)[:10]) if last else None
+    )
+    if since is None:
+        since = (last_day or date.today()) - timedelta(days=ALERT_DEFAULT_DAYS)
+    caption = caption_for(
+        ch,
+        title=f"Waarschuwingszones {cat} in {ch.place}",
+        start=since,
+        end=last_day,
+        requested=(since, None),
+        category=cat,
+    )
+    message = None
+    zones: list[dict[str, Any]] = []
+    extent: dict[str, Any] = {}
+    map_html = ""
+    as_of = ""
+    try:
+        fc = alerts_geojson(
+            store,
+            AlertParams(incidents=IncidentFilter(cat, ch.municipality, since, None)),
+        )
+    except (GeoServiceError, SpatialError) as exc:
+        message = " ".join(dutch_message(exc, 400))
+    else:
+        meta = fc.get("metadata") or {}
+        extent = dict(meta.get("extent") or {})
+        as_of = str(meta.get("as_of") or "")
+        wijken = _zone_wijken(fc, store.areas_frame(level="wijk", municipality=ch.municipality))
+        for feat, wijk in zip(fc["features"], wijken, strict=True):
+            p = feat["properties"]
+            zones.append(
+                {
+                    "zone": p["zone"],
+                    "number": len(zones) + 1,
+                    "begin": p["begin"],
+                    "einde": p["einde"],
+                    "begin_short": _day_month(p["begin"]),
+                    "einde_short": _day_month(p["einde"]),
+                    "aantal": p["aantal_inbraken"],
+                    "woningen": p["woningen"],
+                    "actief": p["actief"],
+                    "wijken": wijk,
+                }
+            )
+        map_html = build_alert_map(store, settings, fc, ch.municipality)
+    context = {
+        "title": f"Waarschuwingszones {cat} in {ch.place}",
+        "active": "/waarschuwingszones",
+        "demo": ch.demo,
+        "caption": caption,
+        "message": message,
+        "since": since,
+        "category": cat,
+        "zones": zones,
+        "extent": extent,
+        "map_html": map_html,
+        "as_of": as_of,
+    }
+    return render_page(request, "waarschuwingszones.html", context)
