@@ -848,6 +848,9 @@ def build_demo(
             dwellings_estimated=bool(gdf["dwellings_estimated"].any()),
             source_note=DEMO_SOURCE,
         )
+    from geo_service.demo_areas import import_demo_areas  # targeting: synthetic verzorgingsgeb.
+
+    n_areas += import_demo_areas(store, data.areas["wijk"])  # targeting (geo_service/demo_areas)
     steps.update()
     n_cams = sum(
         import_cameras(

@@ -60,3 +60,17 @@ def test_spacetime_notebook_executes(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert "beter dan de beste eenvoudige methode" in outputs
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) == 1
+
+
+def test_targeting_notebook_executes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = execute("targeting.ipynb", tmp_path, monkeypatch)
+    outputs = text_outputs(nb)
+    # 1. Priorities with rank intervals and Dutch explanations.
+    assert "Rang 1 (90%-interval " in outputs and "city mean" in outputs
+    # 2. IHA proposals with a reason each.
+    assert "8 IHA-voorstellen" in outputs and "gaat voor voorstel 2" in outputs
+    # 3. The camera plan (proven optimal) and its coverage curve.
+    assert "optimaliteitsgat 0.00% (optimal" in outputs
+    assert re.search(r"exact: \{0: 0\.0, 2: [\d.]+", outputs)
+    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) == 3

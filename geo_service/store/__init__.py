@@ -2,7 +2,8 @@
 
 :class:`Store` composes one mixin per concern, each in its own module:
 incidents and ingest batches (:mod:`.incidents`), areas and cameras
-(:mod:`.areas`), API keys and the audit log (:mod:`.auth`).
+(:mod:`.areas`), API keys and the audit log (:mod:`.auth`), past IHA actions
+(:mod:`.targeting`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from geo_service.store.core import (
     utc_now,
 )
 from geo_service.store.incidents import IncidentStore
+from geo_service.store.targeting import TargetingStore
 
 
-class Store(IncidentStore, AreaStore, AuthStore, StoreBase):
+class Store(IncidentStore, AreaStore, AuthStore, TargetingStore, StoreBase):
     """The service's DuckDB store (see :meth:`StoreBase.open`)."""
 
 

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from geo_service import __version__
 from geo_service.config import Settings, get_settings
 from geo_service.store import Store
-from geo_service.web import api, licence, ogc, pages
+from geo_service.web import api, licence, ogc, pages, targeting_pages
 from geo_service.web.cache import ResponseCache
 from geo_service.web.errors import install_error_handlers
 from geo_service.web.guards import HostGuard, UploadGuard
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(ogc.router)
     app.include_router(pages.router)
+    app.include_router(targeting_pages.router)  # /driehoek, /cameras, /api/v1 targeting layers
     app.include_router(licence.router)
 
     @app.get("/", include_in_schema=False)

@@ -25,7 +25,14 @@ from geo_service.web.templating import render_page
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError, TooManyCellsError
 
 #: Path prefixes answered with HTML pages (and HTML errors).
-PAGE_PREFIXES = ("/kaart", "/overzicht", "/vergelijk", "/waarschuwingszones")
+PAGE_PREFIXES = (
+    "/kaart",
+    "/overzicht",
+    "/vergelijk",
+    "/waarschuwingszones",
+    "/driehoek",
+    "/cameras",
+)
 
 
 class PageInputError(GeoServiceError, ValueError):

@@ -100,7 +100,16 @@ class Layer:
 
 
 def _published() -> dict[str, Layer]:
-    from geo_service.web.published import areas, cameras, emerging, hotspots, incidents
+    from geo_service.web.published import (
+        areas,
+        camera_plan,  # targeting
+        cameras,
+        emerging,
+        hotspots,
+        iha,  # targeting
+        incidents,
+        priorities,  # targeting
+    )
 
     layers = (
         hotspots.GISTAR,
@@ -110,6 +119,9 @@ def _published() -> dict[str, Layer]:
         areas.BUURTEN,
         cameras.CAMERAS,
         incidents.INCIDENTS,
+        priorities.PRIORITIES,
+        iha.IHA,
+        camera_plan.CAMERA_PLAN,
     )
     return {layer.id: layer for layer in layers}
 

@@ -22,6 +22,8 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/kaart", "Kaart"),
     ("/overzicht", "Overzicht"),
     ("/vergelijk", "Vergelijk perioden"),
+    ("/driehoek", "Driehoek"),
+    ("/cameras", "Camera's"),
     ("/docs", "API"),
 )
 

@@ -22,6 +22,7 @@ VIEWER_COLLECTIONS = (
     "wijken",
     "buurten",
     "cameras",
+    "prioriteiten",  # targeting: Driehoek priorities (viewer rules)
 )
 
 
