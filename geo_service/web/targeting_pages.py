@@ -40,10 +40,12 @@ from spatial.errors import SpatialError
 
 router = APIRouter()
 router.include_router(targeting_api.router)
+# The targeting pages read their parameters themselves (and say in Dutch what is wrong), so
+# they do not use the generic unknown-parameter check of the map pages.
 pages = APIRouter(include_in_schema=False)
 
-#: The layout's navigation plus the targeting pages.
-TARGETING_NAV: Final = (*NAV[:-1], ("/driehoek", "Driehoek"), ("/cameras", "Camera's"), NAV[-1])
+#: The layout's navigation (it lists the targeting pages too).
+TARGETING_NAV: Final = NAV
 LEVELS: Final = (
     ("wijk", "wijk"),
     ("buurt", "buurt"),
