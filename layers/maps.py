@@ -70,6 +70,21 @@ PANES: tuple[tuple[str, int, bool], ...] = (
 )
 
 
+def _legend_tail(*, cameras: bool, k: int) -> list[str]:
+    """Legend rows every map ends with: the camera symbols (if drawn) and the small-count rule."""
+    rows = []
+    if cameras:
+        for kind in ("fixed", "flexible"):
+            colour, label = CAMERA_STYLE[kind]
+            fill = colour if kind == "fixed" else "transparent"
+            rows.append(
+                f'<div class="cam"><i class="sw dot" style="border:2px solid {colour};'
+                f'background:{fill}"></i>{label} (aan te zetten)</div>'
+            )
+    rows.append(f'<div class="fine">Aantallen onder {k} tonen we als &lt;{k}.</div>')
+    return rows
+
+
 def _gi_class(props: Mapping[str, Any], fdr: bool) -> int:
     raw = props.get("gi_class_fdr" if fdr else "gi_class")
     try:
@@ -687,15 +702,7 @@ def legend(
                 f'<div class="fine">Zeshoeken met minder dan {k} incidenten: niet getoond '
                 "(privacy).</div>"
             )
-    if cameras:
-        for kind in ("fixed", "flexible"):
-            colour, label = CAMERA_STYLE[kind]
-            fill = colour if kind == "fixed" else "transparent"
-            rows.append(
-                f'<div class="cam"><i class="sw dot" style="border:2px solid {colour};'
-                f'background:{fill}"></i>{label} (aan te zetten)</div>'
-            )
-    rows.append(f'<div class="fine">Aantallen onder {k} tonen we als &lt;{k}.</div>')
+    rows.extend(_legend_tail(cameras=cameras, k=k))
     return Element(
         f'<div id="legenda" class="map-box"><b>{html.escape(title)}</b>{"".join(rows)}</div>'
     )
@@ -982,15 +989,7 @@ def emerging_legend(layer: HexLayer, *, k: int, cameras: bool = True) -> Element
     if not rows:
         rows.append('<div class="fine">Geen patronen gevonden.</div>')
     rows.append('<div class="fine">Zeshoeken zonder patroon: niet getoond.</div>')
-    if cameras:
-        for kind in ("fixed", "flexible"):
-            colour, text = CAMERA_STYLE[kind]
-            fill = colour if kind == "fixed" else "transparent"
-            rows.append(
-                f'<div class="cam"><i class="sw dot" style="border:2px solid {colour};'
-                f'background:{fill}"></i>{text} (aan te zetten)</div>'
-            )
-    rows.append(f'<div class="fine">Aantallen onder {k} tonen we als &lt;{k}.</div>')
+    rows.extend(_legend_tail(cameras=cameras, k=k))
     return Element(
         '<div id="legenda" class="map-box"><b>Opkomende hotspots (trend per maand)</b>'
         f"{''.join(rows)}</div>"

@@ -198,6 +198,19 @@ def _declared_params(dependant: Any) -> set[str]:
     return names
 
 
+def unknown_params(request: Request) -> tuple[list[str], set[str]]:
+    """Return the query parameters the matched route does not declare, and those it does.
+
+    ``f`` (OGC's output format) is always allowed.
+    """
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return [], set()
+    allowed = _declared_params(dependant) | ALWAYS_ALLOWED_PARAMS
+    return sorted(set(request.query_params) - allowed), allowed
+
+
 def reject_unknown_params(request: Request) -> None:
     """Refuse query parameters a route does not declare (400, as OGC API Features requires).
 
@@ -208,12 +221,7 @@ def reject_unknown_params(request: Request) -> None:
     ------
     InvalidQueryError
     """
-    route = request.scope.get("route")
-    dependant = getattr(route, "dependant", None)
-    if dependant is None:
-        return
-    allowed = _declared_params(dependant) | ALWAYS_ALLOWED_PARAMS
-    unknown = sorted(set(request.query_params) - allowed)
+    unknown, allowed = unknown_params(request)
     if unknown:
         raise InvalidQueryError(
             f"unknown query parameter(s) {', '.join(unknown)}; allowed: "

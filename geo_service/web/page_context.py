@@ -22,7 +22,7 @@ from geo_service.store import Store
 from geo_service.web.auth import Principal
 from geo_service.web.cache import ResponseCache
 from geo_service.web.caption import Caption, DataWindow, build_caption
-from geo_service.web.deps import ResQuery
+from geo_service.web.deps import ALWAYS_ALLOWED_PARAMS, ResQuery, unknown_params
 from geo_service.web.overview import Shown, places_or_error, year_table
 from geo_service.web.page_errors import PageInputError, PageNotFoundError, dutch_message
 from geo_service.web.policy import ViewerPolicy
@@ -42,14 +42,6 @@ METHODS = [
     ("kde", "Dichtheid (KDE)"),
     ("emerging", "Opkomende hotspots (trend)"),
 ]
-ALWAYS_ALLOWED = frozenset({"f"})
-
-
-def _declared(dependant: Any) -> set[str]:
-    names = {p.alias for p in dependant.query_params}
-    for sub in dependant.dependencies:
-        names |= _declared(sub)
-    return names
 
 
 def reject_unknown_page_params(request: Request) -> None:
@@ -62,16 +54,11 @@ def reject_unknown_page_params(request: Request) -> None:
     ------
     PageInputError
     """
-    route = request.scope.get("route")
-    dependant = getattr(route, "dependant", None)
-    if dependant is None:
-        return
-    allowed = _declared(dependant) | ALWAYS_ALLOWED
-    unknown = sorted(set(request.query_params) - allowed)
+    unknown, allowed = unknown_params(request)
     if unknown:
         raise PageInputError(
             f"Onbekende keuze in het adres: {', '.join(unknown)}. Deze pagina kent: "
-            f"{', '.join(sorted(allowed - ALWAYS_ALLOWED))}."
+            f"{', '.join(sorted(allowed - ALWAYS_ALLOWED_PARAMS))}."
         )
 
 
