@@ -548,3 +548,34 @@ def test_locked_database_from_a_real_cli_process(locked_db: Path) -> None:
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert "database locked by a running service" in out.stderr
+
+
+def _number_reference(value: str | None) -> float:
+    """What a person means by a coordinate cell: blank is missing, a decimal comma is a point."""
+    text = (value or "").strip()
+    for candidate in (text, text.replace(",", ".")):
+        try:
+            return float(candidate) if candidate else float("nan")
+        except ValueError:
+            continue
+    return float("nan")
+
+
+_CELLS = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr),
+    st.floats(-180, 180, allow_nan=False).map(lambda v: f"{v:.6f}".replace(".", ",")),
+    st.integers(-300_000, 300_000).map(str),
+    st.sampled_from(["", "  ", " 52.07 ", "onbekend", "n/a", "1e3", "-0"]),
+    st.none(),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cells=st.lists(_CELLS, min_size=1, max_size=40))
+def test_coordinate_numbers_fast_and_forgiving_paths_agree(cells: list[str | None]) -> None:
+    """Arrow's cast (clean columns) and the fallback (text, decimal commas) read the same."""
+    from geo_service.ingest.parsing import _numbers
+
+    expected = np.array([_number_reference(c) for c in cells])
+    for series in (pd.Series(cells, dtype="string"), pd.Series(cells, dtype=object)):
+        np.testing.assert_array_equal(_numbers(series), expected)

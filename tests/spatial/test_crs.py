@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from pyproj import Transformer
 
-from spatial.crs import RD_NEW, WGS84, detect_crs, metric_crs_for, transform, utm_crs
+from spatial.crs import (
+    PARALLEL_MIN_POINTS,
+    RD_NEW,
+    WGS84,
+    detect_crs,
+    metric_crs_for,
+    transform,
+    utm_crs,
+)
 from spatial.errors import CRSError
 
 # Reference: the RD New projection's origin at the Onze Lieve Vrouwetoren in Amersfoort,
@@ -102,3 +111,15 @@ def test_round_trip_rd_wgs84() -> None:
     x2, y2 = transform(lon, lat, WGS84, RD_NEW)
     np.testing.assert_allclose(x2, x, atol=1e-3)
     np.testing.assert_allclose(y2, y, atol=1e-3)
+
+
+def test_parallel_transform_equals_one_thread() -> None:
+    """Large arrays go through PROJ in threads (one Transformer each): same numbers, same order."""
+    rng = np.random.default_rng(11)
+    n = PARALLEL_MIN_POINTS + 12_345
+    x, y = rng.uniform(10_000, 280_000, n), rng.uniform(300_000, 620_000, n)
+    lon, lat = transform(x, y, RD_NEW, WGS84)
+    ref_lon, ref_lat = Transformer.from_crs(RD_NEW, WGS84, always_xy=True).transform(x, y)
+    np.testing.assert_array_equal(lon, ref_lon)
+    np.testing.assert_array_equal(lat, ref_lat)
+    assert lon.shape == (n,) and lon.dtype == np.float64
