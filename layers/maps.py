@@ -442,6 +442,11 @@ def gistar_layer(
             "z: standaardafwijkingen boven (+) of onder (-) het gemiddelde van het gebied, "
             "voor deze zeshoek met zijn buren; boven 1,96 is ongewoon hoog."
         )
+        notes.append(
+            "p-waarde: de kans op een even extreme waarde als de incidenten willekeurig over "
+            "de zeshoeken verdeeld waren (permutaties, tweezijdig, gelijke uitkomsten half "
+            "geteld). Een zeshoek zonder incidenten in de buurt krijgt dus geen kleine p."
+        )
     notes.append(
         "Een hotspot is een groep zeshoeken met samen ongewoon veel incidenten, ook na "
         "correctie voor het tegelijk toetsen van alle zeshoeken (FDR)."

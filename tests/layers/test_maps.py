@@ -91,6 +91,9 @@ def test_analyst_popups_carry_z_and_p_viewer_popups_do_not() -> None:
     exact = maps.gistar_layer(_fc(_hex(CELL, 3, 3, gi_z=4.25, gi_p_sim=0.001)))
     assert exact.payload.columns["z"] == [4.25]
     assert "Gi*-z-score" in exact.options_js
+    # The p-value is explained, including why isolated cells never get a small one.
+    notes = " ".join(json.loads(exact.options_js)["popup"]["notes"])
+    assert "p-waarde: de kans" in notes and "geen kleine p" in notes
     viewer = maps.gistar_layer(_fc(_hex(CELL, 3, None, suppressed=True, min_count=5)))
     assert "z" not in viewer.payload.columns
     assert "z-score" not in viewer.options_js
