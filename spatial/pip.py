@@ -36,7 +36,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -76,7 +76,8 @@ class PolygonGrid:
     shape
         ``(ny, nx)``.
     table
-        ``int32`` of length ``ny * nx`` (row-major): a polygon index, :data:`EMPTY` or
+        Integers of length ``ny * nx`` (row-major; ``int16`` below 32,767 polygons, else
+        ``int32``): a polygon index, :data:`EMPTY` or
         :data:`BORDER`.
     """
 
@@ -85,7 +86,7 @@ class PolygonGrid:
     origin: tuple[float, float]
     cell: tuple[float, float]
     shape: tuple[int, int]
-    table: npt.NDArray[np.int32]
+    table: npt.NDArray[np.signedinteger[Any]]
 
     @classmethod
     def build(cls, polygons: npt.ArrayLike, *, max_cells: int = 1 << 22) -> PolygonGrid:
@@ -121,7 +122,7 @@ class PolygonGrid:
         bounds = np.asarray(shapely.bounds(polys), dtype=np.float64).reshape(-1, 4)
         usable = np.isfinite(bounds).all(axis=1)
         if not usable.any():
-            return cls(polys, bounds, (0.0, 0.0), (1.0, 1.0), (1, 1), np.full(1, EMPTY, np.int32))
+            return cls(polys, bounds, (0.0, 0.0), (1.0, 1.0), (1, 1), np.full(1, EMPTY, np.int16))
         b = bounds[usable]
         x0, y0 = float(b[:, 0].min()), float(b[:, 1].min())
         width = max(float(b[:, 2].max()) - x0, 0.0)
@@ -182,7 +183,7 @@ def _label_cells(
     origin: tuple[float, float],
     size: float,
     shape: tuple[int, int],
-) -> npt.NDArray[np.int32]:
+) -> npt.NDArray[np.signedinteger[Any]]:
     """Label every cell: the first polygon covering it, EMPTY, or BORDER.
 
     Border cells: every boundary is sampled at steps of at most ``size / 2`` (vertices
@@ -203,7 +204,10 @@ def _label_cells(
     border[iy, ix] = True
     border = ndimage.binary_dilation(border, structure=np.ones((3, 3), dtype=bool))
     regions, n_regions = ndimage.label(~border)
-    table = np.full(ny * nx, BORDER, dtype=np.int32)
+    # The table stays in memory per data version: half the size where the indices allow.
+    small = index.size == 0 or int(index.max()) < np.iinfo(np.int16).max
+    dtype: type[np.signedinteger[Any]] = np.int16 if small else np.int32
+    table: npt.NDArray[np.signedinteger[Any]] = np.full(ny * nx, BORDER, dtype=dtype)
     flat = regions.ravel()
     if n_regions:
         # Any cell of a region represents it (whichever write wins, it is of that region).
@@ -214,7 +218,7 @@ def _label_cells(
         cy = y0 + (first // nx + 0.5) * size
         owner = _first_covering(polys, shapely.bounds(polys), cx, cy)
         label = np.concatenate([[BORDER], np.where(owner >= 0, index[owner], EMPTY)])
-        table = label[flat].astype(np.int32)
+        table = label.astype(dtype)[flat]
     return table
 
 

@@ -165,3 +165,15 @@ def test_real_municipal_polygons(shared_data: Path, name: str) -> None:
     bx, by = on_boundaries(polys)
     grid = check(polys, np.concatenate([x, bx]), np.concatenate([y, by]))
     assert (grid.table == BORDER).mean() < 0.15
+
+
+def test_more_polygons_than_int16_holds() -> None:
+    """Above 32,766 polygons the table switches to int32 and still answers exactly."""
+    ix, iy = np.meshgrid(np.arange(200), np.arange(165))
+    boxes = list(shapely.box(ix.ravel(), iy.ravel(), ix.ravel() + 0.9, iy.ravel() + 0.9))
+    assert len(boxes) > np.iinfo(np.int16).max
+    rng = np.random.default_rng(8)
+    x, y = rng.uniform(-1, 201, 50_000), rng.uniform(-1, 166, 50_000)
+    grid = check(boxes, np.concatenate([x, [199.9, 0.0]]), np.concatenate([y, [164.9, 0.0]]))
+    assert grid.table.dtype == np.int32
+    assert PolygonGrid.build(boxes[:100]).table.dtype == np.int16
