@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
@@ -22,8 +20,6 @@ _AREA_COLUMNS = (
 
 class AreaStore(StoreBase):
     """Store methods: areas and cameras (geometries in EPSG:4326)."""
-
-    _area_cache: Any = None
 
     # ------------------------------------------------------------------ writes
     def upsert_areas(self, frame: pd.DataFrame) -> int:
@@ -45,7 +41,6 @@ class AreaStore(StoreBase):
             )
             con.unregister("new_areas")
             self.bump_data_version()
-        self._area_cache = None
         return len(frame)
 
     def upsert_cameras(self, frame: pd.DataFrame) -> int:
@@ -128,17 +123,32 @@ class AreaStore(StoreBase):
             dtype=bool,
         )
 
+    def areas_fingerprint(self) -> str:
+        """Return a token that changes whenever any stored area changes (not with incidents)."""
+        row = self.con.execute(
+            "SELECT count(*), coalesce(bit_xor(hash(level, code, municipality, "
+            "ST_AsWKB(geom))), 0) FROM areas"
+        ).fetchone()
+        return f"{row[0]}:{row[1]}" if row else "0:0"
+
     def _area_index(self) -> dict[str, tuple[PolygonGrid, pd.DataFrame]]:
-        """Per level a point-in-polygon grid over its areas, rebuilt when the data change."""
-        cache: Any = getattr(self, "_area_cache", None)
-        if cache is not None and cache[0] == self.data_version():
-            return dict(cache[1])
-        index: dict[str, tuple[PolygonGrid, pd.DataFrame]] = {}
-        for level in ("gemeente", "wijk", "buurt"):
-            areas = self.areas_frame(level=level)
-            if len(areas):
-                index[level] = (PolygonGrid.build(areas.geometry.to_numpy()), areas)
-        self._area_cache = (self.data_version(), index)
+        """Per level a point-in-polygon grid over its areas.
+
+        Shared by the store's cursors (the memo) and keyed by the areas' own fingerprint, so
+        new incidents (which bump the data version) do not rebuild it.
+        """
+
+        def build() -> dict[str, tuple[PolygonGrid, pd.DataFrame]]:
+            index: dict[str, tuple[PolygonGrid, pd.DataFrame]] = {}
+            for level in ("gemeente", "wijk", "buurt"):
+                areas = self.areas_frame(level=level)
+                if len(areas):
+                    index[level] = (PolygonGrid.build(areas.geometry.to_numpy()), areas)
+            return index
+
+        index: dict[str, tuple[PolygonGrid, pd.DataFrame]] = self.memo.get_or_compute(
+            ("area_index", self.areas_fingerprint()), build
+        )
         return index
 
     def areas_for_points(

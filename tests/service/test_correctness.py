@@ -283,3 +283,24 @@ def test_point_on_a_border_belongs_to_an_area(store: Store) -> None:
     r = ingest_frame(store, df, file_name="edge.csv", municipality="GM0001", today=TODAY)
     assert r.stored == 1 and r.quarantined == 0
     assert store.incident_points()["municipality"].iloc[0] == "GM0001"
+
+
+def test_area_lookup_follows_changed_areas_not_new_incidents(store: Store) -> None:
+    """The point-in-polygon grid is rebuilt when an area changes, and only then."""
+    wijken = gpd.GeoDataFrame(
+        {"code": ["WK01", "WK02"], "municipality": ["GM0001", "GM0001"]},
+        geometry=[box(4.0, 52.0, 4.1, 52.2), box(4.1, 52.0, 4.2, 52.2)],
+        crs=4326,
+    )
+    import_areas(store, wijken, level="wijk")
+    first = store.areas_for_points([4.05, 4.15], [52.1, 52.1])
+    assert first["wijk_code"].tolist() == ["WK01", "WK02"]
+    index = store._area_index()
+    df = _frame(occurred_from=["2025-01-01"], lon=[4.05], lat=[52.1], category=["x"])
+    ingest_frame(store, df, file_name="one.csv", today=TODAY)
+    assert store._area_index() is index  # incidents changed, areas did not
+    # WK01 now reaches to 4.16: a cursor of the same store sees the new border at once.
+    moved = wijken.assign(geometry=[box(4.0, 52.0, 4.16, 52.2), box(4.16, 52.0, 4.2, 52.2)])
+    import_areas(store, moved, level="wijk")
+    after = store.cursor().areas_for_points([4.05, 4.15], [52.1, 52.1])
+    assert after["wijk_code"].tolist() == ["WK01", "WK01"]
