@@ -17,7 +17,8 @@ from geo_service import __version__
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
-from layers.geojson import cells_feature_collection, polygon_rings
+from layers.cells import CellTable
+from layers.geojson import polygon_rings
 from spatial.crs import WGS84, metric_crs_for, transform
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError
 from spatial.gistar import P_SIM_METHODS, PSimMethod, gistar
@@ -106,6 +107,18 @@ class HotspotLayer:
     properties: dict[str, npt.NDArray[Any]]
     metadata: dict[str, Any] = field(default_factory=dict)
     area: StudyArea | None = None
+
+    def table(self) -> CellTable:
+        """Return the layer as a :class:`~layers.cells.CellTable` (exact values).
+
+        Ids and rings come from the study area (made once per area) when it has them, else
+        from the grid.
+        """
+        if self.area is not None and self.area.rings:
+            ids, rings = self.area.hex_ids, self.area.rings
+        else:
+            ids, rings = self.grid.hex_ids(), polygon_rings(self.grid.polygons())
+        return CellTable.from_cells(ids, rings, self.properties, self.metadata)
 
 
 @dataclass(frozen=True)
@@ -322,10 +335,4 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
 
 def hotspots_geojson(store: Store, params: HotspotParams) -> dict[str, Any]:
     """Compute a hotspot layer and return it as an RFC 7946 FeatureCollection with ``metadata``."""
-    layer = compute_hotspots(store, params)
-    if layer.area is not None and layer.area.rings:
-        ids, rings = layer.area.hex_ids, layer.area.rings
-        return cells_feature_collection(ids, rings, layer.properties, layer.metadata)
-    return cells_feature_collection(
-        layer.grid.hex_ids(), layer.grid.polygons(), layer.properties, layer.metadata
-    )
+    return compute_hotspots(store, params).table().to_geojson()

@@ -28,7 +28,22 @@ def _jsonable(v: Any) -> Any:
 
 
 def _column(values: npt.ArrayLike | Sequence[Any]) -> list[Any]:
-    """One property column as JSON-ready Python values (vectorised; NaN/inf -> None)."""
+    """One property column as JSON-ready Python values (vectorised; NaN/inf/masked -> None).
+
+    A masked array is a typed column with nulls: an integer column stays integers where it
+    is not masked (``np.asarray`` would silently drop the mask).
+    """
+    if isinstance(values, np.ma.MaskedArray):
+        data, null = np.ma.getdata(values), np.ma.getmaskarray(values)
+        if data.dtype.kind not in "iubf":  # text/objects: converted one by one anyway
+            return [None if m else v for v, m in zip(_column(data), null.tolist(), strict=True)]
+        if data.dtype.kind == "f":
+            null = null | ~np.isfinite(data)
+        # An object array holds Python ints/floats/bools, so None goes in without a loop.
+        cells = data.astype(object)
+        cells[null] = None
+        masked: list[Any] = cells.tolist()
+        return masked
     arr = np.asarray(values)
     if arr.dtype.kind == "f":
         out: list[Any] = arr.tolist()
@@ -70,7 +85,7 @@ def cells_feature_collection(
         Shapely polygons in WGS84 (lon/lat), aligned with ``ids``, or their GeoJSON rings
         already made by :func:`polygon_rings` (a list; reused across layers of one grid).
     properties
-        Column name -> one value per cell. NaN becomes ``null``.
+        Column name -> one value per cell. NaN, infinities and masked values become ``null``.
     metadata
         Written as the top-level foreign member ``metadata`` (RFC 7946 section 6.1).
 

@@ -23,8 +23,12 @@ The attacks this answers, and how (README "Privacy model"):
 from __future__ import annotations
 
 import calendar
+import math
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+
+import numpy as np
+import numpy.typing as npt
 
 from geo_service.config import Settings
 from geo_service.filters import IncidentFilter
@@ -67,7 +71,7 @@ class ViewerPolicy:
         )
 
     def count(self, value: float | None) -> int | None:
-        """Return what a viewer sees of a count: None below ``k``, else rounded.
+        """Return what a viewer sees of a count: None below ``k`` (or NaN/inf), else rounded.
 
         Examples
         --------
@@ -75,10 +79,50 @@ class ViewerPolicy:
         >>> [p.count(v) for v in (0, 4, 5, 7, 8, 12, 13)]
         [None, None, 5, 5, 10, 10, 15]
         """
-        if value is None or value != value or value < self.min_count:
+        if value is None or not math.isfinite(value) or value < self.min_count:
             return None
         step = max(1, self.round_to)
         return int(max(self.min_count, step * int(value / step + 0.5)))
+
+    def counts(
+        self, values: npt.ArrayLike
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Return what a viewer sees of an array of counts, and which of them are withheld.
+
+        The rule of :meth:`count`, vectorised: ``shown[i]`` is NaN exactly where
+        ``count(values[i])`` is None (below ``k``, NaN or infinite) and equals it elsewhere.
+
+        Parameters
+        ----------
+        values
+            Counts, one per cell (integers or floats; NaN or masked for unknown).
+
+        Returns
+        -------
+        shown : ndarray of float64
+            The rounded counts, NaN where withheld.
+        suppressed : ndarray of bool
+            Where a count is withheld.
+
+        Notes
+        -----
+        ``shown = max(k, s * trunc(v / s + 0.5))`` with ``s = max(1, round_to)``: round half
+        up to a multiple of ``s`` (``trunc`` is the scalar rule's ``int()``; counts are never
+        negative), never below ``k``.
+
+        Examples
+        --------
+        >>> p = ViewerPolicy(min_count=5, round_to=5)
+        >>> shown, hidden = p.counts([0, 4, 5, 7, 8, 12, 13, float("nan")])
+        >>> shown.tolist()[1:7], hidden.tolist()
+        ([nan, 5.0, 5.0, 10.0, 10.0, 15.0], [True, True, False, False, False, False, False, True])
+        """
+        v = np.ma.filled(np.ma.asarray(values, dtype=np.float64), np.nan)
+        suppressed = ~(np.isfinite(v) & (v >= self.min_count))
+        step = max(1, self.round_to)
+        with np.errstate(invalid="ignore"):
+            rounded = np.maximum(self.min_count, step * np.trunc(v / step + 0.5))
+        return np.where(suppressed, np.nan, rounded), suppressed
 
     def check_res(self, res: int) -> None:
         """Refuse a resolution finer than :attr:`max_res`.

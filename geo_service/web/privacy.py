@@ -1,7 +1,9 @@
 """Viewer filters: what of an exact layer a caller below analyst may see.
 
 The thresholds come from :class:`geo_service.web.policy.ViewerPolicy` (the privacy model, in
-one place); see the README section "Privacy model". Per layer:
+one place); see the README section "Privacy model". The hotspot layers are filtered as typed
+per-cell tables (:class:`layers.cells.CellTable`, column by column); the others as GeoJSON
+dicts, feature by feature. Per layer:
 
 * Counts below ``k`` become ``null`` with ``suppressed: true`` and ``min_count: k`` (the column
   stays numeric for GDAL/QGIS); counts from ``k`` up are rounded to a multiple of
@@ -19,10 +21,13 @@ one place); see the README section "Privacy model". Per layer:
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from geo_service.web.policy import ViewerPolicy
+from layers.cells import CellTable
 
 FeatureCollection = dict[str, Any]
 
@@ -110,45 +115,83 @@ def _viewer_metadata(meta: Any, policy: ViewerPolicy) -> dict[str, Any]:
     return kept
 
 
-def suppress_gistar(fc: FeatureCollection, policy: ViewerPolicy) -> FeatureCollection:
-    """Return a copy of a Gi* collection safe for viewers (see the module docstring)."""
-    out = {key: val for key, val in fc.items() if key not in ("features", "metadata")}
-    out["metadata"] = _viewer_metadata(fc.get("metadata"), policy)
-    feats = []
-    for feat in fc.get("features", []):
-        raw = dict(feat.get("properties") or {})
-        hood = raw.pop("n_neighbourhood", None)
-        props = suppress_props(raw, ("count",), policy)
-        if hood is None or hood < policy.min_count:
-            # Too few incidents around this cell for its class to say anything safely.
-            props["gi_class"] = 0
-            props["gi_class_fdr"] = 0
-            props["gi_significant_fdr"] = False
-        for name in GISTAR_HIDDEN:
-            props.pop(name, None)
-        feats.append({**feat, "properties": props})
+def _floats(values: npt.NDArray[Any]) -> npt.NDArray[np.float64]:
+    """Return a column as floats, NaN where it is masked (a withheld count)."""
+    return np.ma.filled(np.ma.asarray(values, dtype=np.float64), np.nan)
+
+
+def viewer_counts(
+    table: CellTable, policy: ViewerPolicy, *, drop: tuple[str, ...] = ()
+) -> CellTable:
+    """Return ``table`` with the viewer count rule applied and the columns ``drop`` removed.
+
+    ``count`` becomes an integer column with nulls (a masked array) holding
+    :meth:`ViewerPolicy.counts`; ``suppressed`` (bool) and ``min_count`` (``k``) are
+    appended to every row, as :func:`suppress_props` does per feature. The metadata is the
+    viewer whitelist. Rows keep their order.
+
+    Examples
+    --------
+    >>> ring = [[[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]]
+    >>> t = CellTable.from_cells(["a", "b"], [ring] * 2, {"count": [3, 8], "x": [1, 2]})
+    >>> out = viewer_counts(t, ViewerPolicy(min_count=5, round_to=5), drop=("x",))
+    >>> for feature in out.to_geojson()["features"]:
+    ...     print(feature["properties"])
+    {'h3': 'a', 'count': None, 'suppressed': True, 'min_count': 5}
+    {'h3': 'b', 'count': 10, 'suppressed': False, 'min_count': 5}
+    """
+    n = len(table)
+    kept = table.drop(*drop)
+    columns: dict[str, npt.ArrayLike] = {}
+    suppressed = np.zeros(n, dtype=bool)
+    if "count" in kept.properties:
+        shown, suppressed = policy.counts(kept.properties["count"])
+        # Integers with nulls, as the scalar rule gives: GDAL types the column as a number.
+        columns["count"] = np.ma.MaskedArray(
+            np.where(suppressed, 0, shown).astype(np.int64), mask=suppressed
+        )
+    columns["suppressed"] = suppressed
+    columns["min_count"] = np.full(n, policy.min_count, dtype=np.int64)
+    return kept.with_columns(columns).with_metadata(_viewer_metadata(table.metadata, policy))
+
+
+def viewer_gistar_table(table: CellTable, policy: ViewerPolicy) -> CellTable:
+    """Return a Gi* table as a viewer may see it (see the module docstring).
+
+    Counts by the viewer rule; z-scores, p-values and ``n_neighbourhood`` dropped; classes 0
+    and not significant where the neighbourhood holds fewer than ``k`` incidents (all rows,
+    when the table has no ``n_neighbourhood``). Rows with a shown count come first, in their
+    order, then the withheld ones.
+    """
+    hood = table.properties.get("n_neighbourhood")
+    # NaN compares False: an unknown neighbourhood is a thin one.
+    thin = np.ones(len(table), dtype=bool) if hood is None else ~(_floats(hood) >= policy.min_count)
+    out = viewer_counts(table, policy, drop=("n_neighbourhood", *GISTAR_HIDDEN))
+    # Too few incidents around a thin cell for its class to say anything safely.
+    quiet = {
+        name: np.where(thin, blank, out.properties[name])
+        for name, blank in (("gi_class", 0), ("gi_class_fdr", 0), ("gi_significant_fdr", False))
+        if name in out.properties
+    }
+    suppressed = out.properties["suppressed"]
     # Cells with a shown count first (stable): clients that type columns from the first page,
     # as GDAL's OAPIF driver does, then read `count` as a number, not as text.
-    feats.sort(key=lambda f: bool(f["properties"].get("suppressed")))
-    out["features"] = feats
-    return out
+    return out.with_columns(quiet).take(np.argsort(suppressed, kind="stable"))
 
 
-def suppress_kde(fc: FeatureCollection, policy: ViewerPolicy) -> FeatureCollection:
-    """Return a copy of a KDE collection safe for viewers (only cells with >= k incidents)."""
-    out = {key: val for key, val in fc.items() if key not in ("features", "metadata")}
-    out["metadata"] = _viewer_metadata(fc.get("metadata"), policy)
-    feats = []
-    for feat in fc.get("features", []):
-        count = (feat.get("properties") or {}).get("count")
-        if isinstance(count, int | float) and count >= policy.min_count:
-            kept = copy.deepcopy(feat)
-            props = kept.get("properties") or {}
-            props.pop("n_neighbourhood", None)
-            kept["properties"] = suppress_props(props, ("count",), policy)
-            feats.append(kept)
-    out["features"] = feats
-    return out
+def viewer_kde_table(table: CellTable, policy: ViewerPolicy) -> CellTable:
+    """Return a KDE table as a viewer may see it: only cells holding at least ``k`` incidents.
+
+    A density bump is centred on an isolated incident, so thinner cells are left out; the
+    kept ones get the viewer count rule and lose ``n_neighbourhood``.
+    """
+    count = table.properties.get("count")
+    if count is None:
+        enough = np.zeros(len(table), dtype=bool)
+    else:
+        # NaN compares False: a cell of unknown count is left out.
+        enough = _floats(count) >= policy.min_count
+    return viewer_counts(table.take(enough), policy, drop=("n_neighbourhood",))
 
 
 def suppress_counts(

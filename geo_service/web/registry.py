@@ -3,7 +3,9 @@
 Each layer lives in one module of :mod:`geo_service.web.published` and is
 published by ONE line in :data:`PUBLISHED`. A layer is a function from a
 :class:`LayerQuery` to a GeoJSON FeatureCollection dict, a minimum role, and an
-optional privacy filter that is applied for callers below analyst.
+optional privacy filter that is applied for callers below analyst. Cell layers may also
+give their typed per-cell table (:class:`layers.cells.CellTable`) and filter that instead:
+the dict is then made only at the edge.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.policy import ViewerPolicy
+from layers.cells import CellTable
 
 FeatureCollection = dict[str, Any]
 
@@ -78,6 +81,13 @@ class Layer:
     viewer_filter
         ``(collection, policy) -> collection`` applied for roles below analyst (the privacy
         model, :mod:`geo_service.web.policy`); None if the layer holds no incident counts.
+    table
+        ``(store, query) -> CellTable``: the exact layer as a typed per-cell table, whose
+        :meth:`~layers.cells.CellTable.to_geojson` is what :attr:`features` returns. When
+        set, the service caches the table, not the dict.
+    viewer_table_filter
+        ``(table, policy) -> table``: the privacy filter of a layer with a :attr:`table`,
+        applied for roles below analyst instead of :attr:`viewer_filter`.
     cells
         Whether the layer is an H3 cell layer (viewers are limited to ``viewer_max_res``).
     temporal
@@ -97,6 +107,20 @@ class Layer:
     temporal: bool = False
     page: Callable[[Store, LayerQuery, int, int], tuple[list[dict[str, Any]], int]] | None = None
     query_params: tuple[str, ...] = field(default=())
+    table: Callable[[Store, LayerQuery], CellTable] | None = None
+    viewer_table_filter: Callable[[CellTable, ViewerPolicy], CellTable] | None = None
+
+    def __post_init__(self) -> None:
+        if self.viewer_table_filter is not None and self.table is None:
+            raise ValueError(f"layer {self.id!r} has a viewer_table_filter but no table")
+        if self.viewer_table_filter is not None and self.viewer_filter is not None:
+            # Two filters could disagree on what a viewer sees: one rule per layer.
+            raise ValueError(f"layer {self.id!r} has both viewer filters; give one")
+
+    @property
+    def private(self) -> bool:
+        """Whether viewers get this layer through a privacy filter (and its query limits)."""
+        return self.viewer_filter is not None or self.viewer_table_filter is not None
 
 
 def _published() -> dict[str, Layer]:

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import replace
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import orjson
 from fastapi import Request, Response
@@ -18,17 +18,47 @@ from geo_service.web.cache import ResponseCache
 from geo_service.web.guards import base_url
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from layers.cells import CellTable
 
 GEOJSON = "application/geo+json"
 
 
-class CollectionCache:
-    """LRU of computed (exact) layer collections keyed by data version, layer and query.
+#: What :class:`CollectionCache` holds: exact per-cell tables and rendered collections.
+Cached = FeatureCollection | CellTable
+_C = TypeVar("_C", FeatureCollection, CellTable)
 
-    OGC clients page through a collection; without this each page would recompute
+#: Rows of a :class:`CellTable` that weigh as much as one feature dict in the cache budget:
+#: a row is a few array slots (~80 B; its id and ring are shared with the study area), a
+#: feature is ~0.75 kB of dicts besides its ring (measured with tracemalloc, Gi* at res 10).
+TABLE_ROWS_PER_FEATURE = 10
+
+
+def cache_weight(value: Cached) -> int:
+    """Return what ``value`` costs in :class:`CollectionCache`'s budget, in features.
+
+    Examples
+    --------
+    >>> cache_weight({"type": "FeatureCollection", "features": [{}] * 25})
+    25
+    >>> cache_weight(CellTable.from_cells(["a"] * 25, [[]] * 25, {}))
+    3
+    """
+    if isinstance(value, CellTable):
+        return -(-len(value) // TABLE_ROWS_PER_FEATURE)
+    return len(value.get("features", ()))
+
+
+class CollectionCache:
+    """LRU of computed layers keyed by data version, layer and query.
+
+    It holds the exact layer (a :class:`CellTable` for cell layers that give one, else the
+    collection dict) and, for table layers, the collections rendered from it per audience
+    (exact, or viewer under one policy), so a repeated request neither recomputes nor rebuilds
+    dicts. OGC clients page through a collection; without this each page would recompute
     the hotspots. A per-key lock makes concurrent identical requests compute once (single
     flight), and at most ``workers`` computations run at a time: twenty clients asking for
-    twenty different maps queue instead of thrashing two cores.
+    twenty different maps queue instead of thrashing two cores. Size is bounded in entries
+    and in features (:func:`cache_weight`).
     """
 
     def __init__(
@@ -37,37 +67,55 @@ class CollectionCache:
         self._max = max_entries
         self._max_features = max_features
         self._features = 0
-        self._items: OrderedDict[Hashable, FeatureCollection] = OrderedDict()
+        self._items: OrderedDict[Hashable, Cached] = OrderedDict()
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
         self._slots = threading.BoundedSemaphore(max(1, workers))
 
-    def get_or_compute(
-        self, key: Hashable, compute: Callable[[], FeatureCollection]
-    ) -> FeatureCollection:
-        """Return the cached collection for ``key``, computing it at most once."""
+    def get_or_compute(self, key: Hashable, compute: Callable[[], _C]) -> _C:
+        """Return the cached value for ``key``, computing it at most once.
+
+        One key always holds one kind of value (callers put the kind in the key).
+        """
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return self._items[key]
+                return cast(_C, self._items[key])
             key_lock = self._key_locks.setdefault(key, threading.Lock())
         with key_lock:
             with self._lock:
                 if key in self._items:
-                    return self._items[key]
+                    return cast(_C, self._items[key])
             with self._slots:
                 value = compute()
             with self._lock:
                 self._items[key] = value
-                self._features += len(value.get("features", ()))
-                # Bounded in entries and in features (memory: ~3 kB of Python objects each).
+                self._features += cache_weight(value)
+                # Bounded in entries and in features (memory, see cache_weight).
                 while len(self._items) > 1 and (
                     len(self._items) > self._max or self._features > self._max_features
                 ):
                     _, gone = self._items.popitem(last=False)
-                    self._features -= len(gone.get("features", ()))
+                    self._features -= cache_weight(gone)
                 self._key_locks.pop(key, None)
             return value
+
+
+def exact_layer(
+    cache: CollectionCache,
+    store: Store,
+    layer: Layer,
+    query: LayerQuery,
+    version: str | None = None,
+) -> Cached:
+    """Return the exact ``layer`` for ``query`` from ``cache``: its table if it has one.
+
+    ``version`` is the store's data version the caller keys on (read here when None).
+    """
+    key = (store.data_version() if version is None else version, layer.id, query)
+    if layer.table is not None:
+        return cache.get_or_compute(key, partial(layer.table, store, query))
+    return cache.get_or_compute(key, partial(layer.features, store, query))
 
 
 def warm_up(app: Any) -> None:
@@ -87,7 +135,6 @@ def warm_up(app: Any) -> None:
     store = app.state.store.cursor()
     cache: CollectionCache = app.state.collections
     try:
-        version = store.data_version()
         munis = sorted(
             set(store.areas_frame(level="gemeente")["code"])
             | set(store.areas_frame(level="wijk")["municipality"].dropna())
@@ -102,8 +149,7 @@ def warm_up(app: Any) -> None:
                         incidents=IncidentFilter(category=cat, municipality=muni),
                         res=settings.default_h3_res,
                     )
-                    key = (version, layer.id, query)
-                    cache.get_or_compute(key, partial(layer.features, store, query))
+                    exact_layer(cache, store, layer, query)
     except Exception:  # an optimisation must never take the service down
         log.exception("warming the standard layers failed")
     finally:
@@ -121,9 +167,9 @@ def layer_collection(
         If the caller's role is below the layer's minimum role.
     """
     require(principal, layer.min_role)
-    viewer = not principal.can("analyst")
+    private = layer.private and not principal.can("analyst")
     policy = ViewerPolicy.from_settings(request.app.state.settings)
-    if viewer and layer.viewer_filter is not None:
+    if private:
         # The privacy model, applied before computing: the exact layer a viewer's answer is
         # derived from never covers less than whole months nor a finer grid.
         if layer.cells:
@@ -131,9 +177,20 @@ def layer_collection(
         if layer.temporal:
             query = replace(query, incidents=policy.period(query.incidents))
     cache: CollectionCache = request.app.state.collections
-    key = (store.data_version(), layer.id, query)
-    exact = cache.get_or_compute(key, lambda: layer.features(store, query))
-    if viewer and layer.viewer_filter is not None:
+    # One version for the exact layer and what is rendered from it: read twice, a write in
+    # between could file a rendering of old data under the new version.
+    version = store.data_version()
+    exact = exact_layer(cache, store, layer, query, version)
+    if isinstance(exact, CellTable):
+        table = exact
+        key = (version, layer.id, query, "geojson")
+        if private and layer.viewer_table_filter is not None:
+            table_filter = layer.viewer_table_filter
+            return cache.get_or_compute(
+                (*key, policy), lambda: table_filter(table, policy).to_geojson()
+            )
+        exact = cache.get_or_compute(key, table.to_geojson)
+    if private and layer.viewer_filter is not None:
         return layer.viewer_filter(exact, policy)
     return exact
 
@@ -156,7 +213,7 @@ def layer_page(
     AuthenticationError, AuthorizationError
     """
     require(principal, layer.min_role)
-    if layer.page is not None and layer.viewer_filter is None:
+    if layer.page is not None and not layer.private:
         return layer.page(store, query, offset, limit)
     fc = layer_collection(request, store, layer, query, principal)
     feats: list[dict[str, Any]] = fc["features"]

@@ -6,8 +6,9 @@ from typing import Literal
 
 from geo_service.errors import NotFoundError
 from geo_service.store import Store
-from geo_service.web.privacy import suppress_gistar, suppress_kde
+from geo_service.web.privacy import viewer_gistar_table, viewer_kde_table
 from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from layers.cells import CellTable
 
 
 def _default_category(store: Store, query: LayerQuery) -> str:
@@ -19,11 +20,9 @@ def _default_category(store: Store, query: LayerQuery) -> str:
     return cats[0]
 
 
-def hotspot_collection(
-    store: Store, query: LayerQuery, method: Literal["gistar", "kde"]
-) -> FeatureCollection:
-    """Compute the hotspot FeatureCollection for ``query`` (exact values)."""
-    from geo_service.hotspots import HotspotParams, hotspots_geojson
+def hotspot_table(store: Store, query: LayerQuery, method: Literal["gistar", "kde"]) -> CellTable:
+    """Compute the hotspot layer for ``query`` as a per-cell table (exact values)."""
+    from geo_service.hotspots import HotspotParams, compute_hotspots
 
     params = HotspotParams(
         incidents=query.incidents.replace(category=_default_category(store, query)),
@@ -32,10 +31,22 @@ def hotspot_collection(
         permutations=query.permutations,
         max_cells=query.max_cells,
     )
-    fc = hotspots_geojson(store, params)
-    for feat in fc.get("features", []):
-        feat.setdefault("id", (feat.get("properties") or {}).get("h3"))
-    return fc
+    return compute_hotspots(store, params).table()
+
+
+def hotspot_collection(
+    store: Store, query: LayerQuery, method: Literal["gistar", "kde"]
+) -> FeatureCollection:
+    """Compute the hotspot FeatureCollection for ``query`` (exact values)."""
+    return hotspot_table(store, query, method).to_geojson()
+
+
+def _gistar_table(store: Store, query: LayerQuery) -> CellTable:
+    return hotspot_table(store, query, "gistar")
+
+
+def _kde_table(store: Store, query: LayerQuery) -> CellTable:
+    return hotspot_table(store, query, "kde")
 
 
 def _gistar(store: Store, query: LayerQuery) -> FeatureCollection:
@@ -56,7 +67,8 @@ GISTAR = Layer(
     ),
     min_role="viewer",
     features=_gistar,
-    viewer_filter=suppress_gistar,
+    table=_gistar_table,
+    viewer_table_filter=viewer_gistar_table,
     temporal=True,
     cells=True,
 )
@@ -69,7 +81,8 @@ KDE = Layer(
     ),
     min_role="viewer",
     features=_kde,
-    viewer_filter=suppress_kde,
+    table=_kde_table,
+    viewer_table_filter=viewer_kde_table,
     temporal=True,
     cells=True,
 )
