@@ -61,7 +61,10 @@ _EDGE: Final = 1e-9
 class PolygonGrid:
     """Grid look-up of the first polygon covering each point (see the module docstring).
 
-    Build with :meth:`build`; answer with :meth:`locate`.
+    Build with :meth:`build`; answer with :meth:`locate`. :meth:`build` prepares the
+    polygons (a GEOS cache on the geometry objects): prepared geometries are not safe to
+    query from two threads at once (libgeos/geos#825), so a grid shared between threads needs
+    a lock around :meth:`locate`.
 
     Attributes
     ----------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import geopandas as gpd
 import numpy as np
 import numpy.typing as npt
@@ -131,25 +133,27 @@ class AreaStore(StoreBase):
         ).fetchone()
         return f"{row[0]}:{row[1]}" if row else "0:0"
 
-    def _area_index(self) -> dict[str, tuple[PolygonGrid, pd.DataFrame]]:
-        """Per level a point-in-polygon grid over its areas.
+    def _area_index(self) -> tuple[threading.Lock, dict[str, tuple[PolygonGrid, pd.DataFrame]]]:
+        """Per level a point-in-polygon grid over its areas, and the lock that guards it.
 
         Shared by the store's cursors (the memo) and keyed by the areas' own fingerprint, so
-        new incidents (which bump the data version) do not rebuild it.
+        new incidents (which bump the data version) do not rebuild it. Its prepared GEOS
+        polygons are not safe to use from two threads at once (libgeos/geos#825), and shapely
+        releases the GIL: callers hold the lock while they query.
         """
 
-        def build() -> dict[str, tuple[PolygonGrid, pd.DataFrame]]:
+        def build() -> tuple[threading.Lock, dict[str, tuple[PolygonGrid, pd.DataFrame]]]:
             index: dict[str, tuple[PolygonGrid, pd.DataFrame]] = {}
             for level in ("gemeente", "wijk", "buurt"):
                 areas = self.areas_frame(level=level)
                 if len(areas):
                     index[level] = (PolygonGrid.build(areas.geometry.to_numpy()), areas)
-            return index
+            return threading.Lock(), index
 
-        index: dict[str, tuple[PolygonGrid, pd.DataFrame]] = self.memo.get_or_compute(
-            ("area_index", self.areas_fingerprint()), build
+        entry: tuple[threading.Lock, dict[str, tuple[PolygonGrid, pd.DataFrame]]] = (
+            self.memo.get_or_compute(("area_index", self.areas_fingerprint()), build)
         )
-        return index
+        return entry
 
     def areas_for_points(
         self, lon: npt.ArrayLike, lat: npt.ArrayLike
@@ -166,11 +170,13 @@ class AreaStore(StoreBase):
         out = {
             k: np.full(n, None, dtype=object) for k in ("municipality", "wijk_code", "buurt_code")
         }
-        index = self._area_index()
+        lock, index = self._area_index()
         if n == 0 or not index:
             return out
-        for level, (grid, areas) in index.items():
-            owner = grid.locate(lo, la)
+        with lock:
+            owners = {level: grid.locate(lo, la) for level, (grid, _) in index.items()}
+        for level, (_, areas) in index.items():
+            owner = owners[level]
             pt_idx = np.flatnonzero(owner >= 0)
             if pt_idx.size == 0:
                 continue
