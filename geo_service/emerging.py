@@ -19,7 +19,7 @@ kept (zeros).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final, Literal
 
@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from geo_service import __version__
 from geo_service.errors import NotFoundError
-from geo_service.filters import IncidentFilter
+from geo_service.filters import IncidentFilter, analysis_parameters
 from geo_service.hotspots import StudyArea, study_area
 from geo_service.store import Store
 from layers.geojson import cells_feature_collection
@@ -385,13 +385,7 @@ def compute_emerging(store: Store, params: EmergingParams) -> EmergingLayer:
     codes, n_per = np.unique(result.pattern_code, return_counts=True)
     first = pts["occurred_from"].min() if not pts.empty else None
     last = pts["occurred_from"].max() if not pts.empty else None
-    parameters = {k: v for k, v in asdict(params).items() if k != "incidents"}
-    parameters.update(
-        category=flt.category,
-        municipality=flt.municipality,
-        start=flt.start.isoformat() if flt.start else None,
-        end=flt.end.isoformat() if flt.end else None,
-    )
+    parameters = analysis_parameters(params)
     meta: dict[str, Any] = {
         "analysis": "emerging hot spot analysis (space-time Gi* + Mann-Kendall, ArcGIS Pro)",
         "parameters": parameters,
@@ -407,12 +401,7 @@ def compute_emerging(store: Store, params: EmergingParams) -> EmergingLayer:
             ],
             "bins": bins.describe(),
         },
-        "data_window": {
-            "requested_start": flt.start.isoformat() if flt.start else None,
-            "requested_end": flt.end.isoformat() if flt.end else None,
-            "first_incident": first.date().isoformat() if first is not None else None,
-            "last_incident": last.date().isoformat() if last is not None else None,
-        },
+        "data_window": flt.data_window(first, last),
         "time_convention": "lokale kloktijd van de plaats van het incident (tz per incident)",
         "n_incidents": len(pts),
         "n_incidents_outside_grid": int((cell < 0).sum()),

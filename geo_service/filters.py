@@ -6,8 +6,9 @@ a date means that whole local day, a date-time an instant on the local clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from spatial.errors import InvalidParameterError
 
@@ -98,3 +99,44 @@ class IncidentFilter:
         from dataclasses import replace
 
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def describe(self) -> dict[str, str | None]:
+        """Return the filter as JSON-ready request metadata (category, municipality, period).
+
+        Examples
+        --------
+        >>> IncidentFilter("woninginbraak", start=date(2024, 1, 1)).describe()
+        {'category': 'woninginbraak', 'municipality': None, 'start': '2024-01-01', 'end': None}
+        """
+        return {
+            "category": self.category,
+            "municipality": self.municipality,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+        }
+
+    def data_window(self, first: datetime | None, last: datetime | None) -> dict[str, str | None]:
+        """Return the requested period and the local days of the first and last incident used.
+
+        Examples
+        --------
+        >>> w = IncidentFilter(end=date(2024, 12, 31)).data_window(datetime(2024, 2, 3, 4), None)
+        >>> w["requested_end"], w["first_incident"], w["last_incident"]
+        ('2024-12-31', '2024-02-03', None)
+        """
+        return {
+            "requested_start": self.start.isoformat() if self.start else None,
+            "requested_end": self.end.isoformat() if self.end else None,
+            "first_incident": first.date().isoformat() if first is not None else None,
+            "last_incident": last.date().isoformat() if last is not None else None,
+        }
+
+
+def analysis_parameters(params: Any) -> dict[str, Any]:
+    """Return an analysis' parameters as metadata: its fields, with ``incidents`` spelt out.
+
+    ``params`` is a parameter dataclass with an ``incidents`` :class:`IncidentFilter`.
+    """
+    out = {k: v for k, v in asdict(params).items() if k != "incidents"}
+    out.update(params.incidents.describe())
+    return out

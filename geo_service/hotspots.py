@@ -5,7 +5,7 @@ Only validation, I/O and projection happen here; the statistics are in :mod:`spa
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -15,7 +15,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo_service import __version__
 from geo_service.errors import NotFoundError
-from geo_service.filters import IncidentFilter
+from geo_service.filters import IncidentFilter, analysis_parameters
 from geo_service.store import Store
 from layers.cells import CellTable
 from layers.geojson import polygon_rings
@@ -304,21 +304,10 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
     flt = params.incidents
     first = pts["occurred_from"].min() if not pts.empty else None
     last = pts["occurred_from"].max() if not pts.empty else None
-    parameters = {k: v for k, v in asdict(params).items() if k != "incidents"}
-    parameters.update(
-        category=flt.category,
-        municipality=flt.municipality,
-        start=flt.start.isoformat() if flt.start else None,
-        end=flt.end.isoformat() if flt.end else None,
-    )
+    parameters = analysis_parameters(params)
     meta = {
         "parameters": parameters,
-        "data_window": {
-            "requested_start": flt.start.isoformat() if flt.start else None,
-            "requested_end": flt.end.isoformat() if flt.end else None,
-            "first_incident": first.date().isoformat() if first is not None else None,
-            "last_incident": last.date().isoformat() if last is not None else None,
-        },
+        "data_window": flt.data_window(first, last),
         "time_convention": "lokale kloktijd van de plaats van het incident (tz per incident)",
         "n_incidents": len(pts),
         "n_incidents_outside_grid": outside,

@@ -20,7 +20,7 @@ and the zones in :mod:`spatial.nearrepeat`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
@@ -31,7 +31,7 @@ import shapely
 import shapely.geometry
 
 from geo_service import __version__
-from geo_service.filters import IncidentFilter
+from geo_service.filters import IncidentFilter, analysis_parameters
 from geo_service.hotspots import study_area
 from geo_service.store import Store
 from layers.geojson import COORD_DECIMALS
@@ -192,15 +192,6 @@ def knox_bands(knox: KnoxResult) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
-def _filter_meta(flt: IncidentFilter) -> dict[str, Any]:
-    return {
-        "category": flt.category,
-        "municipality": flt.municipality,
-        "start": flt.start.isoformat() if flt.start else None,
-        "end": flt.end.isoformat() if flt.end else None,
-    }
-
-
 def near_repeat(store: Store, params: NearRepeatParams) -> NearRepeatResult:
     """Run the Knox test on the store's incidents.
 
@@ -222,8 +213,7 @@ def near_repeat(store: Store, params: NearRepeatParams) -> NearRepeatResult:
     )
     first = pts["occurred_from"].min()
     last = pts["occurred_from"].max()
-    parameters = {k: v for k, v in asdict(params).items() if k != "incidents"}
-    parameters.update(_filter_meta(flt))
+    parameters = analysis_parameters(params)
     meta: dict[str, Any] = {
         "analysis": "Knox test for space-time interaction (near repeat), Monte-Carlo p",
         "parameters": parameters,
@@ -506,8 +496,8 @@ def compute_alerts(store: Store, params: AlertParams) -> AlertLayer:
     as_of = params.as_of
     if as_of is None:
         as_of = store.data_window(IncidentFilter(municipality=flt.municipality))[1] or since
-    parameters = {k: v for k, v in asdict(params).items() if k != "incidents"}
-    parameters.update(_filter_meta(flt), since=since.isoformat())
+    parameters = analysis_parameters(params)
+    parameters["since"] = since.isoformat()
     parameters["as_of"] = params.as_of.isoformat() if params.as_of else None
     meta: dict[str, Any] = {
         "analysis": "near-repeat alert zones (Knox extent, merged circles)",
