@@ -31,8 +31,8 @@ from geo_service.web.service import (
     GEOJSON,
     cache_key,
     cached_response,
-    layer_collection,
     layer_page,
+    layer_response,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(reject_unknown_params)])
@@ -73,10 +73,7 @@ def hotspots(
         ),
         res=res,
     )
-    key = cache_key(request, store, principal)
-    return cached_response(
-        request, cache, key, lambda: layer_collection(request, store, layer, query, principal)
-    )
+    return layer_response(request, store, principal, cache, layer, query)
 
 
 @router.get("/areas", response_class=Response, responses=GEOJSON_RESPONSE)
@@ -92,12 +89,7 @@ def areas(
     """Wijk or buurt outlines with dwellings and inhabitants."""
     layer = get_layer("wijken" if level == "wijk" else "buurten")
     query = LayerQuery(incidents=IncidentFilter(municipality=municipality, bbox=bbox))
-    return cached_response(
-        request,
-        cache,
-        cache_key(request, store, principal),
-        lambda: layer_collection(request, store, layer, query, principal),
-    )
+    return layer_response(request, store, principal, cache, layer, query)
 
 
 @router.get("/cameras", response_class=Response, responses=GEOJSON_RESPONSE)
@@ -111,12 +103,7 @@ def cameras(
 ) -> Response:
     """Return fixed and flexible camera locations."""
     query = LayerQuery(incidents=IncidentFilter(municipality=municipality, bbox=bbox))
-    return cached_response(
-        request,
-        cache,
-        cache_key(request, store, principal),
-        lambda: layer_collection(request, store, get_layer("cameras"), query, principal),
-    )
+    return layer_response(request, store, principal, cache, get_layer("cameras"), query)
 
 
 @router.get("/incidents", response_class=Response, responses=GEOJSON_RESPONSE)

@@ -249,6 +249,23 @@ def cached_response(
     return cached_bytes(request, cache, key, render, media_type)
 
 
+def layer_response(
+    request: Request,
+    store: Store,
+    principal: Principal,
+    cache: ResponseCache,
+    layer: Layer,
+    query: LayerQuery,
+) -> Response:
+    """Serve ``layer`` for ``query`` as ``principal`` may see it: cached GeoJSON with an ETag."""
+    return cached_response(
+        request,
+        cache,
+        cache_key(request, store, principal),
+        lambda: layer_collection(request, store, layer, query, principal),
+    )
+
+
 def cached_bytes(
     request: Request,
     cache: ResponseCache,

@@ -23,7 +23,7 @@ from geo_service.web.deps import (
     reject_unknown_params,
 )
 from geo_service.web.registry import LayerQuery, get_layer
-from geo_service.web.service import GEOJSON, cache_key, cached_response, layer_collection
+from geo_service.web.service import GEOJSON, layer_response
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(reject_unknown_params)])
 
@@ -42,13 +42,7 @@ def _serve(
     layer_id: str,
     query: LayerQuery,
 ) -> Response:
-    layer = get_layer(layer_id)
-    return cached_response(
-        request,
-        cache,
-        cache_key(request, store, principal),
-        lambda: layer_collection(request, store, layer, query, principal),
-    )
+    return layer_response(request, store, principal, cache, get_layer(layer_id), query)
 
 
 @router.get("/priorities", response_class=Response, responses=RESPONSES)
