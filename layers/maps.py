@@ -564,7 +564,14 @@ def areas_layer(
     return group
 
 
-def _day(value: Any) -> date | None:
+def as_day(value: Any) -> date | None:
+    """Return the local day of a date, datetime, Timestamp or ISO text; None when there is none.
+
+    Examples
+    --------
+    >>> as_day("2026-03-01T10:00"), as_day(pd.NaT), as_day("onbekend")
+    (datetime.date(2026, 3, 1), None, None)
+    """
     if value is None or value is pd.NaT:
         return None
     try:
@@ -600,7 +607,7 @@ def camera_period_text(active_from: Any, active_to: Any) -> str:
     >>> camera_period_text("2024-03-01", "2024-06-30")
     'actief van 1-3-2024 t/m 30-6-2024'
     """
-    start, end = _day(active_from), _day(active_to)
+    start, end = as_day(active_from), as_day(active_to)
     if start and end:
         return f"actief van {_nl_day(start)} t/m {_nl_day(end)}"
     if start:

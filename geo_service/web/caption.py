@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
 from geo_service.store import Store
+from layers.maps import as_day
 
 MONTHS_NL = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 
@@ -51,19 +52,6 @@ def month_label(day: date) -> str:
 def month_end(day: date) -> date:
     """Return the last day of ``day``'s month."""
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def _as_date(value: Any) -> date | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime | pd.Timestamp):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
 
 
 def period_label(start: date, end: date) -> str:
@@ -101,11 +89,11 @@ class DataWindow:
     @classmethod
     def of(cls, store: Store) -> DataWindow:
         """Read the window of the whole store (all categories and municipalities)."""
-        first_day, last_day = (_as_date(d) for d in store.data_window())
+        first_day, last_day = (as_day(d) for d in store.data_window())
         batches = store.batches()
         ingested = None
         if len(batches) and "finished_at" in batches:
-            ingested = _as_date(pd.to_datetime(batches["finished_at"]).max())
+            ingested = as_day(pd.to_datetime(batches["finished_at"]).max())
         return cls(
             first=first_day.replace(day=1) if first_day else None,
             last=month_end(last_day) if last_day else None,
@@ -198,10 +186,10 @@ def used_period(meta: Any) -> tuple[date | None, date | None]:
         return None, None
     params = meta.get("parameters")
     if isinstance(params, dict) and ("start" in params or "end" in params):
-        return _as_date(params.get("start")), _as_date(params.get("end"))
+        return as_day(params.get("start")), as_day(params.get("end"))
     window = meta.get("data_window")
     if isinstance(window, dict):
-        return _as_date(window.get("requested_start")), _as_date(window.get("requested_end"))
+        return as_day(window.get("requested_start")), as_day(window.get("requested_end"))
     return None, None
 
 
