@@ -7,7 +7,7 @@ DB ?= hotspots.duckdb
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint pytest demo bench browser clean
+.PHONY: run test lint pytest pytest-dated demo bench browser clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,19 +16,20 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# Debian's Chromium for the browser tests; Playwright drives it, it never downloads a browser.
+# Debian's Chromium for the browser tests (Playwright drives it, it never downloads a browser)
+# and Debian's faketime, which moves the clock of a whole process (Python, DuckDB, Chromium).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian chromium for the browser tests..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; }
-
-$(DB): | $(STAMP)
-	$(BIN)/geo-service --db $(DB) demo
+	@{ command -v chromium && command -v faketime; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian chromium and faketime for the tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core faketime >/dev/null; }
 
 demo: $(STAMP)
 	$(BIN)/geo-service --db $(DB) demo
 
-run: $(STAMP) $(DB)
+# A demo store of an earlier month is rebuilt (only a store that holds nothing but the demo),
+# so `make run` shows the recent months a planner wants.
+run: $(STAMP)
+	$(BIN)/geo-service --db $(DB) demo --refresh
 	@echo "Service: http://$(HOST):$(PORT)/kaart  (API docs: http://$(HOST):$(PORT)/docs)"
 	$(BIN)/geo-service --db $(DB) serve --host $(HOST) --port $(PORT)
 
@@ -38,6 +39,16 @@ lint: $(STAMP)
 
 pytest: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory pytest-dated
+
+# The tests that depend on the demo's clock (marker `clock`) once more on a 1 January and on a
+# 29 February, with the whole process's clock moved by libfaketime; the run above is today.
+DATED := "2027-01-01 00:30:00" "2028-02-29 12:00:00"
+pytest-dated: $(STAMP) browser
+	@for d in $(DATED); do \
+	  echo "== clock at $$d"; \
+	  faketime "$$d" $(BIN)/python -m pytest -q -m clock -p no:cacheprovider || exit 1; \
+	done
 
 test: lint pytest
 

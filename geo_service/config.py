@@ -6,6 +6,7 @@ Nothing is read at import time: call :func:`get_settings` (cached) or build a
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -30,6 +31,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GEO_SERVICE_", extra="ignore")
 
     db: Path = Field(default=Path("hotspots.duckdb"), description="DuckDB file")
+    demo_as_of: date | None = Field(
+        default=None,
+        description="the demo's 'today' for `geo-service demo` (default: today); the store "
+        "records it and the pages of a demo store read their clock from there",
+    )
     anonymous_role: Role | None = Field(
         default="viewer", description="role of requests without an API key; None refuses them"
     )

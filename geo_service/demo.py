@@ -46,6 +46,7 @@ import pandas as pd
 import shapely
 from tqdm import tqdm
 
+from geo_service.errors import StaleDemoError
 from geo_service.store import Store
 from spatial.crs import RD_NEW, WGS84
 
@@ -91,6 +92,7 @@ class DemoSummary:
     cameras: int
     first_month: str
     last_month: str
+    as_of: str
     year_shift: int
     seconds: float
 
@@ -633,22 +635,26 @@ def _den_haag_chains(
     return moved[keep], x[keep], y[keep], pd.Series(new_from[keep])
 
 
-def generate_demo(*, seed: int = 20261122, end_month: date | None = None) -> DemoData:
+def generate_demo(
+    *, seed: int = 20261122, as_of: date | None = None, end_month: date | None = None
+) -> DemoData:
     """Generate the demo data set (pure apart from reading ``data/``).
 
     Parameters
     ----------
     seed
         Seed of the one random generator used.
+    as_of
+        The demo's "today" (default: today): the data end with the last full month before it.
     end_month
-        Last month of data (default: the last full month before today).
+        Last month of data, overriding ``as_of`` (its first day).
 
     Returns
     -------
     DemoData
     """
     rng = np.random.default_rng(seed)
-    last_d = end_month or last_full_month()
+    last_d = (end_month or last_full_month(as_of)).replace(day=1)
     last = _month_index(last_d)
     first = last - DEMO_YEARS * 12 + 1
     # Real data end in 2017-12: shift whole years so that the demo's last month is the same
@@ -819,20 +825,72 @@ def _plant(
     )
 
 
+def demo_as_of(as_of: date | None = None, end_month: date | None = None) -> date:
+    """Return the demo's clock: ``as_of``, else the day after ``end_month``, else today.
+
+    Examples
+    --------
+    >>> demo_as_of(end_month=date(2026, 10, 1))
+    datetime.date(2026, 11, 1)
+    >>> demo_as_of(date(2028, 2, 29))
+    datetime.date(2028, 2, 29)
+    """
+    if as_of is not None:
+        return as_of
+    if end_month is not None:
+        return (pd.Timestamp(end_month) + pd.offsets.MonthBegin(1)).date()
+    return date.today()
+
+
 def build_demo(
-    store: Store, *, seed: int = 20261122, end_month: date | None = None, progress: bool = True
+    store: Store,
+    *,
+    seed: int = 20261122,
+    as_of: date | None = None,
+    end_month: date | None = None,
+    progress: bool = True,
 ) -> DemoSummary:
     """Build the demo database through the normal ingestion path (idempotent).
 
     Areas come first, so ingestion assigns municipality, wijk and buurt to every point.
+
+    Parameters
+    ----------
+    store
+        The store to fill.
+    seed
+        Seed of the synthetic data.
+    as_of
+        The demo's "today" (default: today). Recorded as ``meta.demo_as_of``: the store's
+        clock (:meth:`Store.today`) from then on, so pages built on the demo read the same
+        on any later day.
+    end_month
+        Last month of data instead of the month before ``as_of`` (then ``as_of`` defaults to
+        the first day after it).
+    progress
+        Show a progress bar.
+
+    Raises
+    ------
+    StaleDemoError
+        The store already holds a demo of another last month (building into it would mix two
+        data sets); use a new file.
     """
     from time import perf_counter
 
     from geo_service.ingest import import_areas, import_cameras, ingest_frame
 
     t0 = perf_counter()
+    clock = demo_as_of(as_of, end_month)
+    data = generate_demo(seed=seed, as_of=clock, end_month=end_month)
+    held = store.meta("demo_last_month")
+    if held is not None and held != data.last_month.isoformat():
+        raise StaleDemoError(
+            f"the store holds the demo up to {held[:7]}, not {data.last_month.isoformat()[:7]}; "
+            "use a new --db file (or `geo-service demo --refresh`) / de database bevat de demo "
+            f"t/m {held[:7]}; gebruik een nieuw bestand of --refresh"
+        )
     steps = tqdm(total=4, desc="demo", disable=not progress, unit="stap")
-    data = generate_demo(seed=seed, end_month=end_month)
     steps.update()
     n_areas = 0
     for level in ("gemeente", "wijk", "buurt"):
@@ -870,8 +928,13 @@ def build_demo(
         file_name=f"demo-seed{seed}",
         crs=RD_NEW,
         actor="demo",
-        today=max(date.today(), (data.last_month + pd.offsets.MonthEnd(0)).date()),
+        today=max(clock, (data.last_month + pd.offsets.MonthEnd(0)).date()),
     )
+    with store.transaction():
+        store.set_meta("demo_as_of", clock.isoformat())
+        store.set_meta("demo_first_month", data.first_month.isoformat())
+        store.set_meta("demo_last_month", data.last_month.isoformat())
+        store.set_meta("demo_seed", str(seed))
     steps.update()
     steps.close()
     return DemoSummary(
@@ -882,6 +945,7 @@ def build_demo(
         cameras=n_cams,
         first_month=data.first_month.isoformat(),
         last_month=data.last_month.isoformat(),
+        as_of=clock.isoformat(),
         year_shift=data.year_shift,
         seconds=round(perf_counter() - t0, 2),
     )

@@ -34,3 +34,7 @@ class AuthorizationError(GeoServiceError, PermissionError):
 
 class BusyError(GeoServiceError, RuntimeError):
     """The store is busy with another write; try again shortly (409 with Retry-After)."""
+
+
+class StaleDemoError(GeoServiceError, ValueError):
+    """The store holds a demo of another period; it is replaced only when asked to."""

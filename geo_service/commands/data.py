@@ -15,6 +15,20 @@ def register(
     """Register the data commands."""
     p = sub.add_parser("demo", parents=[common], help="build the demo database (idempotent)")
     p.add_argument("--seed", type=int, default=20261122, help="random seed of the synthetic data")
+    p.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the demo's 'today': data end with the last full month before it (default: "
+        "GEO_SERVICE_DEMO_AS_OF, else today); recorded in the store",
+    )
+    p.add_argument(
+        "--refresh",
+        action="store_true",
+        help="replace a demo store of an earlier period by a new one (only a store that holds "
+        "nothing but the demo)",
+    )
     p.set_defaults(handler=_demo)
 
     p = sub.add_parser(
@@ -94,10 +108,36 @@ def register(
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from geo_service.demo import build_demo
+    from pathlib import Path
 
-    with Store.open(args.db) as store:
-        summary = build_demo(store, seed=args.seed, progress=sys.stderr.isatty())
+    from geo_service.config import get_settings
+    from geo_service.demo import build_demo, demo_as_of, last_full_month
+
+    as_of = args.as_of or get_settings().demo_as_of or demo_as_of()
+    db = Path(args.db)
+    if args.refresh and db.exists():
+        with Store.open(db) as store:
+            held = store.meta("demo_last_month")
+            demo, other = store.con.execute(
+                "SELECT count(*) FILTER (actor = 'demo'), count(*) FILTER (actor IS DISTINCT "
+                "FROM 'demo') FROM ingest_batches"
+            ).fetchone() or (0, 0)
+        if held == last_full_month(as_of).isoformat():
+            print(f"De demo loopt al t/m {held[:7]}; niets te doen.")
+            return 0
+        if other:
+            # Own data (perhaps beside the demo): never replaced or mixed by a refresh.
+            print(f"{db} bevat eigen gegevens ({other} levering(en)); niet ververst.")
+            return 0
+        if demo:
+            print(
+                f"Demo t/m {(held or 'een eerdere maand')[:7]} vervangen door een demo tot "
+                f"{as_of.isoformat()} (sleutels in dit bestand vervallen)."
+            )
+            db.unlink()
+            Path(f"{db}.wal").unlink(missing_ok=True)
+    with Store.open(db) as store:
+        summary = build_demo(store, seed=args.seed, as_of=as_of, progress=sys.stderr.isatty())
     print(summary.to_json())
     return 0
 
@@ -189,7 +229,10 @@ def _status(args: argparse.Namespace) -> int:
         table = store.status()
         n_areas = store.areas_frame().groupby(["municipality", "level"]).size()
         n_cams = store.cameras_frame().groupby(["municipality", "kind"]).size()
+        as_of = store.meta("demo_as_of")
     print(f"Database: {args.db}")
+    if as_of:
+        print(f"Demo (deels synthetisch) as of / per {as_of}")
     if table.empty:
         print("No incidents stored / geen incidenten opgeslagen.")
     else:

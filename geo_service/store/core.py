@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Self
 
@@ -240,6 +240,29 @@ class StoreBase:
             "UPDATE meta SET value = CAST(CAST(value AS BIGINT) + 1 AS VARCHAR) "
             "WHERE key = 'data_version'"
         )
+
+    def meta(self, key: str) -> str | None:
+        """Return one value of the store's ``meta`` table (None when absent)."""
+        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set one value of the store's ``meta`` table."""
+        self.con.execute(
+            "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    def today(self) -> date:
+        """Return the store's "today": the demo's clock where the store is a demo, else today.
+
+        A demo store is built *as of* a date (``geo-service demo --as-of``, recorded as
+        ``meta.demo_as_of``); the pages then judge "incomplete", "expired" and default periods
+        against that date, so a demo built on one day reads the same on any later day. A store
+        of real data has no such key and lives on the calendar.
+        """
+        value = self.meta("demo_as_of")
+        return date.fromisoformat(value) if value else date.today()
 
     def close(self) -> None:
         """Close the connection."""

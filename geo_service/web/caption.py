@@ -85,6 +85,8 @@ class DataWindow:
     first: date | None
     last: date | None
     ingested: date | None
+    #: The store's clock (:meth:`Store.today`): a demo's "as of" date, else today.
+    today: date | None = None
 
     @classmethod
     def of(cls, store: Store) -> DataWindow:
@@ -98,6 +100,7 @@ class DataWindow:
             first=first_day.replace(day=1) if first_day else None,
             last=month_end(last_day) if last_day else None,
             ingested=ingested,
+            today=store.today(),
         )
 
     def partial_year(self, year: int) -> str | None:

@@ -226,9 +226,10 @@ def year_table(
             (monthly["year"] == last.year - 1) & (monthly["month"].dt.month <= last.month)
         ]
         same = prev.groupby("category")["count"].sum().reindex(cats, fill_value=0)
+        months = "jan" if last.month == 1 else f"jan t/m {MONTHS_NL[last.month - 1]}"
         rows.append(
             YearRow(
-                label=f"{last.year - 1} jan t/m {MONTHS_NL[last.month - 1]}",
+                label=f"{last.year - 1} {months}",
                 partial=True,
                 values=[shown.text(v) for v in same],
                 comparison=True,
@@ -236,7 +237,7 @@ def year_table(
         )
         note = (
             f"{last.year} loopt t/m {MONTHS_NL[last.month - 1]}: vergelijk het met de rij "
-            f"'{last.year - 1} jan t/m {MONTHS_NL[last.month - 1]}', niet met een heel jaar."
+            f"'{last.year - 1} {months}', niet met een heel jaar."
         )
     return YearTable(cats, rows, note)
 

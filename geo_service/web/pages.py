@@ -401,7 +401,7 @@ def overzicht(
 
 def _default_periods(window: DataWindow) -> tuple[date, date, date, date]:
     """Return the last twelve months of data and the twelve before."""
-    last = window.last or month_end(date.today())
+    last = window.last or month_end(window.today or date.today())
     index = last.year * 12 + last.month - 1
     start_b = date((index - 11) // 12, (index - 11) % 12 + 1, 1)
     end_a = month_end(date((index - 12) // 12, (index - 12) % 12 + 1, 1))
@@ -618,7 +618,7 @@ def waarschuwingszones(
         last if isinstance(last, date) else date.fromisoformat(str(last)[:10]) if last else None
     )
     if since is None:
-        since = (last_day or date.today()) - timedelta(days=ALERT_DEFAULT_DAYS)
+        since = (last_day or store.today()) - timedelta(days=ALERT_DEFAULT_DAYS)
     caption = caption_for(
         ch,
         title=f"Waarschuwingszones {cat} in {ch.place}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date
@@ -15,6 +16,9 @@ from scipy.stats import spearmanr
 from geo_service.demo import DATA_DIR, DEN_HAAG, build_demo, generate_demo, last_full_month
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
+
+# The demo's clock decides what these tests see: `make test` runs them at three dates.
+pytestmark = pytest.mark.clock
 
 END = date(2026, 10, 1)
 
@@ -89,16 +93,45 @@ def test_counts_per_buurt_follow_the_real_ones(tmp_path: Path) -> None:
     store.close()
 
 
-def test_cli_demo(tmp_path: Path) -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "geo_service", "--db", str(tmp_path / "c.duckdb"), "demo"],
+def _demo_cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "geo_service", "--db", str(db), "demo", *args],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+def test_cli_demo_keeps_its_clock(tmp_path: Path) -> None:
+    """``demo --as-of``: the data end the month before, the store records it, pages read it."""
+    db = tmp_path / "c.duckdb"
+    out = _demo_cli(db, "--as-of", "2028-02-29")
     assert out.returncode == 0, out.stderr
-    assert '"incidents_stored"' in out.stdout
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["last_month"] == "2028-01-01" and summary["as_of"] == "2028-02-29"
+    assert summary["first_month"] == "2023-02-01"  # five years of months
+    with Store.open(db, read_only=True) as store:
+        assert store.meta("demo_as_of") == "2028-02-29"
+        assert store.today() == date(2028, 2, 29)  # the pages' clock, whatever today is
+        assert str(store.data_window()[1]) < "2028-02-01"
+    # the same clock again: idempotent
+    again = _demo_cli(db, "--as-of", "2028-02-29")
+    assert again.returncode == 0 and json.loads(again.stdout)["incidents_stored"] == 0
+    # another month would mix two data sets: refused in one line, unless --refresh
+    later = _demo_cli(db, "--as-of", "2028-04-02")
+    assert later.returncode == 2 and "--refresh" in later.stderr
+    assert "Traceback" not in later.stderr
+    fresh = _demo_cli(db, "--as-of", "2028-04-02", "--refresh")
+    assert fresh.returncode == 0, fresh.stderr
+    assert json.loads(fresh.stdout.strip().splitlines()[-1])["last_month"] == "2028-03-01"
+    with Store.open(db, read_only=True) as store:
+        assert str(store.data_window()[0]) >= "2023-04-01"  # nothing left of the old demo
+
+
+def test_a_real_store_lives_on_the_calendar(store: Store) -> None:
+    assert store.meta("demo_as_of") is None
+    assert store.today() == date.today()
 
 
 def test_areas_are_polygons(tmp_path: Path) -> None:

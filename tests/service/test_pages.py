@@ -10,6 +10,7 @@ import io
 import re
 import tempfile
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -22,9 +23,13 @@ from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web import create_app
 from geo_service.web.caption import DataWindow
-from tests.service.web_fixtures import DemoDB, demo_db, web_settings
+from tests.service.clock import DemoClock, add_months, label, month_end, months, quarter_end_before
+from tests.service.web_fixtures import DemoDB, demo_clock, demo_db, web_settings
 
-__all__ = ["demo_db"]
+# The demo's clock decides what these tests see: `make test` runs them at three dates.
+pytestmark = pytest.mark.clock
+
+__all__ = ["demo_clock", "demo_db"]
 
 GM = "GM0518"
 HOT = {"municipality": GM, "category": "woninginbraak"}
@@ -48,62 +53,84 @@ def _caption(html: str) -> str:
 # -- 1. captions -----------------------------------------------------------------------------
 
 
-def test_caption_shows_the_period_actually_used_by_viewers(client: TestClient) -> None:
-    params = {**HOT, "start": "2026-03-21", "end": "2026-03-21", "res": 9}
+def _one_day(clock: DemoClock) -> date:
+    """A day in the last month of a quarter well inside the data (the 21st)."""
+    return quarter_end_before(clock.last, 6).replace(day=21)
+
+
+def test_caption_shows_the_period_actually_used_by_viewers(
+    client: TestClient, demo_clock: DemoClock
+) -> None:
+    day = _one_day(demo_clock)
+    params = {**HOT, "start": day.isoformat(), "end": day.isoformat(), "res": 9}
     page = client.get("/kaart", params=params).text
     text = _caption(page)
-    # one day asked; the privacy policy answers whole months, at least three
-    assert "Periode: jan t/m mrt 2026" in text
-    assert "afgerond op hele maanden (privacy)" in text
+    # one day asked; the privacy policy answers whole months: the quarter that holds it
+    shown = f"Periode: {months(add_months(day, -2), day)}"
+    assert shown in text
+    assert "privacy" in text
     assert "Soort: woninginbraak" in text and "Getis-Ord Gi*" in text
     assert "H3-resolutie 9" in text
-    assert "Gegevens: nov 2021 t/m okt 2026" in text and "laatst ingelezen" in text
+    assert f"Gegevens: {demo_clock.window}" in text and "laatst ingelezen" in text
     assert "Deels synthetisch" in text
     # the map document says the same, read from the layer's metadata
     doc = client.get("/kaart/kaartlaag", params=params).text
     map_caption = _caption(doc)
-    assert "Periode: jan t/m mrt 2026" in map_caption
+    assert shown in map_caption
     assert "Deels synthetisch" in map_caption
 
 
-def test_caption_for_analysts_is_the_requested_period(client: TestClient, demo_db: DemoDB) -> None:
-    params = {**HOT, "start": "2026-03-21", "end": "2026-03-21", "res": 9}
+def test_caption_for_analysts_is_the_requested_period(
+    client: TestClient, demo_db: DemoDB, demo_clock: DemoClock
+) -> None:
+    day = _one_day(demo_clock)
+    params = {**HOT, "start": day.isoformat(), "end": day.isoformat(), "res": 9}
     text = _caption(client.get("/kaart", params=params, headers=_analyst(demo_db)).text)
-    assert "Periode: 21-3-2026 t/m 21-3-2026" in text
+    d = f"{day.day}-{day.month}-{day.year}"
+    assert f"Periode: {d} t/m {d}" in text
     assert "privacy" not in text
 
 
-def test_a_period_past_the_data_is_marked_incomplete(client: TestClient) -> None:
-    text = _caption(
-        client.get("/kaart", params={**HOT, "start": "2026-01-01", "end": "2026-12-31"}).text
-    )
-    assert "Periode: jan t/m dec 2026" in text
-    assert "gegevens lopen t/m okt 2026: de periode is onvolledig" in text
+def test_a_period_past_the_data_is_marked_incomplete(
+    client: TestClient, demo_db: DemoDB, demo_clock: DemoClock
+) -> None:
+    # a quarter that starts in the last month of data and runs two months past it
+    start, end = demo_clock.last, month_end(add_months(demo_clock.last, 2))
+    params = {**HOT, "start": start.isoformat(), "end": end.isoformat()}
+    text = _caption(client.get("/kaart", params=params, headers=_analyst(demo_db)).text)
+    assert f"Periode: {months(start, end)}" in text
+    assert f"gegevens lopen t/m {label(demo_clock.last)}: de periode is onvolledig" in text
 
 
 def test_partial_years_are_marked_and_compared_like_for_like(
-    client: TestClient, demo_db: DemoDB
+    client: TestClient, demo_db: DemoDB, demo_clock: DemoClock
 ) -> None:
     page = client.get("/overzicht", params={"municipality": GM}).text
     table = page.split('id="per-jaar"')[1].split("</table>")[0]
     labels = re.findall(r'<th class="l">([^<]+)</th>', table)
-    assert labels[1] == "2021 vanaf nov"
-    assert "2026 t/m okt" in labels and "2026" not in labels
-    assert labels[-1] == "2025 jan t/m okt"
+    first, last = demo_clock.first, demo_clock.last
+    # five years of data: the first and last calendar years are partial unless they start
+    # in January / end in December (then the window is five whole years)
+    assert labels[1] == (demo_clock.partial_first_year() or str(first.year))
+    last_label = demo_clock.partial_last_year()
+    if last_label is None:
+        assert str(last.year) in labels and "niet met een heel jaar" not in page
+        return
+    assert last_label in labels and str(last.year) not in labels
+    same_months = "jan" if last.month == 1 else f"jan t/m {label(last).split()[0]}"
+    assert labels[-1] == f"{last.year - 1} {same_months}"  # "2027 jan t/m jan" read oddly
     assert "niet met een heel jaar" in page
-    # the like-for-like row holds Jan-Oct 2025, rounded as every viewer figure
+    # the like-for-like row holds the same months of the year before, as every viewer figure
     with Store.open(demo_db.path) as store:  # same configuration as the app's connection
         monthly = store.monthly_counts(IncidentFilter("woninginbraak", GM))
     m = pd.to_datetime(monthly["month"])
-    exact = int(monthly["count"][(m.dt.year == 2025) & (m.dt.month <= 10)].sum())
+    exact = int(monthly["count"][(m.dt.year == last.year - 1) & (m.dt.month <= last.month)].sum())
     last_row = table.rsplit("<tr", 1)[1]
     values = re.findall(r"<td>([^<]+)</td>", last_row)
     assert int(values[1]) == 5 * round(exact / 5)  # columns: jeugdoverlast, woninginbraak
 
 
 def test_data_window_labels() -> None:
-    from datetime import date
-
     w = DataWindow(date(2021, 11, 1), date(2026, 10, 31), None)
     assert w.partial_year(2021) == "2021 vanaf nov"
     assert w.partial_year(2025) is None
@@ -190,7 +217,9 @@ def test_the_api_keeps_problem_json(client: TestClient) -> None:
 # -- 7. downloads and comparison -------------------------------------------------------------
 
 
-def test_geojson_download_is_the_shown_layer_with_viewer_privacy(client: TestClient) -> None:
+def test_geojson_download_is_the_shown_layer_with_viewer_privacy(
+    client: TestClient, demo_clock: DemoClock
+) -> None:
     r = client.get("/kaart/kaartlaag.geojson", params={**HOT, "res": 9})
     assert r.headers["content-type"] == "application/geo+json"
     assert "attachment" in r.headers["content-disposition"]
@@ -200,7 +229,7 @@ def test_geojson_download_is_the_shown_layer_with_viewer_privacy(client: TestCli
     assert props
     assert all(p["count"] is None or (p["count"] >= 5 and p["count"] % 5 == 0) for p in props)
     assert not any("gi_z" in p for p in props)
-    assert "periode nov 2021 t/m okt 2026" in doc["metadata"]["caption"]
+    assert f"periode {demo_clock.window}" in doc["metadata"]["caption"]
     assert "deels synthetische demogegevens" in doc["metadata"]["caption"]
     # the same cells as the map draws: significant, or with a shown count
     assert all(p["gi_class_fdr"] != 0 or p["count"] for p in props)
@@ -235,22 +264,24 @@ def test_trend_csv_has_the_page_figures(client: TestClient) -> None:
     ]
 
 
-def test_overview_csvs(client: TestClient) -> None:
+def test_overview_csvs(client: TestClient, demo_clock: DemoClock) -> None:
     places = client.get("/overzicht/hotspots.csv", params={"municipality": GM})
     frame = pd.read_csv(io.StringIO(places.content.decode("utf-8-sig")), sep=";", comment="#")
     assert set(frame["soort"]) == {"jeugdoverlast", "woninginbraak"}
     assert (frame["incidenten"].astype(int) % 5 == 0).all()
     years = client.get("/overzicht/per-jaar.csv", params={"municipality": GM})
     ytab = pd.read_csv(io.StringIO(years.content.decode("utf-8-sig")), sep=";", comment="#")
-    assert "2026 t/m okt" in ytab["jaar"].tolist()
+    years_shown = ytab["jaar"].astype(str).tolist()
+    assert (demo_clock.partial_last_year() or str(demo_clock.last.year)) in years_shown
 
 
-def test_compare_two_periods(client: TestClient) -> None:
+def test_compare_two_periods(client: TestClient, demo_clock: DemoClock) -> None:
     page = client.get("/vergelijk", params={**HOT, "res": 9}).text
     frames = re.findall(r'<iframe class="map-frame"[^>]*src="([^"]+)"', page)
     assert len(frames) == 2
-    assert "start=2024-11-01" in frames[0].replace("&amp;", "&")
-    assert "start=2025-11-01" in frames[1].replace("&amp;", "&")
+    # the last twelve months of data and the twelve before
+    assert f"start={demo_clock.month(23).isoformat()}" in frames[0].replace("&amp;", "&")
+    assert f"start={demo_clock.month(11).isoformat()}" in frames[1].replace("&amp;", "&")
     table = page.split('id="vergelijking"')[1].split("</table>")[0]
     totals = re.findall(r"<td>(\d+)</td>", table.split("Incidenten")[1].split("</tr>")[0])
     assert len(totals) == 2 and all(int(t) % 5 == 0 for t in totals)

@@ -15,6 +15,9 @@ from geo_service.store import Store
 from geo_service.web import create_app
 from tests.service.web_fixtures import DemoDB, LiveServer, demo_db, live_server, web_settings
 
+# The demo's clock decides what these tests see: `make test` runs them at three dates.
+pytestmark = pytest.mark.clock
+
 __all__ = ["demo_db", "live_server"]
 
 GM = "GM0518"

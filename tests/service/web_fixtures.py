@@ -25,6 +25,7 @@ from geo_service.config import Settings
 from geo_service.demo import build_demo
 from geo_service.store import Store
 from geo_service.web import create_app
+from tests.service.clock import DemoClock
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,12 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> DemoDB:
         key_id, revoked = store.create_key("admin", "revoked")
         store.revoke_key(key_id)
     return DemoDB(path=path, revoked=revoked, **secrets)
+
+
+@pytest.fixture(scope="session")
+def demo_clock(demo_db: DemoDB) -> DemoClock:
+    """The session demo's clock and data window, read from the store (see ``clock.py``)."""
+    return DemoClock.of(demo_db.path)
 
 
 @pytest.fixture
