@@ -47,11 +47,21 @@ class Settings(BaseSettings):
     viewer_max_res: int = Field(
         default=10, ge=8, le=11, description="finest H3 resolution without an analyst key"
     )
+    viewer_disclosure: Literal["cellkey", "rounding"] = Field(
+        default="cellkey",
+        description="disclosure control of viewer counts: 'cellkey' (perturbation by the cell "
+        "key method on a fixed lattice of quarters and years; README 'Privacy model') or "
+        "'rounding' (the old rule: rounded counts on any period of whole months -- NOT safe "
+        "against differencing, kept only to show the attack in the tests)",
+    )
+    viewer_noise: int = Field(
+        default=2, ge=1, le=10, description="cell key method: shown counts differ by at most this"
+    )
     viewer_min_period_months: int = Field(
-        default=3, ge=1, le=120, description="shortest period (whole months) a viewer sees"
+        default=3, ge=1, le=120, description="'rounding' only: shortest period in whole months"
     )
     viewer_round_to: int = Field(
-        default=5, ge=1, le=100, description="viewer counts are rounded to a multiple of this"
+        default=5, ge=1, le=100, description="'rounding' only: counts rounded to a multiple of this"
     )
     public_url: str | None = Field(
         default=None,

@@ -32,6 +32,7 @@ from geo_service.filters import IncidentFilter, analysis_parameters
 from geo_service.hotspots import StudyArea, study_area
 from geo_service.store import Store
 from layers.geojson import cells_feature_collection
+from spatial.disclosure import CellKeyPerturbation, cell_keys
 from spatial.emerging import PATROON, PATTERNS, emerging_hotspots
 from spatial.errors import InvalidParameterError, TooManyCellsError
 from spatial.grid import cells_of_points, check_resolution, neighbours
@@ -89,6 +90,9 @@ class EmergingParams:
     trend_alpha: float = 0.05
     fdr: bool = True
     max_cells: int | None = 250_000
+    #: Publish for viewers: the cube and the totals by the cell key method, the patterns from
+    #: the published cube only; None = exact (analysts).
+    disclosure: CellKeyPerturbation | None = None
 
     def __post_init__(self) -> None:
         if not self.incidents.category:
@@ -342,7 +346,10 @@ def compute_emerging(store: Store, params: EmergingParams) -> EmergingLayer:
             f"{MAX_CUBE:,} allowed; choose a coarser resolution, longer bins or a shorter "
             "period / te grote kubus: kies een grovere resolutie of langere perioden"
         )
-    pts = store.incident_points(flt.replace(start=bins.first_day, end=bins.last_day))
+    ck = params.disclosure
+    pts = store.incident_points(
+        flt.replace(start=bins.first_day, end=bins.last_day), record_keys=ck is not None
+    )
     cell = grid.index_of(cells_of_points(pts["lon"].to_numpy(), pts["lat"].to_numpy(), grid.res))
     days = pts["occurred_from"].to_numpy().astype("datetime64[D]")
     tbin = bins.index_of(days)
@@ -352,6 +359,18 @@ def compute_emerging(store: Store, params: EmergingParams) -> EmergingLayer:
         .reshape(grid.n, bins.n)
         .astype(np.int64)
     )
+    total = counts.sum(axis=1)
+    withheld_total: npt.NDArray[np.bool_] | None = None
+    if ck is not None:
+        # Viewers: each cell-bin and each cell's total published by the cell key method (the
+        # same value any other output of the same records shows), the patterns computed
+        # from the published cube (withheld = 0), never from the exact one.
+        rk = pts["record_key"].to_numpy(dtype=np.uint64)[inside]
+        bin_keys = cell_keys(rk, cell[inside] * bins.n + tbin[inside], grid.n * bins.n)
+        shown, hidden = ck.perturb(counts.ravel(), bin_keys)
+        counts = np.where(hidden, 0, shown).astype(np.int64).reshape(grid.n, bins.n)
+        shown_total, withheld_total = ck.perturb(total, cell_keys(rk, cell[inside], grid.n))
+        total = np.where(withheld_total, 0, shown_total).astype(np.int64)
     w = neighbours(grid, params.k_ring)
     result = emerging_hotspots(
         counts,
@@ -361,7 +380,6 @@ def compute_emerging(store: Store, params: EmergingParams) -> EmergingLayer:
         trend_alpha=params.trend_alpha,
         fdr=params.fdr,
     )
-    total = counts.sum(axis=1)
     props: dict[str, npt.NDArray[Any]] = {
         "pattern": result.pattern,
         "patroon": result.patroon,
@@ -376,6 +394,9 @@ def compute_emerging(store: Store, params: EmergingParams) -> EmergingLayer:
         # privacy model shows a pattern to viewers only where this reaches k.
         "n_neighbourhood": np.asarray(w @ total + total, dtype=np.int64),
     }
+    if withheld_total is not None:
+        props["count"] = np.ma.MaskedArray(total, mask=withheld_total)
+        props["suppressed"] = withheld_total
     warnings = []
     if bins.n < ADVISED_BINS:
         warnings.append(

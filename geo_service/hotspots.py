@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import h3
 import numpy as np
 import numpy.typing as npt
 import shapely
@@ -20,6 +21,7 @@ from geo_service.store import Store
 from layers.cells import CellTable
 from layers.geojson import polygon_rings
 from spatial.crs import WGS84, metric_crs_for, transform
+from spatial.disclosure import CellKeyPerturbation, cell_keys
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError
 from spatial.gistar import P_SIM_METHODS, PSimMethod, gistar
 from spatial.grid import (
@@ -63,6 +65,9 @@ class HotspotParams:
     seed: int = 0
     cell_m: float = 25.0
     max_cells: int | None = 250_000
+    #: Publish for viewers: counts by the cell key method, statistics from the published
+    #: counts only (see :func:`compute_hotspots`); None = exact (analysts).
+    disclosure: CellKeyPerturbation | None = None
 
     def __post_init__(self) -> None:
         if not self.incidents.category:
@@ -223,6 +228,17 @@ def _node_cells(kde: KDEResult, grid: H3Grid, crs: str) -> npt.NDArray[np.int64]
     return grid.index_of(cells_of_points(nlon, nlat, grid.res))
 
 
+def viewer_bandwidth_m(res: int) -> float:
+    """Return the KDE bandwidth of viewer layers: 2.5 mean H3 edge lengths, at least 250 m.
+
+    Examples
+    --------
+    >>> [round(viewer_bandwidth_m(r)) for r in (8, 9, 10, 11)]
+    [1329, 502, 250, 250]
+    """
+    return max(250.0, 2.5 * float(h3.average_hexagon_edge_length(res, unit="m")))
+
+
 def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
     """Compute a hotspot layer from the store.
 
@@ -235,11 +251,25 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
     """
     area = study_area(store, params.incidents, params.res, max_cells=params.max_cells)
     grid = area.grid
-    pts = store.incident_points(params.incidents)
+    published = params.disclosure is not None
+    pts = store.incident_points(params.incidents, record_keys=published)
     lon, lat = pts["lon"].to_numpy(), pts["lat"].to_numpy()
     counts, outside = count_in_cells(grid, lon, lat)
     props: dict[str, npt.NDArray[Any]] = {"count": counts.astype(np.int64)}
     meta: dict[str, Any] = {}
+    if params.disclosure is not None:
+        # Viewers: every count by the cell key method, and every statistic below from those
+        # published counts (withheld = 0), never from the exact ones -- a class or a density
+        # then tells nothing the counts do not.
+        keys = cell_keys(
+            pts["record_key"].to_numpy(dtype=np.uint64),
+            grid.index_of(cells_of_points(lon, lat, grid.res)),
+            grid.n,
+        )
+        shown, withheld = params.disclosure.perturb(counts.astype(np.int64), keys)
+        counts = np.where(withheld, 0.0, shown)
+        props["count"] = np.ma.MaskedArray(counts.astype(np.int64), mask=withheld)
+        props["suppressed"] = withheld
     w = neighbours(grid, params.k_ring)
     # Incidents in each cell's neighbourhood (itself + k-ring): the privacy model shows a class
     # to viewers only where this reaches k.
@@ -269,13 +299,25 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
             ("kde_bounds", store.data_version(), params.incidents.municipality, grid.res, crs),
             lambda: _metric_bounds(grid, crs),
         )
-        px, py = transform(lon, lat, WGS84, crs)
+        if params.disclosure is None:
+            px, py = transform(lon, lat, WGS84, crs)
+            weights = None
+            bandwidth = params.bandwidth_m if params.bandwidth_m or len(pts) >= 2 else 250.0
+        else:
+            # Viewers: the density of the published counts at the cell centres, with a
+            # bandwidth fixed by the resolution (a rule of thumb on the query's own incidents
+            # would leak their spread).
+            cx, cy = grid.centroids()
+            px, py = transform(cx, cy, WGS84, crs)
+            weights = counts
+            bandwidth = params.bandwidth_m or viewer_bandwidth_m(grid.res)
         kde = kde_grid(
             px,
             py,
-            bandwidth_m=params.bandwidth_m if params.bandwidth_m or len(pts) >= 2 else 250.0,
+            bandwidth_m=bandwidth,
             cell_m=params.cell_m,
             bounds=bounds,
+            weights=weights,
             crs=crs,
         )
         # Which study cell each raster node falls in depends only on the grid: made once.

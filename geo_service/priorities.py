@@ -52,6 +52,7 @@ from geo_service.targeting import (
     polygonal,
 )
 from spatial.crs import WGS84, metric_crs_for, transform
+from spatial.disclosure import CellKeyPerturbation, cell_keys
 from spatial.errors import InvalidParameterError, SpatialError
 from spatial.nearrepeat import areal_estimate
 from spatial.priorities import (
@@ -111,6 +112,9 @@ class PriorityParams:
     seed: int = 0
     res: int = 10
     hotspot_share: bool = True
+    #: Publish for viewers: counts per area and year by the cell key method, every rate, rank
+    #: and interval from those published counts; None = exact (analysts).
+    disclosure: CellKeyPerturbation | None = None
 
     def __post_init__(self) -> None:
         if not self.incidents.category:
@@ -147,6 +151,11 @@ class PriorityResult:
     explanations: list[str]
     category: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: Published for viewers: ``(T, n)`` withheld year counts and ``n`` withheld totals, and
+    #: the published totals (None: exact figures).
+    withheld_years: npt.NDArray[np.bool_] | None = None
+    withheld_total: npt.NDArray[np.bool_] | None = None
+    published_total: npt.NDArray[np.int64] | None = None
 
     @property
     def order(self) -> npt.NDArray[np.int64]:
@@ -217,7 +226,10 @@ def _hotspot_share(
     start: date,
     end: date,
 ) -> tuple[npt.NDArray[np.float64], dict[str, Any]]:
-    """Share of each area's cells that are significant Gi* hot spots, per municipality."""
+    """Share of each area's cells that are significant Gi* hot spots, per municipality.
+
+    Viewers (``params.disclosure``): the hot spots of the published counts, as their map.
+    """
     share = np.full(len(areas), np.nan)
     notes: dict[str, Any] = {}
     munis = areas["municipality"].to_numpy(dtype=object)
@@ -231,7 +243,14 @@ def _hotspot_share(
         )
         try:
             layer = compute_hotspots(
-                store, HotspotParams(incidents=flt, res=params.res, permutations=0, max_cells=None)
+                store,
+                HotspotParams(
+                    incidents=flt,
+                    res=params.res,
+                    permutations=0,
+                    max_cells=None,
+                    disclosure=params.disclosure,
+                ),
             )
         except (SpatialError, NotFoundError) as exc:
             notes[str(muni)] = f"geen hotspotaandeel: {exc}"
@@ -341,11 +360,27 @@ def compute_priorities(store: Store, params: PriorityParams) -> PriorityResult:
             f"fewer than two {params.level} areas have dwellings; import them with "
             f"--dwellings-field / minder dan twee gebieden ({params.level}) met woningen"
         )
-    pts = store.incident_points(flt.replace(start=start, end=end))
+    ck = params.disclosure
+    pts = store.incident_points(flt.replace(start=start, end=end), record_keys=ck is not None)
     geoms = areas.geometry.to_numpy()
     area_idx = points_in_areas(pts["lon"].to_numpy(), pts["lat"].to_numpy(), geoms)
     year_idx = pd.DatetimeIndex(pts["occurred_from"]).year.to_numpy() - years[0]
     counts = counts_by_year(area_idx, year_idx, len(areas), len(years))
+    withheld_years = withheld_total = published_total = None
+    if ck is not None:
+        # Viewers: every count of an area (per year and in total) by the cell key method;
+        # rates, ranks and intervals below come from these published counts (withheld = 0).
+        rk = pts["record_key"].to_numpy(dtype=np.uint64)
+        ok = area_idx >= 0
+        year_keys = cell_keys(
+            rk[ok], year_idx[ok] * len(areas) + area_idx[ok], len(years) * len(areas)
+        ).reshape(len(years), len(areas))
+        shown, withheld_years = ck.perturb(counts, year_keys)
+        counts = np.where(withheld_years, 0, shown).astype(np.int64)
+        # The total is the sum of the published years, not a perturbation of its own: windows
+        # of different years then add nothing a viewer could average over.
+        published_total = counts.sum(axis=0)
+        withheld_total = published_total < ck.min_count
     share, share_notes = (
         _hotspot_share(store, params, areas, start, end)
         if params.hotspot_share
@@ -417,6 +452,9 @@ def compute_priorities(store: Store, params: PriorityParams) -> PriorityResult:
         explanations=explanations,
         category=category,
         metadata=metadata,
+        withheld_years=withheld_years,
+        withheld_total=withheld_total,
+        published_total=published_total,
     )
 
 
@@ -573,9 +611,20 @@ def priorities_feature_collection(result: PriorityResult) -> dict[str, Any]:
     for row, i in zip(area_rows(result), result.order.tolist(), strict=True):
         props = {k: v for k, v in row.items() if k not in ("counts", "rank_interval", "trend")}
         props["rank_lo"], props["rank_hi"] = row["rank_interval"]
-        for year, n in row["counts"].items():
-            props[f"count_{year}"] = n
+        for k, (year, n) in enumerate(row["counts"].items()):
+            hidden = result.withheld_years is not None and bool(result.withheld_years[k, i])
+            props[f"count_{year}"] = None if hidden else n
         props["count_total"] = int(sum(row["counts"].values()))
+        if result.published_total is not None and result.withheld_total is not None:
+            # Published: the total's own perturbation; withheld totals get no rank at all.
+            withheld = bool(result.withheld_total[i])
+            props["count_total"] = None if withheld else int(result.published_total[i])
+            props["suppressed"] = withheld or any(
+                props[f"count_{y}"] is None for y in row["counts"]
+            )
+            if withheld:
+                for name in ("rank", "rank_lo", "rank_hi", "p_top"):
+                    props[name] = None
         trend = row["trend"] or {}
         props["trend_fell_every_year"] = trend.get("fell_every_year")
         props["trend_rate_ratio"] = trend.get("rate_ratio")

@@ -7,6 +7,7 @@ The spatial extension is loaded from the file that the pinned PyPI package
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
@@ -27,6 +28,12 @@ MIGRATIONS: tuple[str, ...] = (
     "UPDATE incidents SET tz = 'Europe/Amsterdam' WHERE tz IS NULL",
     "ALTER TABLE ingest_batches ADD COLUMN IF NOT EXISTS timezone VARCHAR",
 )
+
+
+#: SQL of an incident's record key for the cell key method: a keyed 64-bit hash of its identity,
+#: cut to 32 bits. One bound parameter: the store's secret. DuckDB's hash is fixed per release
+#: (duckdb is pinned); a new release may change every key at once, never some of them.
+RECORD_KEY_SQL = "(hash(incident_id, category, occurred_from, ?) & 4294967295)"
 
 
 def utc_now() -> datetime:
@@ -217,6 +224,12 @@ class StoreBase:
         self.con.execute(
             "INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING"
         )
+        # The secret of the record keys of the disclosure control (spatial/disclosure.py):
+        # made once per store and never shown, so nobody outside can compute a cell key.
+        self.con.execute(
+            "INSERT INTO meta VALUES ('record_key_secret', ?) ON CONFLICT (key) DO NOTHING",
+            [secrets.token_hex(16)],
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -252,6 +265,13 @@ class StoreBase:
             "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [key, value],
         )
+
+    def record_key_secret(self) -> str:
+        """Return the store's secret for record keys (see :func:`record_key_sql`)."""
+        value = self.meta("record_key_secret")
+        if value is None:  # a read-only store of an old schema: keys still stable per file
+            value = self.meta("schema_version") or "geo-service"
+        return value
 
     def today(self) -> date:
         """Return the store's "today": the demo's clock where the store is a demo, else today.

@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 
 from geo_service.filters import BBox, IncidentFilter
-from geo_service.store.core import StoreBase, utc_now
+from geo_service.store.core import RECORD_KEY_SQL, StoreBase, utc_now
 
 _INCIDENT_COLUMNS = (
     "incident_id, category, subtype, occurred_from, occurred_to, reported_at, lon, lat, x, y,"
@@ -139,12 +139,22 @@ class IncidentStore(StoreBase):
         *,
         limit: int | None = None,
         offset: int = 0,
+        record_keys: bool = False,
     ) -> pd.DataFrame:
-        """Return incidents matching ``flt`` in a stable order, one page in SQL."""
+        """Return incidents matching ``flt`` in a stable order, one page in SQL.
+
+        ``record_keys`` adds each incident's ``record_key`` (the cell key method's, see
+        :mod:`spatial.disclosure`): for computing what viewers see, never to be published.
+        """
+        key_col, key_par = (
+            (f", {RECORD_KEY_SQL} AS record_key", [self.record_key_secret()])
+            if record_keys
+            else ("", [])
+        )
         return self.con.execute(
-            f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE {_WHERE} "
+            f"SELECT {_INCIDENT_COLUMNS}{key_col} FROM incidents WHERE {_WHERE} "
             "ORDER BY occurred_from, incident_id LIMIT ? OFFSET ?",
-            [*_params(flt), limit, offset],
+            [*key_par, *_params(flt), limit, offset],
         ).df()
 
     def footprint_points(self, municipality: str | None = None) -> pd.DataFrame:
@@ -166,13 +176,26 @@ class IncidentStore(StoreBase):
         ).fetchone()
         return int(row[0]) if row else 0
 
+    def count_and_key(self, flt: IncidentFilter | None = None) -> tuple[int, int]:
+        """Return the number of incidents matching ``flt`` and their cell key (mod 2**32)."""
+        row = self.con.execute(
+            f"SELECT count(*), CAST(coalesce(sum({RECORD_KEY_SQL}), 0) % 4294967296 AS UBIGINT) "
+            f"FROM incidents WHERE {_WHERE}",
+            [self.record_key_secret(), *_params(flt)],
+        ).fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
     def monthly_counts(self, flt: IncidentFilter | None = None) -> pd.DataFrame:
-        """Return ``month, category, count`` (months without incidents are absent)."""
+        """Return ``month, category, count, cell_key`` (months without incidents are absent).
+
+        ``cell_key`` is the sum of the month's record keys modulo 2**32
+        (:func:`spatial.disclosure.cell_keys`); the key of several months is the sum of theirs.
+        """
         return self.con.execute(
             "SELECT CAST(date_trunc('month', occurred_from) AS DATE) AS month, category, "
-            f"count(*) AS count FROM incidents WHERE {_WHERE} "
-            "GROUP BY ALL ORDER BY month, category",
-            _params(flt),
+            f"count(*) AS count, CAST(sum({RECORD_KEY_SQL}) % 4294967296 AS UBIGINT) AS cell_key "
+            f"FROM incidents WHERE {_WHERE} GROUP BY ALL ORDER BY month, category",
+            [self.record_key_secret(), *_params(flt)],
         ).df()
 
     def yearly_counts(self, municipality: str | None) -> pd.DataFrame:

@@ -210,6 +210,8 @@ def build_caption(
     viewer: bool = True,
     min_count: int = 5,
     round_to: int = 5,
+    privacy_text: str | None = None,
+    snap_note: str = "afgerond op hele maanden (privacy)",
 ) -> Caption:
     """Build the caption of a page or map from the query it answered.
 
@@ -231,6 +233,11 @@ def build_caption(
         Whether the caller sees privacy-filtered figures.
     min_count, round_to
         The viewer policy's thresholds (for the privacy line).
+    privacy_text
+        The privacy line itself (:meth:`ViewerPolicy.describe`), instead of one built from
+        ``min_count`` and ``round_to``.
+    snap_note
+        What the caption says when the policy changed the requested period.
 
     Examples
     --------
@@ -250,7 +257,7 @@ def build_caption(
     notes = []
     req_start, req_end = requested
     if viewer and ((req_start and req_start != start) or (req_end and req_end != end)):
-        notes.append("afgerond op hele maanden (privacy)")
+        notes.append(snap_note)
     if hi and window.last and hi > window.last:
         notes.append(f"gegevens lopen t/m {month_label(window.last)}: de periode is onvolledig")
     if lo and window.first and lo < window.first:
@@ -263,8 +270,11 @@ def build_caption(
         d = window.ingested
         data_note += f", laatst ingelezen {d.day}-{d.month}-{d.year}"
     privacy = (
-        f"Aantallen onder {min_count} tonen we als <{min_count}, de rest afgerond op "
-        f"{round_to}; periodes in hele maanden (privacy)."
+        privacy_text
+        or (
+            f"Aantallen onder {min_count} tonen we als <{min_count}, de rest afgerond op "
+            f"{round_to}; periodes in hele maanden (privacy)."
+        )
         if viewer
         else None
     )

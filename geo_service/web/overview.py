@@ -28,6 +28,7 @@ from geo_service.web.policy import ViewerPolicy
 from geo_service.web.registry import LayerQuery, get_layer
 from geo_service.web.service import layer_collection
 from spatial.clusters import cell_clusters, cluster_sums
+from spatial.disclosure import cell_keys, combine_keys
 from spatial.errors import SpatialError
 from spatial.grid import area_m2, cells_of_points
 
@@ -38,25 +39,34 @@ MIN_DWELLINGS = 250
 
 @dataclass(frozen=True)
 class Shown:
-    """How the page shows counts: exact for analysts, the viewer policy for the rest."""
+    """How the page shows counts: exact for analysts, the viewer policy for the rest.
+
+    ``first`` and ``last`` are the store's data window: the viewer lattice of periods is
+    laid over it (:meth:`ViewerPolicy.period`).
+    """
 
     policy: ViewerPolicy
     viewer: bool
+    first: date | None = None
+    last: date | None = None
 
-    def count(self, value: float | None) -> int | None:
-        """Return the count as shown (None = below k, for viewers)."""
+    def count(self, value: float | None, key: int | None = None) -> int | None:
+        """Return the count as shown (None = withheld, for viewers).
+
+        ``key`` is the cell key of the records counted (the cell key method needs it).
+        """
         if value is None:
             return None
-        return self.policy.count(float(value)) if self.viewer else int(value)
+        return self.policy.count(float(value), key) if self.viewer else int(value)
 
-    def text(self, value: float | None) -> str:
+    def text(self, value: float | None, key: int | None = None) -> str:
         """Return the count as text: ``"<5"`` when hidden (the template escapes it)."""
-        shown = self.count(value)
+        shown = self.count(value, key)
         return f"<{self.policy.min_count}" if shown is None else f"{shown}"
 
     def flt(self, flt: IncidentFilter) -> IncidentFilter:
-        """Return the filter the figures are computed for (whole months for viewers)."""
-        return self.policy.period(flt) if self.viewer else flt
+        """Return the filter the figures are computed for (the lattice period for viewers)."""
+        return self.policy.period(flt, self.first, self.last) if self.viewer else flt
 
 
 # -- trend ----------------------------------------------------------------------------------
@@ -96,18 +106,26 @@ class TrendChart:
         return not self.bars
 
 
-def monthly_series(store: Store, flt: IncidentFilter, window: DataWindow) -> list[tuple[date, int]]:
-    """Return ``(month, count)`` for every month of the filter's period (zeros included).
+def monthly_series(
+    store: Store, flt: IncidentFilter, window: DataWindow
+) -> list[tuple[date, int, int]]:
+    """Return ``(month, count, cell key)`` for every month of the filter's period (zeros too).
 
     Open ends are closed by the store's data window.
     """
     df = store.monthly_counts(flt)
-    counts: dict[date, int] = {}
+    counts: dict[date, tuple[int, int]] = {}
     if not df.empty:
-        grouped = df.groupby("month")["count"].sum()
+        df = df.assign(cell_key=df["cell_key"].astype(np.uint64))
+        grouped = df.groupby("month").agg(
+            count=("count", "sum"), cell_key=("cell_key", lambda k: int(combine_keys(k)))
+        )
         months = pd.to_datetime(grouped.index)
         counts = {
-            m.date().replace(day=1): int(c) for m, c in zip(months, grouped.to_numpy(), strict=True)
+            m.date().replace(day=1): (int(c), int(k))
+            for m, c, k in zip(
+                months, grouped["count"].to_numpy(), grouped["cell_key"].to_numpy(), strict=True
+            )
         }
     lo = flt.start or window.first or (min(counts) if counts else None)
     hi = flt.end or window.last or (max(counts) if counts else None)
@@ -116,18 +134,18 @@ def monthly_series(store: Store, flt: IncidentFilter, window: DataWindow) -> lis
     first = date(lo.year, lo.month, 1)
     last = date(hi.year, hi.month, 1)
     months = pd.date_range(first, last, freq="MS")
-    return [(m.date(), counts.get(m.date(), 0)) for m in months]
+    return [(m.date(), *counts.get(m.date(), (0, 0))) for m in months]
 
 
 def trend_chart(
-    series: list[tuple[date, int]], shown: Shown, *, width: int = 900, height: int = 200
+    series: list[tuple[date, int, int]], shown: Shown, *, width: int = 900, height: int = 200
 ) -> TrendChart:
     """Lay out the monthly bars: hidden months (below k, viewers) marked, month labels."""
     k = shown.policy.min_count
     left, bottom, top_pad = 44, 38, 12
     if not series:
         return TrendChart(width, height, left, bottom, [], [], [], [], [], k)
-    values = [shown.count(c) for _, c in series]
+    values = [shown.count(c, key) for _, c, key in series]
     top = max([1] + [v for v in values if v is not None])
     n = len(series)
     bar_w = (width - left - 8) / n
@@ -137,7 +155,7 @@ def trend_chart(
     month_labels = []
     year_labels = []
     step = 1 if n <= 18 else 3 if n <= 48 else 6
-    for i, ((month, _), value) in enumerate(zip(series, values, strict=True)):
+    for i, ((month, _, _), value) in enumerate(zip(series, values, strict=True)):
         x = left + i * bar_w
         label = f"{MONTHS_NL[month.month - 1]} {month.year}"
         text = f"<{k}" if value is None else str(value)
@@ -203,12 +221,22 @@ def year_table(
     monthly = store.monthly_counts(IncidentFilter(municipality=municipality))
     if monthly.empty:
         return YearTable([], [], None)
-    monthly = monthly.assign(month=pd.to_datetime(monthly["month"]))
+    monthly = monthly.assign(
+        month=pd.to_datetime(monthly["month"]), cell_key=monthly["cell_key"].astype(np.uint64)
+    )
     monthly["year"] = monthly["month"].dt.year
     cats = sorted(monthly["category"].unique().tolist())
     pivot = monthly.pivot_table(
         index="year", columns="category", values="count", aggfunc="sum", fill_value=0
     ).reindex(columns=cats, fill_value=0)
+    # the cell key of a year's count: the sum of its months' keys modulo 2**32
+    keys = (
+        monthly.groupby(["year", "category"])["cell_key"]
+        .agg(lambda k: int(combine_keys(k)))
+        .unstack()
+        .reindex(index=pivot.index, columns=cats)
+        .fillna(0)
+    )
     rows = []
     note = None
     for year in pivot.index:
@@ -217,7 +245,10 @@ def year_table(
             YearRow(
                 label=partial or str(int(year)),
                 partial=partial is not None,
-                values=[shown.text(v) for v in pivot.loc[year]],
+                values=[
+                    shown.text(v, int(k))
+                    for v, k in zip(pivot.loc[year], keys.loc[year], strict=True)
+                ],
             )
         )
     last = window.last
@@ -226,12 +257,17 @@ def year_table(
             (monthly["year"] == last.year - 1) & (monthly["month"].dt.month <= last.month)
         ]
         same = prev.groupby("category")["count"].sum().reindex(cats, fill_value=0)
+        same_keys = (
+            prev.groupby("category")["cell_key"]
+            .agg(lambda k: int(combine_keys(k)))
+            .reindex(cats, fill_value=0)
+        )
         months = "jan" if last.month == 1 else f"jan t/m {MONTHS_NL[last.month - 1]}"
         rows.append(
             YearRow(
                 label=f"{last.year - 1} {months}",
                 partial=True,
-                values=[shown.text(v) for v in same],
+                values=[shown.text(v, int(k)) for v, k in zip(same, same_keys, strict=True)],
                 comparison=True,
             )
         )
@@ -334,7 +370,7 @@ def hotspot_places(
         if int(f["properties"].get("gi_class_fdr") or 0) > 0
     }
     flt = replace(query.incidents, start=period[0], end=period[1])
-    total = shown.count(store.count_incidents(flt))
+    total = shown.count(*store.count_and_key(flt))
     sentence: str | None
     if not hot:
         if total is None:
@@ -353,7 +389,7 @@ def hotspot_places(
     labels = cell_clusters(ids, res)
     n_clusters = int(labels.max()) + 1
     # Incidents per cluster, from the incidents of the period actually used.
-    pts = store.incident_points(flt)
+    pts = store.incident_points(flt, record_keys=shown.viewer)
     pt_cells = cells_of_points(pts["lon"].to_numpy(), pts["lat"].to_numpy(), res)
     order = np.argsort(ids)
     pos = np.searchsorted(ids[order], pt_cells)
@@ -361,6 +397,15 @@ def hotspot_places(
     inside = ids[order][pos] == pt_cells
     per_cell = np.bincount(order[pos[inside]], minlength=len(ids)).astype(float)
     incidents = cluster_sums(labels, per_cell, n_clusters)
+    place_keys = (
+        cell_keys(
+            pts["record_key"].to_numpy(dtype=np.uint64)[inside],
+            labels[order[pos[inside]]],
+            n_clusters,
+        )
+        if shown.viewer
+        else np.zeros(n_clusters, dtype=np.uint64)
+    )
     cell_area = np.array([h3.cell_area(c, unit="m^2") for c in hot])
     areas_km2 = cluster_sums(labels, cell_area, n_clusters) / 1e6
     # Places: buurt and wijk of each cell's centre.
@@ -390,7 +435,7 @@ def hotspot_places(
         names = [buurt_names.get(b, b) for b, _ in buurten.most_common()]
         buurt_text = ", ".join(names[:2]) + (f" en {len(names) - 2} meer" if len(names) > 2 else "")
         strongest = max(classes[hot[i]] for i in members)
-        count = shown.count(incidents[c])
+        count = shown.count(incidents[c], int(place_keys[c]))
         rate = "-"
         if count is not None and known[c] == sizes[c] and dwellings[c] >= MIN_DWELLINGS:
             rate = f"{count / dwellings[c] * 1000:.1f}".replace(".", ",")
@@ -403,7 +448,7 @@ def hotspot_places(
                 strength={3: "99%", 2: "95%", 1: "90%"}[strongest],
                 cells=int(sizes[c]),
                 area_km2=round(float(areas_km2[c]), 3),
-                incidents=shown.text(incidents[c]),
+                incidents=shown.text(incidents[c], int(place_keys[c])),
                 count=count,
                 per_1000_dwellings=rate,
                 centre=(round(float(lat), 5), round(float(lon), 5)),

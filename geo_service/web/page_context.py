@@ -180,7 +180,7 @@ def resolve(
         names=_names(store),
         res=res,
         res_note=res_note,
-        shown=Shown(policy, viewer),
+        shown=Shown(policy, viewer, *store.data_window()),
         window=DataWindow.of(store),
         demo=store.has_demo_data(),
     )
@@ -288,6 +288,13 @@ def caption_for(
         viewer=ch.shown.viewer,
         min_count=policy.min_count,
         round_to=policy.round_to,
+        privacy_text=policy.describe(),
+        snap_note=(
+            "afgerond op een heel kwartaal, een kalenderjaar of alle gegevens in hele "
+            "kwartalen (privacy)"
+            if policy.disclosure == "cellkey"
+            else "afgerond op hele maanden (privacy)"
+        ),
     )
 
 

@@ -454,13 +454,13 @@ def vergelijk(
         places, error = places_or_error(
             request, store, principal, query, ch.shown, place_name=ch.place
         )
-        total = ch.shown.count(store.count_incidents(flt))
+        total = ch.shown.count(*store.count_and_key(flt))
         columns.append(
             {
                 "label": label,
                 "caption": caption,
                 "total": total,
-                "total_text": ch.shown.text(store.count_incidents(flt)),
+                "total_text": ch.shown.text(*store.count_and_key(flt)),
                 "hot_cells": len(places.cells) if places else None,
                 "clusters": places.n_clusters if places else None,
                 "places": places,

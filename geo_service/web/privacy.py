@@ -87,7 +87,8 @@ def suppress_props(
             shown = policy.count(val)
             out[name] = shown
             hidden = hidden or shown is None
-    out["suppressed"] = hidden
+    # a value published already (cell key method, in the adapter) keeps its flag
+    out["suppressed"] = hidden or bool(props.get("suppressed", False))
     out["min_count"] = policy.min_count
     return out
 
@@ -104,12 +105,23 @@ def _viewer_metadata(meta: Any, policy: ViewerPolicy) -> dict[str, Any]:
         kept["data_window"] = {
             k: v for k, v in window.items() if k in ("requested_start", "requested_end")
         }
-    kept["privacy"] = {
-        "min_count": policy.min_count,
-        "rounded_to": policy.round_to,
-        "period": "hele maanden, minimaal " + str(policy.min_period_months),
-        "max_res": policy.max_res,
-    }
+    kept["privacy"] = (
+        {
+            "method": "cell key (ABS/Eurostat)",
+            "min_count": policy.min_count,
+            "max_noise": policy.max_noise,
+            "period": "een kalenderkwartaal, een kalenderjaar of alle gegevens (hele kwartalen)",
+            "max_res": policy.max_res,
+        }
+        if policy.disclosure == "cellkey"
+        else {
+            "method": "rounding",
+            "min_count": policy.min_count,
+            "rounded_to": policy.round_to,
+            "period": "hele maanden, minimaal " + str(policy.min_period_months),
+            "max_res": policy.max_res,
+        }
+    )
     kept["min_count_k"] = policy.min_count
     kept["suppressed"] = True
     return kept
@@ -144,7 +156,10 @@ def viewer_counts(
     kept = table.drop(*drop)
     columns: dict[str, npt.ArrayLike] = {}
     suppressed = np.zeros(n, dtype=bool)
-    if "count" in kept.properties:
+    if "suppressed" in kept.properties:
+        # Published already (cell key method, in the adapter): counts are kept as they are.
+        suppressed = np.asarray(kept.properties["suppressed"], dtype=bool)
+    elif "count" in kept.properties:
         shown, suppressed = policy.counts(kept.properties["count"])
         # Integers with nulls, as the scalar rule gives: GDAL types the column as a number.
         columns["count"] = np.ma.MaskedArray(

@@ -20,6 +20,7 @@ from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.policy import ViewerPolicy
 from layers.cells import CellTable
+from spatial.disclosure import CellKeyPerturbation
 
 FeatureCollection = dict[str, Any]
 
@@ -40,6 +41,8 @@ class LayerQuery:
         Gi* conditional permutations.
     max_cells
         Largest study grid this request may compute (lower for anonymous callers).
+    disclosure
+        How a viewer's layer is published (:class:`spatial.disclosure.CellKeyPerturbation`).
     """
 
     incidents: IncidentFilter = field(default_factory=IncidentFilter)
@@ -48,6 +51,9 @@ class LayerQuery:
     permutations: int = 999
     max_cells: int = 300_000
     extra: tuple[tuple[str, str], ...] = ()
+    #: Viewers: the disclosure control the layer publishes with (cell key method); None =
+    #: exact values (analysts, or the old rounding rule applied after computing).
+    disclosure: CellKeyPerturbation | None = None
 
     @classmethod
     def with_settings(

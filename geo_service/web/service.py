@@ -175,7 +175,11 @@ def layer_collection(
         if layer.cells:
             policy.check_res(query.res)
         if layer.temporal:
-            query = replace(query, incidents=policy.period(query.incidents))
+            first, last = store.data_window()
+            query = replace(query, incidents=policy.period(query.incidents, first, last))
+        # Layers that count incidents publish by the cell key method (None: the old rule,
+        # rounding after computing, in the layer's viewer filter).
+        query = replace(query, disclosure=policy.cell_key)
     cache: CollectionCache = request.app.state.collections
     # One version for the exact layer and what is rendered from it: read twice, a write in
     # between could file a rendering of old data under the new version.

@@ -109,7 +109,9 @@ def _form(ch: Choices) -> dict[str, Any]:
     }
 
 
-def _rank_fill(rank: int) -> str:
+def _rank_fill(rank: int | None) -> str:
+    if rank is None:  # viewers: an area whose count is withheld has no rank
+        return "#f7f7f7"
     for last, colour in RANK_COLOURS:
         if rank <= last:
             return colour
@@ -164,7 +166,7 @@ def driehoek_context(
         Shape(
             f["geometry"],
             css_class="area",
-            fill=_rank_fill(int(f["properties"]["rank"])),
+            fill=_rank_fill(f["properties"]["rank"]),
             stroke="#555",
             title=f"{f['properties']['name']}: {f['properties']['explanation']}",
         )

@@ -63,6 +63,23 @@ class DemoClock:
         """``'nov 2021 t/m okt 2026'``: the data window as the caption writes it."""
         return f"{label(self.first)} t/m {label(self.last)}"
 
+    @property
+    def viewer_first(self) -> date:
+        """First month of the viewers' "all data": the first quarter's first month."""
+        return date(self.first.year, 3 * ((self.first.month - 1) // 3) + 1, 1)
+
+    @property
+    def viewer_last(self) -> date:
+        """Last month of the viewers' "all data": the end of the last complete quarter."""
+        if self.last.month % 3 == 0:
+            return self.last
+        return add_months(date(self.last.year, 3 * ((self.last.month - 1) // 3) + 1, 1), -1)
+
+    @property
+    def viewer_window(self) -> str:
+        """The viewers' default period as the caption writes it (whole quarters)."""
+        return months(self.viewer_first, self.viewer_last)
+
     def month(self, back: int) -> date:
         """The first day of the month ``back`` months before the last month of data."""
         return add_months(self.last, -back)

@@ -156,7 +156,7 @@ def test_kaart_page(
     assert len(scale) == 1 and re.fullmatch(r"\d+ k?m", scale[0])
     # the caption says what the map shows
     caption = page.locator(".caption").inner_text()
-    for part in (f"Periode: {demo_clock.window}", "woninginbraak", "Gi*", "resolutie 9"):
+    for part in (f"Periode: {demo_clock.viewer_window}", "woninginbraak", "Gi*", "resolutie 9"):
         assert part in caption
     assert "Deels synthetisch" in caption and "laatst ingelezen" in caption
     # trend: bars, month labels and an axis title
@@ -190,7 +190,7 @@ def test_hotspot_popup_through_the_wijk_outline(
     text = popup.inner_text()
     assert "Hotspot, 99% betrouwbaar" in text
     assert re.search(r"Aantal incidenten in deze zeshoek: (\d+|<5)", text)
-    assert f"Periode: {demo_clock.window}" in text
+    assert f"Periode: {demo_clock.viewer_window}" in text
     assert "z-score" not in text  # a viewer
     page.screenshot(path=str(test_output / "kaart-popup.png"))
     assert visit.errors == []

@@ -225,7 +225,8 @@ def test_partial_bins_are_dropped(store: Store) -> None:
 
 def test_viewer_filter_hides_scores_and_thin_patterns(store: Store) -> None:
     fc = emerging_geojson(store, ep(res=10))
-    policy = ViewerPolicy(min_count=5, round_to=5)
+    # the old rule on an exact layer (the cell key method is tested below)
+    policy = ViewerPolicy(min_count=5, round_to=5, disclosure="rounding")
     safe = suppress_emerging(fc, policy)
     exact = {f["id"]: f["properties"] for f in fc["features"]}
     assert len(safe["features"]) == len(fc["features"])
@@ -249,6 +250,25 @@ def test_viewer_filter_hides_scores_and_thin_patterns(store: Store) -> None:
     assert flags == sorted(flags)
 
 
+def test_viewer_cube_is_published_quarters(store: Store) -> None:
+    """Cell key method: quarterly bins of published counts; totals within D of the truth."""
+    policy = ViewerPolicy(min_count=5, max_noise=2)
+    exact = compute_emerging(store, ep(res=9, time_bin="quarter"))
+    published = compute_emerging(store, ep(res=9, time_bin="quarter", disclosure=policy.cell_key))
+    true_cube, cube = exact.counts, published.counts
+    assert cube.shape == true_cube.shape
+    # every published cell-quarter: withheld (0) where the perturbed value is below k, else
+    # within 2 of the truth; never below k
+    assert ((cube == 0) | (cube >= 5)).all()
+    shown = cube > 0
+    assert shown.any() and (np.abs(cube[shown] - true_cube[shown]) <= 2).all()
+    assert (true_cube[~shown] <= 6).all()
+    assert (np.abs(cube[shown] - true_cube[shown]) > 0).any()  # perturbed, not copied
+    total = published.properties["count"]
+    hidden = np.asarray(published.properties["suppressed"])
+    assert (np.abs(np.asarray(total)[~hidden] - exact.properties["count"][~hidden]) <= 2).all()
+
+
 def test_ogc_collection_serves_viewers_and_analysts(demo_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "web.duckdb"
     shutil.copy(demo_db, db)
@@ -269,10 +289,13 @@ def test_ogc_collection_serves_viewers_and_analysts(demo_db: Path, tmp_path: Pat
         full = c.get(url, params=params, headers={"X-API-Key": analyst}).json()
         assert all("tau" in f["properties"] for f in full["features"])
         assert full["numberMatched"] == viewer.json()["numberMatched"]
-        # Viewers: res 11 is refused; a short period is widened to three whole months.
+        # Viewers: res 11 is refused; a month is answered with its quarter, in quarterly
+        # bins (the lattice) -- too short for a trend, said so; a year has four quarters.
         assert c.get(url, params={**params, "res": 11}).status_code == 400
-        short = c.get(url, params={**params, "datetime": "2026-10-01/2026-10-31"})
-        assert short.status_code == 200 and short.json()["numberReturned"] > 0
+        short = c.get(url, params={**params, "datetime": "2025-10-01/2025-10-31"})
+        assert short.status_code == 400 and "te korte periode" in short.json()["detail"]
+        year = c.get(url, params={**params, "datetime": "2025-01-01/2025-12-31"})
+        assert year.status_code == 200 and year.json()["numberReturned"] > 0
 
 
 # --------------------------------------------------------------------------- CLI

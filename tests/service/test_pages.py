@@ -32,6 +32,7 @@ pytestmark = pytest.mark.clock
 __all__ = ["demo_clock", "demo_db"]
 
 GM = "GM0518"
+NOISE = 2  # Settings.viewer_noise: the cell key method's largest perturbation
 HOT = {"municipality": GM, "category": "woninginbraak"}
 
 
@@ -127,7 +128,8 @@ def test_partial_years_are_marked_and_compared_like_for_like(
     exact = int(monthly["count"][(m.dt.year == last.year - 1) & (m.dt.month <= last.month)].sum())
     last_row = table.rsplit("<tr", 1)[1]
     values = re.findall(r"<td>([^<]+)</td>", last_row)
-    assert int(values[1]) == 5 * round(exact / 5)  # columns: jeugdoverlast, woninginbraak
+    # columns: jeugdoverlast, woninginbraak; viewers: the cell key method, within 2 of exact
+    assert abs(int(values[1]) - exact) <= NOISE
 
 
 def test_data_window_labels() -> None:
@@ -153,7 +155,7 @@ def test_overview_lists_places_with_areas_size_and_rates(client: TestClient) -> 
         assert wijk and wijk != "-"
         assert strength in ("99%", "95%", "90%")
         assert float(km2.replace(",", ".")) > 0
-        assert int(incidents) >= 5 and int(incidents) % 5 == 0  # viewer: rounded, never < k
+        assert int(incidents) >= 5  # viewer: perturbed, never < k
         assert rate == "-" or float(rate.replace(",", ".")) > 0
     assert "8a19" not in page  # places, not cell ids
     # both categories get a map
@@ -227,9 +229,9 @@ def test_geojson_download_is_the_shown_layer_with_viewer_privacy(
     FeatureCollection.model_validate(doc)
     props = [f["properties"] for f in doc["features"]]
     assert props
-    assert all(p["count"] is None or (p["count"] >= 5 and p["count"] % 5 == 0) for p in props)
+    assert all(p["count"] is None or p["count"] >= 5 for p in props)
     assert not any("gi_z" in p for p in props)
-    assert f"periode {demo_clock.window}" in doc["metadata"]["caption"]
+    assert f"periode {demo_clock.viewer_window}" in doc["metadata"]["caption"]
     assert "deels synthetische demogegevens" in doc["metadata"]["caption"]
     # the same cells as the map draws: significant, or with a shown count
     assert all(p["gi_class_fdr"] != 0 or p["count"] for p in props)
@@ -268,7 +270,7 @@ def test_overview_csvs(client: TestClient, demo_clock: DemoClock) -> None:
     places = client.get("/overzicht/hotspots.csv", params={"municipality": GM})
     frame = pd.read_csv(io.StringIO(places.content.decode("utf-8-sig")), sep=";", comment="#")
     assert set(frame["soort"]) == {"jeugdoverlast", "woninginbraak"}
-    assert (frame["incidenten"].astype(int) % 5 == 0).all()
+    assert (frame["incidenten"].astype(int) >= 5).all()
     years = client.get("/overzicht/per-jaar.csv", params={"municipality": GM})
     ytab = pd.read_csv(io.StringIO(years.content.decode("utf-8-sig")), sep=";", comment="#")
     years_shown = ytab["jaar"].astype(str).tolist()
@@ -284,7 +286,7 @@ def test_compare_two_periods(client: TestClient, demo_clock: DemoClock) -> None:
     assert f"start={demo_clock.month(11).isoformat()}" in frames[1].replace("&amp;", "&")
     table = page.split('id="vergelijking"')[1].split("</table>")[0]
     totals = re.findall(r"<td>(\d+)</td>", table.split("Incidenten")[1].split("</tr>")[0])
-    assert len(totals) == 2 and all(int(t) % 5 == 0 for t in totals)
+    assert len(totals) == 2 and all(int(t) >= 5 for t in totals)
     assert "Verandering in incidenten" in page
 
 

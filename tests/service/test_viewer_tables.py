@@ -4,6 +4,8 @@ Reference: ``_reference_gistar`` and ``_reference_kde`` below are the dict-based
 service used before the tables (``geo_service/web/privacy.py`` ``suppress_gistar`` and
 ``suppress_kde`` at commit 357d1b9), copied here unchanged, as the independent
 implementation the vectorised filters must agree with feature for feature, byte for byte.
+They implement the old rounding rule (``viewer_disclosure="rounding"``), which the filters
+still apply when the cell key method is switched off.
 """
 
 from __future__ import annotations
@@ -43,10 +45,10 @@ __all__ = ["demo_db"]
 FeatureCollection = dict[str, Any]
 
 POLICIES = [
-    ViewerPolicy(min_count=5, round_to=5),  # the defaults
-    ViewerPolicy(min_count=3, round_to=1),
-    ViewerPolicy(min_count=10, round_to=4),
-    ViewerPolicy(min_count=20, round_to=0),  # round_to 0: steps of 1
+    ViewerPolicy(min_count=5, round_to=5, disclosure="rounding"),  # the defaults
+    ViewerPolicy(min_count=3, round_to=1, disclosure="rounding"),
+    ViewerPolicy(min_count=10, round_to=4, disclosure="rounding"),
+    ViewerPolicy(min_count=20, round_to=0, disclosure="rounding"),  # round_to 0: steps of 1
 ]
 
 
@@ -209,7 +211,9 @@ def _hand_table() -> CellTable:
 
 def test_gistar_table_filter_by_hand() -> None:
     """k=5, round_to=5: counts 2, 0 withheld; 6 -> 5, 12 -> 10, 8 -> 10; cell a is thin."""
-    fc = viewer_gistar_table(_hand_table(), ViewerPolicy(min_count=5, round_to=5)).to_geojson()
+    fc = viewer_gistar_table(
+        _hand_table(), ViewerPolicy(min_count=5, round_to=5, disclosure="rounding")
+    ).to_geojson()
     rows = [
         (
             f["id"],
@@ -247,7 +251,9 @@ def test_gistar_table_filter_by_hand() -> None:
 def test_kde_table_filter_by_hand() -> None:
     table = _hand_table().drop(*GISTAR_HIDDEN, "gi_class", "gi_class_fdr", "gi_significant_fdr")
     table = table.with_columns({"kde_density": np.array([0.1, 0.2, 0.0, 0.4, 0.3])})
-    fc = viewer_kde_table(table, ViewerPolicy(min_count=5, round_to=5)).to_geojson()
+    fc = viewer_kde_table(
+        table, ViewerPolicy(min_count=5, round_to=5, disclosure="rounding")
+    ).to_geojson()
     assert [f["properties"] for f in fc["features"]] == [
         {"h3": "b", "count": 5, "kde_density": 0.2, "suppressed": False, "min_count": 5},
         {"h3": "d", "count": 10, "kde_density": 0.4, "suppressed": False, "min_count": 5},
@@ -257,7 +263,7 @@ def test_kde_table_filter_by_hand() -> None:
 
 def test_filters_without_counts_or_neighbourhood() -> None:
     """A table without ``n_neighbourhood`` is thin everywhere; without ``count``, KDE is empty."""
-    policy = ViewerPolicy(min_count=5, round_to=5)
+    policy = ViewerPolicy(min_count=5, round_to=5, disclosure="rounding")
     table = _hand_table().drop("n_neighbourhood")
     fc = viewer_gistar_table(table, policy).to_geojson()
     assert {f["properties"]["gi_class_fdr"] for f in fc["features"]} == {0}
@@ -270,8 +276,8 @@ def test_filters_without_counts_or_neighbourhood() -> None:
 def test_exact_table_is_not_changed_by_the_filters() -> None:
     table = _hand_table()
     before = table.to_geojson()
-    viewer_gistar_table(table, ViewerPolicy())
-    viewer_kde_table(table, ViewerPolicy())
+    viewer_gistar_table(table, ViewerPolicy(disclosure="rounding"))
+    viewer_kde_table(table, ViewerPolicy(disclosure="rounding"))
     assert table.to_geojson() == before
 
 
@@ -298,7 +304,7 @@ def test_exact_table_is_not_changed_by_the_filters() -> None:
     ],
 )
 def test_count_rule(k: int, round_to: int, values: list[float], expected: list[int | None]) -> None:
-    policy = ViewerPolicy(min_count=k, round_to=round_to)
+    policy = ViewerPolicy(min_count=k, round_to=round_to, disclosure="rounding")
     assert [policy.count(v) for v in values] == expected
     shown, suppressed = policy.counts(values)
     assert suppressed.tolist() == [e is None for e in expected]
@@ -307,7 +313,7 @@ def test_count_rule(k: int, round_to: int, values: list[float], expected: list[i
 
 
 def test_count_rule_on_masked_and_integer_arrays() -> None:
-    policy = ViewerPolicy(min_count=5, round_to=5)
+    policy = ViewerPolicy(min_count=5, round_to=5, disclosure="rounding")
     masked = np.ma.MaskedArray(np.array([8, 8, 3]), mask=[False, True, False])
     shown, suppressed = policy.counts(masked)
     assert suppressed.tolist() == [False, True, True]
@@ -331,7 +337,7 @@ def test_count_rule_on_masked_and_integer_arrays() -> None:
 def test_vector_count_rule_agrees_with_the_scalar_rule(
     k: int, round_to: int, values: list[float]
 ) -> None:
-    policy = ViewerPolicy(min_count=k, round_to=round_to)
+    policy = ViewerPolicy(min_count=k, round_to=round_to, disclosure="rounding")
     shown, suppressed = policy.counts(np.array(values, dtype=np.float64))
     for value, got, hidden in zip(values, shown.tolist(), suppressed.tolist(), strict=True):
         want = policy.count(value)
@@ -376,7 +382,9 @@ def test_cache_weighs_tables_lighter_than_collections() -> None:
 
 
 def _request(demo_db: DemoDB) -> Any:
-    settings = web_settings(demo_db.path)
+    # The reference filters are the rounding rule's (the cell key method publishes in the
+    # adapter, tested in test_privacy.py and test_differencing_attack.py).
+    settings = web_settings(demo_db.path, viewer_disclosure="rounding")
     return SimpleNamespace(
         app=SimpleNamespace(state=SimpleNamespace(settings=settings, collections=CollectionCache()))
     )

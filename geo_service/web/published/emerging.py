@@ -1,13 +1,13 @@
-"""Emerging hot spots: ArcGIS's space-time patterns per H3 cell (monthly bins).
+"""Emerging hot spots: ArcGIS's space-time patterns per H3 cell (monthly bins; viewers quarterly).
 
-Viewers (the privacy model, :mod:`geo_service.web.policy`): counts below ``k`` are withheld
-and the rest rounded (:func:`geo_service.web.privacy.suppress_props`); the pattern, its code
-and the numbers of hot and cold months are shown only where the cell's neighbourhood (the cell
-and its k-ring) held at least ``k`` incidents over the whole period -- a new hot spot around a
-lone incident would otherwise say where and when it happened; the trend scores (``tau``,
-``trend_p``, ``z_last``) are never shown to viewers (z is linear in neighbourhood counts, as
-for Gi*). Bins are whole calendar months, as the viewer period is (whole months, at least
-``viewer_min_period_months``); OGC clients cannot ask for weeks.
+Viewers (the privacy model, :mod:`geo_service.web.policy`): the space-time cube is built from
+*published* counts -- calendar quarters, the finest slice of the viewer lattice, each cell-
+quarter perturbed by the cell key method exactly as the quarter's hotspot layer shows it -- so
+the patterns and the numbers of hot and cold quarters are computed from values a viewer may
+see anyway and say nothing more. The cell's total is published the same way. The pattern is
+shown only where the cell's neighbourhood (the cell and its k-ring) holds at least ``k``
+published incidents; the trend scores (``tau``, ``trend_p``, ``z_last``) are never shown to
+viewers. Analysts get monthly bins from exact counts. OGC clients cannot ask for weeks.
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ def _emerging(store: Store, query: LayerQuery) -> FeatureCollection:
     params = EmergingParams(
         incidents=query.incidents.replace(category=category),
         res=query.res,
-        time_bin="month",
+        # viewers: quarters, the finest slice of the lattice (module docstring)
+        time_bin="month" if query.disclosure is None else "quarter",
         max_cells=query.max_cells,
+        disclosure=query.disclosure,
     )
     return emerging_geojson(store, params)
 
@@ -58,7 +60,10 @@ def suppress_emerging(fc: FeatureCollection, policy: ViewerPolicy) -> FeatureCol
         hood = raw.pop("n_neighbourhood", None)
         for name in EMERGING_HIDDEN:
             raw.pop(name, None)
-        props = suppress_props(raw, ("count",), policy)
+        if "suppressed" in raw:  # published by the cell key method in the adapter
+            props = {**raw, "min_count": policy.min_count}
+        else:
+            props = suppress_props(raw, ("count",), policy)
         if hood is None or hood < policy.min_count:
             for name in PATTERN_FIELDS:
                 props[name] = None

@@ -30,6 +30,7 @@ def hotspot_table(store: Store, query: LayerQuery, method: Literal["gistar", "kd
         res=query.res,
         permutations=query.permutations,
         max_cells=query.max_cells,
+        disclosure=query.disclosure,
     )
     return compute_hotspots(store, params).table()
 

@@ -58,6 +58,7 @@ def priority_params(store: Store, query: LayerQuery) -> Any:
         level=extra.get("level", "wijk"),
         years=years,
         as_of=as_of,
+        disclosure=query.disclosure,
     )
 
 
@@ -98,7 +99,8 @@ def suppress_priorities(fc: FeatureCollection, policy: ViewerPolicy) -> FeatureC
             {k for f in fc.get("features", []) for k in f["properties"] if k.startswith("count_")}
         )
     )
-    out = suppress_counts(fc, policy, fields)
+    # Cell key method: the adapter published the counts already (query.disclosure).
+    out = suppress_counts(fc, policy, () if policy.disclosure == "cellkey" else fields)
     year_fields = sorted(f for f in fields if f != "count_total")
     years = len(year_fields) or 1
     params = dict((out.get("metadata") or {}).get("parameters") or {})
