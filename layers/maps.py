@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -673,6 +674,33 @@ def cameras_layer(
 # -- legend, caption, map chrome ------------------------------------------------------------
 
 
+def _ramp(
+    swatches: Sequence[tuple[str, str]],
+    low: str,
+    high: str,
+    under: Sequence[str] = (),
+    unit: str = "",
+) -> str:
+    """Return a one-line colour ramp: ``low``, the swatches (style, tooltip), ``high``.
+
+    ``under``: a short label under each swatch (e.g. the confidence level), if any, followed
+    by ``unit`` under ``high``.
+    """
+    cells = [f'<span class="end">{html.escape(low)}</span>']
+    cells += [
+        f'<i class="sw" style="{style}" title="{html.escape(tip)}"></i>' for style, tip in swatches
+    ]
+    cells.append(f'<span class="end">{html.escape(high)}</span>')
+    if under:
+        cells.append("<span></span>")
+        cells += [f'<span class="n">{html.escape(text)}</span>' for text in under]
+        cells.append(f'<span class="n unit">{html.escape(unit)}</span>')
+    return (
+        f'<div class="ramp" style="grid-template-columns:auto repeat({len(swatches)},auto) auto">'
+        f"{''.join(cells)}</div>"
+    )
+
+
 def legend(
     *,
     k: int,
@@ -685,8 +713,16 @@ def legend(
     """Return the Dutch legend for the map (a Leaflet control bottom left, also printed).
 
     ``viewer``: the map is privacy-filtered (KDE: only cells with at least ``k`` incidents).
+
+    The legend has two forms. The full one lists every class with its meaning. On a small
+    map (the two maps of ``/vergelijk``, the maps of ``/overzicht``; see :data:`MAP_CSS`) the
+    list would cover a large part of the map, so the map shows a one-line colour ramp instead
+    (the full label of each colour is its tooltip); the page around a small map carries the
+    caption with the method.
     """
     rows = []
+    swatches: list[tuple[str, str]] = []  # (style, full label) for the compact ramp
+    levels: list[str] = []
     if method == "gistar":
         title = "Hotspots (Gi*)" + (", na FDR-correctie" if fdr else "")
         for cls in (3, 2, 1, 0, -1, -2, -3):
@@ -698,6 +734,10 @@ def legend(
             )
             text = label + (" (alleen omlijnd)" if cls == 0 else "")
             rows.append(f'<div><i class="sw" style="{swatch}"></i>{html.escape(text)}</div>')
+            swatches.append((swatch, text))
+            level = re.search(r"(\d+)%", label)
+            levels.append(level.group(1) if level else "-")  # 99 95 90 - 90 95 99
+        compact = _ramp(swatches, "Hotspot", "Coldspot", levels, "% betrouwbaar")
     else:
         title = "Dichtheid, incidenten per km²"
         labels = list(kde_labels) or ["laag", "", "", "", "hoog"]
@@ -706,6 +746,7 @@ def legend(
                 f'<div><i class="sw" style="background:{colour};opacity:0.65"></i>'
                 f"{html.escape(label)}</div>"
             )
+            swatches.append((f"background:{colour};opacity:0.65", label))
         rows.append(
             f'<div class="fine">Onder {int(KDE_MIN_SHARE * 100)}% van de top: niet getoond.</div>'
         )
@@ -714,9 +755,15 @@ def legend(
                 f'<div class="fine">Zeshoeken met minder dan {k} incidenten: niet getoond '
                 "(privacy).</div>"
             )
+        compact = _ramp(swatches, "laag", "hoog")
+        if kde_labels:
+            ends = f"{html.escape(labels[0])} … {html.escape(labels[-1])}"
+            compact += f'<div class="fine">{ends}</div>'
     rows.extend(_legend_tail(cameras=cameras, k=k))
+    head = f"<b>{html.escape(title)}</b>"
     return Element(
-        f'<div id="legenda" class="map-box"><b>{html.escape(title)}</b>{"".join(rows)}</div>'
+        f'<div id="legenda" class="map-box"><div class="full">{head}{"".join(rows)}</div>'
+        f'<div class="compact">{head}{compact}</div></div>'
     )
 
 
@@ -736,12 +783,23 @@ MAP_CSS = """
 .embedded #map-caption{display:none}
 .hex-note{color:#555;font-size:11px}
 .leaflet-popup-content{font:13px/1.45 system-ui,sans-serif}
-/* Small maps (overview, comparison): no layer list, a compact legend. */
-@media (max-width:700px){
+#legenda .compact{display:none}
+.ramp{display:grid;align-items:center;column-gap:1px;margin-top:2px}
+.ramp .end{padding:0 4px}
+.ramp .n{text-align:center;font-size:9px;color:#555}
+.ramp .unit{text-align:left;padding-left:4px;white-space:nowrap}
+/* Small maps (overview, comparison; print keeps the frame's size): no layer list, and the
+   legend's one-line ramp instead of its list, which covered a large part of the map. */
+@media (max-width:700px),(max-height:360px){
  .leaflet-control-layers{display:none}
  .map-box{font-size:10px;line-height:1.25;padding:3px 6px}
  .map-box .sw{width:10px;height:10px}
+ .ramp .sw{margin:0;width:14px}
  #legenda .cam,#legenda .fine{display:none}
+ #legenda .full{display:none}
+ #legenda .compact,#legenda .compact .fine{display:block}
+ #legenda .flow{max-width:250px}
+ #legenda .flow>div{display:inline-block;margin-right:8px}
 }
 @page{size:A4 landscape;margin:8mm}
 @media print{
@@ -998,11 +1056,12 @@ def emerging_legend(layer: HexLayer, *, k: int, cameras: bool = True) -> Element
             f'<div><i class="sw" style="background:{colour};border:1px solid #fff;'
             f'opacity:0.85"></i>{html.escape(text)}</div>'
         )
-    if not rows:
-        rows.append('<div class="fine">Geen patronen gevonden.</div>')
-    rows.append('<div class="fine">Zeshoeken zonder patroon: niet getoond.</div>')
-    rows.extend(_legend_tail(cameras=cameras, k=k))
+    # On a small map the patterns flow side by side (MAP_CSS): names, not a ramp.
+    patterns = f'<div class="flow">{"".join(rows)}</div>' if rows else ""
+    notes = [] if rows else ['<div class="fine">Geen patronen gevonden.</div>']
+    notes.append('<div class="fine">Zeshoeken zonder patroon: niet getoond.</div>')
+    notes.extend(_legend_tail(cameras=cameras, k=k))
     return Element(
         '<div id="legenda" class="map-box"><b>Opkomende hotspots (trend per maand)</b>'
-        f"{''.join(rows)}</div>"
+        f"{patterns}{''.join(notes)}</div>"
     )

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from geo_service import __version__
 from geo_service.config import Settings, get_settings
 from geo_service.store import Store
-from geo_service.web import api, licence, ogc, pages, targeting_pages
+from geo_service.web import api, api_docs, licence, ogc, pages, targeting_pages
 from geo_service.web.cache import ResponseCache
 from geo_service.web.errors import install_error_handlers
 from geo_service.web.guards import HostGuard, UploadGuard
@@ -88,7 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        # /docs and /redoc are api_docs' routes, on vendored assets instead of FastAPI's CDN.
+        docs_url=None,
         redoc_url=None,
         license_info=licence.LICENSE_INFO,
     )
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(targeting_pages.router)  # /driehoek, /cameras, /api/v1 targeting layers
     app.include_router(licence.router)
+    app.include_router(api_docs.router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -73,7 +73,15 @@ FIELD_LABELS = {
     "method": "Methode",
 }
 
-BACK_LABELS = {"/kaart": "de kaart", "/overzicht": "het overzicht", "/vergelijk": "de vergelijking"}
+#: The error page's way back, one per page prefix (:data:`PAGE_PREFIXES`).
+BACK_LABELS = {
+    "/kaart": "de kaart",
+    "/overzicht": "het overzicht",
+    "/vergelijk": "de vergelijking",
+    "/waarschuwingszones": "de waarschuwingszones",
+    "/driehoek": "de Driehoek",
+    "/cameras": "het cameraplan",
+}
 
 TITLES = {
     400: "Deze keuze kunnen we niet tonen",

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import itertools
 from datetime import date
-from typing import Any, Final
+from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
@@ -30,7 +30,13 @@ from geo_service.web import targeting_api
 from geo_service.web.auth import Principal
 from geo_service.web.deps import PrincipalDep, SettingsDep, StoreDep
 from geo_service.web.errors import status_for
-from geo_service.web.page_context import Choices, caption_for, resolve
+from geo_service.web.page_context import (
+    Choices,
+    Text,
+    caption_for,
+    reject_unknown_page_params,
+    resolve,
+)
 from geo_service.web.page_errors import PageInputError, dutch_message
 from geo_service.web.registry import LayerQuery, get_layer
 from geo_service.web.service import layer_collection
@@ -40,9 +46,11 @@ from spatial.errors import SpatialError
 
 router = APIRouter()
 router.include_router(targeting_api.router)
-# The targeting pages read their parameters themselves (and say in Dutch what is wrong), so
-# they do not use the generic unknown-parameter check of the map pages.
-pages = APIRouter(include_in_schema=False)
+# The routes declare their parameters as plain text and check the values themselves (in Dutch,
+# on the page); unknown parameters are refused by the same check as the map pages.
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(reject_unknown_page_params)])
+#: A comma-separated list of categories (longer than one :data:`Text` value).
+CategoriesText = Annotated[str | None, Query(max_length=1000)]
 
 #: The layout's navigation (it lists the targeting pages too).
 TARGETING_NAV: Final = NAV
@@ -58,15 +66,6 @@ ADVICE: Final = {
     "move": ("verplaatsen", "#f46d43"),
     "withdraw": ("intrekken", "#a50026"),
 }
-
-
-def _check_params(request: Request, allowed: set[str]) -> None:
-    unknown = sorted(set(request.query_params) - allowed)
-    if unknown:
-        raise PageInputError(
-            f"Onbekende keuze in het adres: {', '.join(unknown)}. Deze pagina kent: "
-            f"{', '.join(sorted(allowed))}."
-        )
 
 
 def _number(text: str | None, default: float, lo: float, hi: float, label: str) -> float:
@@ -212,14 +211,15 @@ def driehoek(
     store: StoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
+    municipality: Text = None,
+    category: Text = None,
+    level: Text = None,
+    years: Text = None,
 ) -> HTMLResponse:
     """Render the Driehoek page: priority map, table with rank intervals, equity."""
     context = _base_context("Driehoek: prioriteiten woninginbraak", "/driehoek")
-    params = {
-        k: request.query_params.get(k) for k in ("municipality", "category", "level", "years")
-    }
+    params = {"municipality": municipality, "category": category, "level": level, "years": years}
     try:
-        _check_params(request, set(params))
         context.update(driehoek_context(request, store, settings, principal, params))
     except (GeoServiceError, SpatialError) as exc:
         return _error_page(request, "driehoek.html", context, exc)
@@ -361,13 +361,22 @@ def cameras(
     store: StoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
+    municipality: Text = None,
+    count: Text = None,
+    radius_m: Text = None,
+    half_life_days: Text = None,
+    categories: CategoriesText = None,
 ) -> HTMLResponse:
     """Render the camera plan page (analysts): map, proposed sites, advice, review."""
     context = _base_context("Plan flexibele camera's", "/cameras")
-    names = ("municipality", "count", "radius_m", "half_life_days", "categories")
-    params = {k: request.query_params.get(k) for k in names}
+    params = {
+        "municipality": municipality,
+        "count": count,
+        "radius_m": radius_m,
+        "half_life_days": half_life_days,
+        "categories": categories,
+    }
     try:
-        _check_params(request, set(names))
         context.update(cameras_context(request, store, settings, principal, params))
     except (GeoServiceError, SpatialError) as exc:
         return _error_page(request, "cameras.html", context, exc)

@@ -334,6 +334,56 @@ def test_vergelijk_page(browser: Browser, live_server: LiveServer, test_output: 
     assert _pdf_pages(visit.page) == (1, True)
 
 
+def _covered_share(frame: Frame, selector: str) -> float:
+    """Share of the map's area under the element ``selector`` (0 when it is not shown)."""
+    box = frame.locator(selector).bounding_box()
+    whole = frame.locator(".leaflet-container").bounding_box()
+    assert whole is not None
+    if box is None:
+        return 0.0
+    width = min(box["x"] + box["width"], whole["x"] + whole["width"]) - max(box["x"], whole["x"])
+    height = min(box["y"] + box["height"], whole["y"] + whole["height"]) - max(box["y"], whole["y"])
+    return max(width, 0.0) * max(height, 0.0) / (whole["width"] * whole["height"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("method", ["gistar", "kde", "emerging"])
+def test_vergelijk_legends_leave_the_maps_visible(
+    browser: Browser, live_server: LiveServer, test_output: Path, method: str
+) -> None:
+    """Old code: the Gi* legend's list covered the lower left of each small map, hotspots too."""
+    url = f"{live_server.url}/vergelijk?municipality=GM0518&category=woninginbraak&res=9"
+    visit = _open(browser, url + ("" if method == "gistar" else f"&method={method}"), None)
+    frames = visit.maps()
+    assert len(frames) == 2
+    for frame in frames:
+        legend = frame.locator("#legenda")
+        assert legend.is_visible()
+        assert _covered_share(frame, "#legenda") <= 0.20
+        if method == "emerging":
+            continue  # categorical patterns: the names flow side by side instead
+        # the one-line ramp, with every class's meaning as its tooltip
+        assert frame.locator("#legenda .compact").is_visible()
+        assert not frame.locator("#legenda .full").is_visible()
+        tips = frame.locator("#legenda .compact .sw").evaluate_all("els => els.map(e => e.title)")
+        assert len(tips) == (7 if method == "gistar" else 5) and all(tips)
+        if method == "gistar":
+            assert "Hotspot, 99% betrouwbaar" in tips and "Coldspot, 99% betrouwbaar" in tips
+            assert "% betrouwbaar" in legend.inner_text()
+    visit.page.locator(".maps-2").screenshot(path=str(test_output / f"vergelijk-{method}.png"))
+    assert visit.errors == []
+    assert visit.outside == []
+
+
+@pytest.mark.slow
+def test_kaart_keeps_the_full_legend(browser: Browser, live_server: LiveServer) -> None:
+    visit = _open(browser, live_server.url + KAART, None)
+    (frame,) = visit.maps()
+    assert frame.locator("#legenda .full").is_visible()
+    assert not frame.locator("#legenda .compact").is_visible()
+    assert "Hotspot, 95% betrouwbaar" in frame.locator("#legenda").inner_text()
+
+
 @pytest.mark.slow
 def test_error_page_is_dutch(browser: Browser, live_server: LiveServer, test_output: Path) -> None:
     url = f"{live_server.url}/overzicht?municipality=GM9999"

@@ -210,6 +210,38 @@ def test_page_errors_are_dutch_html(
     assert 'href="/' in r.text  # a way back
 
 
+@pytest.mark.parametrize(
+    ("path", "knows", "back"),
+    [
+        ("/driehoek", "category, level, municipality, years", "de Driehoek"),
+        ("/cameras", "categories, count, half_life_days, municipality, radius_m", "het cameraplan"),
+    ],
+)
+def test_targeting_pages_refuse_unknown_parameters_like_the_map_pages(
+    client: TestClient, demo_db: DemoDB, path: str, knows: str, back: str
+) -> None:
+    # An analyst, so that /cameras would otherwise answer 200: the refusal is the check's.
+    r = client.get(path, params={"gemeente": GM}, headers=_analyst(demo_db))
+    assert r.status_code == 400
+    assert r.headers["content-type"].startswith("text/html")
+    text = html.unescape(r.text)
+    assert f"Onbekende keuze in het adres: gemeente. Deze pagina kent: {knows}." in text
+    assert f'href="{path}">Terug naar {back}</a>' in text
+    # the same check as the map pages: same sentence, and OGC's f is allowed everywhere
+    kaart = html.unescape(client.get("/kaart", params={"gemeente": GM}).text)
+    assert "Onbekende keuze in het adres: gemeente. Deze pagina kent: " in kaart
+    assert client.get(path, params={"municipality": GM, "f": "html"},
+                      headers=_analyst(demo_db)).status_code == 200  # fmt: skip
+
+
+def test_targeting_pages_still_check_their_values_on_the_page(client: TestClient) -> None:
+    # Values are declared as text and checked by the page, so the message stays its own.
+    r = client.get("/driehoek", params={"years": "veel"})
+    assert r.status_code == 400
+    assert "Aantal jaren: &#39;veel&#39; is geen getal." in r.text
+    assert 'id="prioriteitenkaart"' not in r.text
+
+
 def test_the_api_keeps_problem_json(client: TestClient) -> None:
     r = client.get("/api/v1/hotspots", params={**HOT, "end": "9999-12-31"})
     assert r.status_code == 400
