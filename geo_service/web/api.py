@@ -19,6 +19,8 @@ from geo_service.web.auth import Principal, require
 from geo_service.web.deps import (
     BBoxDep,
     CacheDep,
+    LimitQuery,
+    OffsetQuery,
     PrincipalDep,
     ResQuery,
     SettingsDep,
@@ -117,8 +119,8 @@ def incidents(
     start: date | None = None,
     end: date | None = None,
     bbox: BBoxDep = None,
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: LimitQuery = 10_000,
+    offset: OffsetQuery = 0,
 ) -> Response:
     """Incident points (analyst and admin only)."""
     require(principal, "analyst")
