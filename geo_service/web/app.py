@@ -23,6 +23,7 @@ from geo_service.web import api, licence, ogc, pages, targeting_pages
 from geo_service.web.cache import ResponseCache
 from geo_service.web.errors import install_error_handlers
 from geo_service.web.guards import HostGuard, UploadGuard
+from geo_service.web.head import HeadAsGet
 from geo_service.web.service import CollectionCache, warm_up
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -107,9 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse(url="/kaart")
 
-    # Outermost last: the Host check runs first, then the upload guard.
+    # Outermost last: HEAD becomes GET first (so every answer to it loses its body), then
+    # the Host check, then the upload guard.
     app.add_middleware(UploadGuard, settings=cfg)
     app.add_middleware(HostGuard, settings=cfg)
+    app.add_middleware(HeadAsGet)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

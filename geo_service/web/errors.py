@@ -130,7 +130,10 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = "Deze pagina of dit object bestaat niet / this resource does not exist"
         elif exc.status_code == 405:
             detail = "Deze methode is hier niet toegestaan / method not allowed here"
-        return problem(exc.status_code, detail, instance=request.url.path)
+        response = problem(exc.status_code, detail, instance=request.url.path)
+        # Keep the exception's headers: a 405 must say which methods are allowed (Allow).
+        response.headers.update(exc.headers or {})
+        return response
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only

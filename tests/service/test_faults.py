@@ -48,3 +48,46 @@ def test_offset_and_limit_are_bounded_on_every_paged_route(demo_db: DemoDB) -> N
         big = c.get("/ogc/collections/wijken/items", params={"limit": "50000"})
         assert big.status_code == 200
         assert big.json()["numberReturned"] <= c.app.state.settings.max_features  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- HEAD
+
+
+def test_head_is_answered_wherever_get_is(demo_db: DemoDB) -> None:
+    """Old code: HEAD /kaart (and every API/OGC route) was 405; only /static answered it."""
+    analyst = {"X-API-Key": demo_db.analyst}
+    sample: list[tuple[str, dict[str, str]]] = [
+        ("/kaart", {}),
+        ("/overzicht?municipality=GM0518", {}),
+        ("/licence", {}),
+        ("/api/v1/areas?level=wijk", {}),
+        ("/api/v1/hotspots?category=woninginbraak&municipality=GM0518&res=9", {}),
+        ("/api/v1/incidents?limit=3", analyst),
+        ("/api/v1/incidents?limit=3", {}),  # 401 for anonymous callers, as GET
+        ("/api/v1/incidents?offset=-1", analyst),  # 400, as GET
+        ("/ogc", {}),
+        ("/ogc/collections", {}),
+        ("/ogc/collections/wijken/items?limit=2", {}),
+        ("/ogc/collections/nope", {}),  # 404, as GET
+        ("/static/css/pages.css", {}),
+    ]
+    with _client(demo_db) as c:
+        for url, headers in sample:
+            get = c.get(url, headers=headers)
+            head = c.head(url, headers=headers)
+            assert head.status_code == get.status_code != 405, (url, head.status_code)
+            assert head.content == b"", url
+            for name in ("content-type", "content-length", "etag", "cache-control"):
+                assert head.headers.get(name) == get.headers.get(name), (url, name)
+        # A route without GET still refuses HEAD.
+        app = c.app
+
+        def post_only() -> dict[str, str]:
+            return {}
+
+        app.add_api_route("/api/v1/post-only", post_only, methods=["POST"])  # type: ignore[attr-defined]
+        assert c.post("/api/v1/post-only").status_code == 200
+        refused = c.head("/api/v1/post-only")
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == "POST"
+        assert refused.content == b""
