@@ -59,6 +59,16 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=200 * 1024 * 1024, ge=1024, description="largest incident upload"
     )
+    max_upload_decompressed_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1024,
+        description="largest size an upload may expand to when read (a .csv.gz decompressed)",
+    )
+    max_upload_rows: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="most rows one upload may hold (CSV: lines after the header)",
+    )
     cache_max_bytes: int = Field(
         default=128 * 1024 * 1024, ge=1024 * 1024, description="response cache size in bytes"
     )

@@ -39,7 +39,12 @@ from geo_service.ingest.parsing import (
     normalise_category,
     parse_dates,
 )
-from geo_service.ingest.readers import IncidentTable, MalformedRow, read_incident_table
+from geo_service.ingest.readers import (
+    IncidentTable,
+    MalformedRow,
+    ReadLimits,
+    read_incident_table,
+)
 from geo_service.store import Store, utc_now
 from spatial.crs import DEFAULT_REGION_KM, RD_NEW, WGS84, detect_crs, to_metric, transform
 from spatial.errors import InvalidParameterError
@@ -127,18 +132,23 @@ def ingest_file(
     earliest: date = DEFAULT_EARLIEST,
     region_km: float = DEFAULT_REGION_KM,
     batch_id: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> IngestReport:
     """Read ``path`` and ingest it (see :func:`ingest_frame`); the batch records the file's sha256.
 
     Malformed CSV rows are quarantined as ``malformed_row`` and counted in ``rows_in``.
+    ``limits`` caps what the file may expand to (decompressed bytes, rows) while it is read;
+    the web upload passes its settings, the CLI reads without.
 
     Raises
     ------
+    InputTooLargeError
+        The file expands past ``limits``; nothing is stored.
     InputFileError
         Unreadable file (UTF-16 too), unknown columns.
     """
     p = Path(path)
-    table = read_incident_table(p)
+    table = read_incident_table(p, limits)
     digest = hashlib.sha256()
     with p.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

@@ -185,7 +185,7 @@ def _ingest_upload(
     crs: str | None,
     tz: str | None,
 ) -> dict[str, Any]:
-    from geo_service.ingest import ingest_file
+    from geo_service.ingest import ReadLimits, ingest_file
 
     name = Path(file.filename or "upload.csv").name
     suffix = "".join(Path(name).suffixes[-2:]) or ".csv"
@@ -211,6 +211,10 @@ def _ingest_upload(
                 tz=tz,
                 default_tz=settings.timezone,
                 actor=principal.actor,
+                limits=ReadLimits(
+                    max_bytes=settings.max_upload_decompressed_bytes,
+                    max_rows=settings.max_upload_rows,
+                ),
             )
         except InputFileError as exc:
             # Never show a server path: the temporary file's name becomes the upload's name.

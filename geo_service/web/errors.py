@@ -21,6 +21,7 @@ from geo_service.errors import (
     BusyError,
     GeoServiceError,
     InputFileError,
+    InputTooLargeError,
     NotFoundError,
     UnknownColumnError,
 )
@@ -45,6 +46,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     BusyError: 409,
     NotFoundError: 404,
     UnknownColumnError: 422,
+    InputTooLargeError: 413,
     InputFileError: 422,
     InvalidResolutionError: 400,
     TooManyCellsError: 413,

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import gzip
+import io
+import tracemalloc
+from pathlib import Path
+
 import httpx
+import pandas as pd
+import pytest
 from fastapi.testclient import TestClient
 
+from geo_service.errors import InputTooLargeError
+from geo_service.ingest import ReadLimits, read_incident_table
+from geo_service.store import Store
 from geo_service.web import create_app
 from tests.service.web_fixtures import DemoDB, demo_copy, demo_db, web_settings
 
@@ -91,3 +101,83 @@ def test_head_is_answered_wherever_get_is(demo_db: DemoDB) -> None:
         assert refused.status_code == 405
         assert refused.headers["allow"] == "POST"
         assert refused.content == b""
+
+
+# --------------------------------------------------------------------------- upload bombs
+
+ROW = b"2026-01-05,4.30,52.07,woninginbraak\n"
+
+
+def _bomb(rows: int) -> bytes:
+    """A .csv.gz of ``rows`` identical rows: ~1 kB per 25,000 rows compressed."""
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb") as gz:
+        gz.write(b"occurred_from,lon,lat,category\n")
+        for _ in range(rows // 10_000):
+            gz.write(ROW * 10_000)
+    return buf.getvalue()
+
+
+def _store_counts(path: Path) -> tuple[int, int, int]:
+    with Store.open(path) as store:
+        return store.count_incidents(), len(store.quarantine_frame()), len(store.batches())
+
+
+@pytest.mark.parametrize(
+    ("caps", "english", "dutch"),
+    [
+        ({"max_upload_rows": 50_000}, "more than 50,000 rows", "meer dan 50,000 rijen"),
+        ({"max_upload_decompressed_bytes": 1_000_000}, "expands to more than", "uitgepakt"),
+    ],
+)
+def test_gzip_bomb_upload_is_413_and_stores_nothing(
+    demo_copy: DemoDB, caps: dict[str, int], english: str, dutch: str
+) -> None:
+    """Old code: a 255 kB .csv.gz of 5,000,000 rows took the service from 0.4 to 5 GB."""
+    bomb = _bomb(200_000)  # 7 MB decompressed
+    assert len(bomb) < 100_000  # far below the upload limit
+    before = _store_counts(demo_copy.path)
+    with _client(demo_copy, max_upload_bytes=2_000_000, **caps) as c:
+        r = c.post(
+            "/api/v1/incidents",
+            files={"file": ("bom.csv.gz", io.BytesIO(bomb), "application/gzip")},
+            headers={"X-API-Key": demo_copy.admin},
+        )
+    _is_problem(r, 413)
+    detail = r.json()["detail"]
+    assert english in detail and dutch in detail, detail
+    assert "geo-upload" not in detail and "upload.csv" not in detail  # no temporary name
+    assert _store_counts(demo_copy.path) == before  # no incidents, quarantine or batch
+
+
+def test_gzip_is_read_in_chunks_so_the_cap_acts_before_memory_grows(tmp_path: Path) -> None:
+    """The cap is checked per decompressed chunk: 64 MB of rows never reach memory."""
+    path = tmp_path / "bomb.csv.gz"
+    path.write_bytes(_bomb(64_000_000 // len(ROW)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputTooLargeError, match="uitgepakt"):
+            read_incident_table(path, ReadLimits(max_bytes=4_000_000))
+        with pytest.raises(InputTooLargeError, match="rijen"):
+            read_incident_table(path, ReadLimits(max_rows=100_000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16_000_000, peak
+    # Under the caps the same reader reads the file as before.
+    small = tmp_path / "small.csv.gz"
+    small.write_bytes(_bomb(20_000))
+    table = read_incident_table(small, ReadLimits(max_bytes=1_000_000, max_rows=20_000))
+    assert table.rows_in == 20_000
+    with pytest.raises(InputTooLargeError):
+        read_incident_table(small, ReadLimits(max_rows=19_999))
+
+
+def test_parquet_rows_are_checked_from_its_metadata(tmp_path: Path) -> None:
+    path = tmp_path / "many.parquet"
+    frame = pd.DataFrame({"occurred_from": ["2026-01-05"] * 50_000, "lon": 4.3, "lat": 52.07})
+    frame.to_parquet(path)
+    assert path.stat().st_size < 50_000  # dictionary / run-length encoded
+    with pytest.raises(InputTooLargeError, match="meer dan 49,999 rijen"):
+        read_incident_table(path, ReadLimits(max_rows=49_999))
+    assert read_incident_table(path, ReadLimits(max_rows=50_000)).rows_in == 50_000
