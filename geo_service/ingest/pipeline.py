@@ -9,6 +9,10 @@ Every row read is accounted for: ``rows_in = stored + duplicates + quarantined +
   (``malformed_row``);
 * **skipped**: rows left out on purpose (with ``only_mapped``, categories not in the category map).
 
+Of the quarantined rows, ``quarantine_known`` were already in the quarantine (the same file,
+row, reason and content was ingested before) and are not stored again: re-ingesting a file
+leaves the quarantine as it was.
+
 A batch is atomic: it is written in one DuckDB transaction, so an error or Ctrl-C mid-way leaves
 the store as it was.
 
@@ -78,7 +82,9 @@ REASONS: dict[str, str] = {
 class IngestReport:
     """Accounting of one ingested batch.
 
-    ``rows_in = stored + duplicates + quarantined + skipped``, always.
+    ``rows_in = stored + duplicates + quarantined + skipped``, always. ``quarantine_known``
+    (at most ``quarantined``) counts the quarantined rows the quarantine already held from an
+    earlier batch of the same file; ``quarantined - quarantine_known`` rows were added to it.
     """
 
     batch_id: str
@@ -86,6 +92,7 @@ class IngestReport:
     stored: int
     duplicates: int
     quarantined: int
+    quarantine_known: int
     skipped: int
     reasons: dict[str, int] = field(default_factory=dict)
     crs: str | None = None
@@ -410,7 +417,7 @@ def ingest_frame(
             .sort_values("row_number", kind="stable")
             .reset_index(drop=True)
         )
-    stored = store.write_batch(
+    written = store.write_batch(
         batch_id=batch_id,
         incidents=good,
         quarantine=quarantine,
@@ -434,9 +441,10 @@ def ingest_frame(
     return IngestReport(
         batch_id=batch_id,
         rows_in=rows_in,
-        stored=stored,
-        duplicates=int(ok.sum()) - stored,
+        stored=written.stored,
+        duplicates=int(ok.sum()) - written.stored,
         quarantined=int(bad.sum()) + len(malformed),
+        quarantine_known=written.quarantine_known,
         skipped=int(skipped.sum()),
         reasons={str(k): int(v) for k, v in reasons.items()},
         crs=det.crs,

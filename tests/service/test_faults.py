@@ -181,3 +181,37 @@ def test_parquet_rows_are_checked_from_its_metadata(tmp_path: Path) -> None:
     with pytest.raises(InputTooLargeError, match="meer dan 49,999 rijen"):
         read_incident_table(path, ReadLimits(max_rows=49_999))
     assert read_incident_table(path, ReadLimits(max_rows=50_000)).rows_in == 50_000
+
+
+# --------------------------------------------------------------------------- re-uploads
+
+
+def test_reuploading_a_file_does_not_grow_the_quarantine(demo_copy: DemoDB) -> None:
+    """Old code: each re-upload stored 0 new incidents but its rejected rows once more."""
+    csv = (
+        b"incident_id,lon,lat,occurred_from,category\n"
+        b"x1,4.30,52.07,2026-01-05,woninginbraak\n"
+        b"x2,,,2026-01-05,woninginbraak\n"
+        b"x3,4.30,52.07,2026-01-05,woninginbraak,extra\n"
+    )
+    admin = {"X-API-Key": demo_copy.admin}
+    with _client(demo_copy) as c:
+        reports = [
+            c.post(
+                "/api/v1/incidents",
+                files={"file": ("zelfde.csv", io.BytesIO(csv), "text/csv")},
+                headers=admin,
+            ).json()
+            for _ in range(3)
+        ]
+        store: Store = c.app.state.store  # type: ignore[attr-defined]
+        quarantined = store.quarantine_frame()
+    assert [(r["stored"], r["quarantined"], r["quarantine_known"]) for r in reports] == [
+        (1, 2, 0),
+        (0, 2, 2),
+        (0, 2, 2),
+    ]
+    for r in reports:
+        assert r["rows_in"] == r["stored"] + r["duplicates"] + r["quarantined"] + r["skipped"]
+    raw = quarantined["raw"].str.contains(r'"incident_id":"x2"|x3,4\.30,52\.07,2026')
+    assert int(raw.sum()) == 2
