@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         ge=1,
         description="most rows one upload may hold (CSV: lines after the header)",
     )
+    stale_upload_age_s: int = Field(
+        default=3600,
+        ge=0,
+        description="at start, remove upload folders unchanged this long whose process is gone",
+    )
     cache_max_bytes: int = Field(
         default=128 * 1024 * 1024, ge=1024 * 1024, description="response cache size in bytes"
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,6 +35,7 @@ from geo_service.web.service import (
     layer_page,
     layer_response,
 )
+from geo_service.web.uploads import upload_dir
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(reject_unknown_params)])
 
@@ -189,7 +189,7 @@ def _ingest_upload(
 
     name = Path(file.filename or "upload.csv").name
     suffix = "".join(Path(name).suffixes[-2:]) or ".csv"
-    with tempfile.TemporaryDirectory(prefix="geo-upload-") as tmp:
+    with upload_dir() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         size = 0
         with path.open("wb") as out:

@@ -25,6 +25,7 @@ from geo_service.web.errors import install_error_handlers
 from geo_service.web.guards import HostGuard, UploadGuard
 from geo_service.web.head import HeadAsGet
 from geo_service.web.service import CollectionCache, warm_up
+from geo_service.web.uploads import clean_stale_upload_dirs
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        clean_stale_upload_dirs(max_age_s=cfg.stale_upload_age_s)  # after a kill -9 mid-upload
         store = Store.open(cfg.db)
         app.state.store = store
         if cfg.warm_up:

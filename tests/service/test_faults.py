@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -215,3 +220,59 @@ def test_reuploading_a_file_does_not_grow_the_quarantine(demo_copy: DemoDB) -> N
         assert r["rows_in"] == r["stored"] + r["duplicates"] + r["quarantined"] + r["skipped"]
     raw = quarantined["raw"].str.contains(r'"incident_id":"x2"|x3,4\.30,52\.07,2026')
     assert int(raw.sum()) == 2
+
+
+# --------------------------------------------------------------------------- stale uploads
+
+
+def _folder(root: Path, name: str, age_s: float) -> Path:
+    folder = root / name
+    folder.mkdir()
+    (folder / "upload.csv.gz").write_bytes(b"x" * 1000)
+    past = time.time() - age_s
+    for p in (folder / "upload.csv.gz", folder):
+        os.utime(p, (past, past))
+    return folder
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_stale_upload_folders_are_removed_when_the_app_starts(
+    demo_db: DemoDB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Old code: `kill -9` of serve during an upload left its /tmp/geo-upload-* folder for good."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = _dead_pid()
+    killed = _folder(tmp_path, f"geo-upload-{dead}-abc", age_s=7200)
+    unnamed = _folder(tmp_path, "geo-upload-k3j2h1", age_s=7200)  # before folders had a pid
+    recent = _folder(tmp_path, f"geo-upload-{dead}-new", age_s=60)  # may be a slow upload
+    other = _folder(tmp_path, "geo-other-abc", age_s=7200)
+    with _client(demo_db) as c:
+        assert c.get("/ogc").status_code == 200
+    assert not killed.exists() and not unnamed.exists()
+    assert recent.exists() and other.exists()
+
+
+def test_upload_folders_of_live_servers_are_kept(tmp_path: Path) -> None:
+    from geo_service.web.uploads import clean_stale_upload_dirs, upload_dir
+
+    with upload_dir() as mine:  # this process's own upload, in the default temp dir
+        assert f"geo-upload-{os.getpid()}-" in mine
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.1)
+        held = _folder(tmp_path, f"geo-upload-{server.pid}-held", age_s=0)
+        # The same id, but the folder is older than the process: a restarted server that got
+        # the id of the one killed (as in a container) does not hold it.
+        reused = _folder(tmp_path, f"geo-upload-{server.pid}-reused", age_s=7200)
+        removed = clean_stale_upload_dirs(tmp_path, max_age_s=0)
+        assert removed == [reused]
+        assert held.exists()
+    finally:
+        server.kill()
+        server.wait()
+    assert clean_stale_upload_dirs(tmp_path, max_age_s=0) == [held]
