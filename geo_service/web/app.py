@@ -24,6 +24,7 @@ from geo_service.web.cache import ResponseCache
 from geo_service.web.errors import install_error_handlers
 from geo_service.web.guards import HostGuard, UploadGuard
 from geo_service.web.head import HeadAsGet
+from geo_service.web.ratelimit import AnonymousBudget
 from geo_service.web.service import CollectionCache, warm_up
 from geo_service.web.uploads import clean_stale_upload_dirs
 
@@ -111,9 +112,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse(url="/kaart")
 
     # Outermost last: HEAD becomes GET first (so every answer to it loses its body), then
-    # the Host check, then the upload guard.
+    # the anonymous request budget (the cheapest refusal), the Host check, the upload guard.
     app.add_middleware(UploadGuard, settings=cfg)
     app.add_middleware(HostGuard, settings=cfg)
+    if cfg.anonymous_budget_requests:
+        app.add_middleware(AnonymousBudget, settings=cfg)
     app.add_middleware(HeadAsGet)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -68,6 +68,7 @@ TITLES: dict[int, str] = {
     409: "Bezet / Busy",
     413: "Te groot / Too large",
     422: "Ongeldige invoer / Unprocessable input",
+    429: "Te veel verzoeken / Too many requests",
     500: "Interne fout / Internal server error",
 }
 

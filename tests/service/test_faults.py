@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -276,3 +277,59 @@ def test_upload_folders_of_live_servers_are_kept(tmp_path: Path) -> None:
         server.kill()
         server.wait()
     assert clean_stale_upload_dirs(tmp_path, max_age_s=0) == [held]
+
+
+# --------------------------------------------------------------------------- request budget
+
+
+def test_request_budget_is_a_token_bucket_per_client() -> None:
+    from geo_service.web.ratelimit import RequestBudget, client_key
+
+    now = [0.0]
+    budget = RequestBudget(requests=6, window_s=60, burst=3, max_clients=2, clock=lambda: now[0])
+    assert [budget.take("a") for _ in range(4)] == [0.0, 0.0, 0.0, pytest.approx(10.0)]
+    assert budget.take("b") == 0.0  # another client has its own bucket
+    now[0] = 5.0
+    assert budget.take("a") == pytest.approx(5.0)  # refused requests spend nothing
+    now[0] = 10.0
+    assert budget.take("a") == 0.0  # one request back after 60 s / 6
+    assert budget.take("a") == pytest.approx(10.0)
+    now[0] = 1000.0
+    assert [budget.take("a") for _ in range(4)][-1] > 0  # refills to the burst, no further
+    budget.take("c")
+    assert len(budget) == 2  # bounded: the least recently seen client is forgotten
+    # One IPv6 host holds a /64: its addresses share a bucket.
+    same = {client_key({"client": (f"2001:db8:0:1::{i:x}", 1)}) for i in range(1, 50)}
+    assert same == {"2001:db8:0:1::/64"}
+    with pytest.raises(ValueError, match="budget needs"):
+        RequestBudget(requests=0, window_s=60, burst=3)
+
+
+def test_anonymous_callers_past_their_budget_get_429(
+    demo_db: DemoDB, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Defence in depth against query sequences: anonymous callers have a request budget."""
+    budget = {
+        "anonymous_budget_requests": 2,
+        "anonymous_budget_window_s": 600,
+        "anonymous_budget_burst": 3,
+    }
+    viewer = {"X-API-Key": demo_db.viewer}
+    with _client(demo_db, **budget) as c, caplog.at_level(logging.WARNING):
+        assert [c.get("/ogc").status_code for _ in range(3)] == [200, 200, 200]
+        refused = c.get("/ogc/collections", params={"f": "json"})
+        _is_problem(refused, 429)
+        retry = int(refused.headers["retry-after"])
+        assert 290 <= retry <= 300  # one request per 300 s
+        assert "Te veel verzoeken" in refused.json()["detail"]
+        assert "API-sleutel" in refused.json()["detail"]
+        head = c.head("/kaart")
+        assert head.status_code == 429 and head.content == b""
+        # Keyed callers are not limited; page assets are not counted.
+        assert all(c.get("/ogc", headers=viewer).status_code == 200 for _ in range(5))
+        assert c.get("/static/css/pages.css").status_code == 200
+    logged = [r.getMessage() for r in caplog.records if r.name == "geo_service.web.ratelimit"]
+    assert len(logged) == 2
+    assert "/ogc/collections" in logged[0] and "testclient" in logged[0]
+    with _client(demo_db, anonymous_budget_requests=0, anonymous_budget_burst=1) as c:
+        assert all(c.get("/ogc").status_code == 200 for _ in range(5))  # 0 = no budget
