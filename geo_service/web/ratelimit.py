@@ -7,8 +7,8 @@ get a token bucket per client address: ``burst`` requests at once, refilled at
 ``Retry-After``, and the refusal is logged. Callers with a key are not limited (they are known
 and audited); nor are static files (page assets, no data).
 
-Clients are told apart by ``scope["client"]``: behind a reverse proxy, run uvicorn with
-``--forwarded-allow-ips`` naming the proxy so that it is the caller's address. IPv6 callers
+Clients are told apart by ``scope["client"]``: behind a reverse proxy not on loopback, set
+``FORWARDED_ALLOW_IPS`` (uvicorn) to the proxy so that it is the caller's address. IPv6 callers
 share a bucket per /64 network: one host usually holds a whole /64, and could otherwise take a
 fresh address (and a full bucket) for every request.
 
