@@ -41,7 +41,13 @@ def served_demo(db: Path | None = None) -> Iterator[tuple[str, Path, subprocess.
             with Store.open(path) as store:
                 build_demo(store, progress=False)
         port = free_port()
-        env = {**os.environ, "GEO_SERVICE_DB": str(path), "GEO_SERVICE_TILE_URL": ""}
+        # No anonymous request budget: the load benchmark is many anonymous clients on one address.
+        env = {
+            **os.environ,
+            "GEO_SERVICE_DB": str(path),
+            "GEO_SERVICE_TILE_URL": "",
+            "GEO_SERVICE_ANONYMOUS_BUDGET_REQUESTS": "0",
+        }
         proc = subprocess.Popen(
             [
                 sys.executable,

@@ -102,6 +102,7 @@ def _serve(db: Path, source: Path) -> tuple[subprocess.Popen[bytes], str]:
         "GEO_SERVICE_TILE_URL": "",
         "GEO_SERVICE_PERMUTATIONS": "99",
         "GEO_SERVICE_WARM_UP": "false",
+        "GEO_SERVICE_ANONYMOUS_BUDGET_REQUESTS": "0",  # repeated page loads from one address
         "PYTHONPATH": str(source),
     }
     proc = subprocess.Popen(

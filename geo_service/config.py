@@ -75,6 +75,35 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=200 * 1024 * 1024, ge=1024, description="largest incident upload"
     )
+    max_upload_decompressed_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        ge=1024,
+        description="largest size an upload may expand to when read (a .csv.gz decompressed)",
+    )
+    max_upload_rows: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="most rows one upload may hold (CSV: lines after the header)",
+    )
+    stale_upload_age_s: int = Field(
+        default=3600,
+        ge=0,
+        description="at start, remove upload folders unchanged this long whose process is gone",
+    )
+    anonymous_budget_requests: int = Field(
+        default=600,
+        ge=0,
+        description="requests per window one client address may make without an API key "
+        "(token bucket; 0 = no limit); past it 429 with Retry-After",
+    )
+    anonymous_budget_window_s: int = Field(
+        default=600, ge=1, description="window of anonymous_budget_requests, in seconds"
+    )
+    anonymous_budget_burst: int = Field(
+        default=120,
+        ge=1,
+        description="requests one client address may make at once without an API key",
+    )
     cache_max_bytes: int = Field(
         default=128 * 1024 * 1024, ge=1024 * 1024, description="response cache size in bytes"
     )

@@ -16,6 +16,10 @@ class InputFileError(GeoServiceError, ValueError):
     """A file that cannot be read or understood (format, encoding, columns)."""
 
 
+class InputTooLargeError(InputFileError):
+    """A file that expands past the configured limits when read (bytes or rows; 413)."""
+
+
 class UnknownColumnError(InputFileError):
     """A column mapping names a column the file does not have."""
 

@@ -22,6 +22,7 @@ from geo_service.ingest.pipeline import (
 from geo_service.ingest.readers import (
     IncidentTable,
     MalformedRow,
+    ReadLimits,
     read_incident_file,
     read_incident_table,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "IncidentTable",
     "IngestReport",
     "MalformedRow",
+    "ReadLimits",
     "import_areas",
     "import_cameras",
     "ingest_file",

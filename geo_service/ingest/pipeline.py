@@ -9,6 +9,10 @@ Every row read is accounted for: ``rows_in = stored + duplicates + quarantined +
   (``malformed_row``);
 * **skipped**: rows left out on purpose (with ``only_mapped``, categories not in the category map).
 
+Of the quarantined rows, ``quarantine_known`` were already in the quarantine (the same file,
+row, reason and content was ingested before) and are not stored again: re-ingesting a file
+leaves the quarantine as it was.
+
 A batch is atomic: it is written in one DuckDB transaction, so an error or Ctrl-C mid-way leaves
 the store as it was.
 
@@ -39,7 +43,12 @@ from geo_service.ingest.parsing import (
     normalise_category,
     parse_dates,
 )
-from geo_service.ingest.readers import IncidentTable, MalformedRow, read_incident_table
+from geo_service.ingest.readers import (
+    IncidentTable,
+    MalformedRow,
+    ReadLimits,
+    read_incident_table,
+)
 from geo_service.store import Store, utc_now
 from spatial.crs import DEFAULT_REGION_KM, RD_NEW, WGS84, detect_crs, to_metric, transform
 from spatial.errors import InvalidParameterError
@@ -73,7 +82,9 @@ REASONS: dict[str, str] = {
 class IngestReport:
     """Accounting of one ingested batch.
 
-    ``rows_in = stored + duplicates + quarantined + skipped``, always.
+    ``rows_in = stored + duplicates + quarantined + skipped``, always. ``quarantine_known``
+    (at most ``quarantined``) counts the quarantined rows the quarantine already held from an
+    earlier batch of the same file; ``quarantined - quarantine_known`` rows were added to it.
     """
 
     batch_id: str
@@ -81,6 +92,7 @@ class IngestReport:
     stored: int
     duplicates: int
     quarantined: int
+    quarantine_known: int
     skipped: int
     reasons: dict[str, int] = field(default_factory=dict)
     crs: str | None = None
@@ -127,18 +139,23 @@ def ingest_file(
     earliest: date = DEFAULT_EARLIEST,
     region_km: float = DEFAULT_REGION_KM,
     batch_id: str | None = None,
+    limits: ReadLimits | None = None,
 ) -> IngestReport:
     """Read ``path`` and ingest it (see :func:`ingest_frame`); the batch records the file's sha256.
 
     Malformed CSV rows are quarantined as ``malformed_row`` and counted in ``rows_in``.
+    ``limits`` caps what the file may expand to (decompressed bytes, rows) while it is read;
+    the web upload passes its settings, the CLI reads without.
 
     Raises
     ------
+    InputTooLargeError
+        The file expands past ``limits``; nothing is stored.
     InputFileError
         Unreadable file (UTF-16 too), unknown columns.
     """
     p = Path(path)
-    table = read_incident_table(p)
+    table = read_incident_table(p, limits)
     digest = hashlib.sha256()
     with p.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -400,7 +417,7 @@ def ingest_frame(
             .sort_values("row_number", kind="stable")
             .reset_index(drop=True)
         )
-    stored = store.write_batch(
+    written = store.write_batch(
         batch_id=batch_id,
         incidents=good,
         quarantine=quarantine,
@@ -424,9 +441,10 @@ def ingest_frame(
     return IngestReport(
         batch_id=batch_id,
         rows_in=rows_in,
-        stored=stored,
-        duplicates=int(ok.sum()) - stored,
+        stored=written.stored,
+        duplicates=int(ok.sum()) - written.stored,
         quarantined=int(bad.sum()) + len(malformed),
+        quarantine_known=written.quarantine_known,
         skipped=int(skipped.sum()),
         reasons={str(k): int(v) for k, v in reasons.items()},
         crs=det.crs,

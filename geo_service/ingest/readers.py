@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pv
 import shapely
 
-from geo_service.errors import InputFileError
+from geo_service.errors import InputFileError, InputTooLargeError
 from spatial.crs import RD_NEW, WGS84, normalise_crs, transform
 
 #: Bytes that ``surrogateescape`` turned into lone surrogates: the line was not UTF-8.
@@ -32,6 +32,46 @@ _SURROGATES = re.compile("[\udc80-\udcff]+")
 _UTF8_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
 #: Passes over a CSV file with unbalanced quotes (each blanks the stray quotes it sees).
 _MAX_PASSES = 8
+#: Bytes read (decompressed) at a time, so a limit acts before a file is in memory.
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one file may expand to while it is read; ``None`` is no limit.
+
+    An upload of a few hundred kB of ``.csv.gz`` expanded to five million rows and took the
+    service from 0.4 to 5 GB; the web layer passes its settings here, the CLI reads without.
+
+    Attributes
+    ----------
+    max_bytes
+        Decompressed bytes of a CSV file (checked chunk by chunk while it is decompressed);
+        for (Geo)Parquet, the uncompressed size its metadata declare.
+    max_rows
+        Data rows. For CSV every line after the header counts (a blank line or a line break
+        inside a quoted value too), so the limit acts while the file is read, before a row
+        is parsed; for other formats the rows read (Parquet: the rows its metadata declare).
+    """
+
+    max_bytes: int | None = None
+    max_rows: int | None = None
+
+    def check_rows(self, name: str, rows: int) -> None:
+        """Raise :class:`InputTooLargeError` if ``rows`` exceeds ``max_rows``."""
+        if self.max_rows is not None and rows > self.max_rows:
+            raise InputTooLargeError(
+                f"{name} holds more than {self.max_rows:,} rows / het bestand heeft meer dan "
+                f"{self.max_rows:,} rijen; split it / splits het bestand"
+            )
+
+    def check_bytes(self, name: str, size: int) -> None:
+        """Raise :class:`InputTooLargeError` if ``size`` exceeds ``max_bytes``."""
+        if self.max_bytes is not None and size > self.max_bytes:
+            raise InputTooLargeError(
+                f"{name} expands to more than {self.max_bytes:,} bytes / uitgepakt is het "
+                f"bestand groter dan {self.max_bytes:,} bytes; split it / splits het bestand"
+            )
 
 
 @dataclass(frozen=True)
@@ -91,7 +131,7 @@ def read_incident_file(path: Path | str) -> pd.DataFrame:
     return read_incident_table(path).frame
 
 
-def read_incident_table(path: Path | str) -> IncidentTable:
+def read_incident_table(path: Path | str, limits: ReadLimits | None = None) -> IncidentTable:
     """Read an incident file: rows as strings (CSV) or values (spatial formats), and what was odd.
 
     CSV (also ``.csv.gz``) is read as text with the separator sniffed (``,``, ``;`` or tab), so
@@ -102,8 +142,17 @@ def read_incident_table(path: Path | str) -> IncidentTable:
     ``encoding_note``). GeoJSON, GeoPackage and (Geo)Parquet with point geometries get
     ``lon``/``lat`` (or ``x``/``y`` in RD New) columns from the geometry.
 
+    Parameters
+    ----------
+    path
+        The file.
+    limits
+        Caps on decompressed bytes and rows (see :class:`ReadLimits`); None reads anything.
+
     Raises
     ------
+    InputTooLargeError
+        The file expands past ``limits``; nothing beyond the limit was read into memory.
     InputFileError
         If the file does not exist, is UTF-16, or cannot be read as one of these formats.
     """
@@ -111,16 +160,21 @@ def read_incident_table(path: Path | str) -> IncidentTable:
     if not p.is_file():
         raise InputFileError(f"file not found / bestand niet gevonden: {p}")
     name = p.name.lower()
+    limits = limits or ReadLimits()
     try:
         if name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
-            return _read_csv(p)
+            return _read_csv(p, limits)
         if name.endswith((".parquet", ".geoparquet")):
+            _check_parquet(p, limits)
             try:
                 return IncidentTable(_points_to_columns(gpd.read_parquet(p)))
             except (ValueError, KeyError):
                 return IncidentTable(pd.read_parquet(p))
         if name.endswith((".geojson", ".json", ".gpkg", ".shp", ".fgb")):
-            return IncidentTable(_points_to_columns(gpd.read_file(p)))
+            # Not compressed: the upload limit bounds them; the rows are checked all the same.
+            frame = _points_to_columns(gpd.read_file(p))
+            limits.check_rows(p.name, len(frame))
+            return IncidentTable(frame)
     except InputFileError:
         raise
     except Exception as exc:
@@ -186,12 +240,49 @@ def utf8_per_line(data: bytes) -> tuple[bytes, int]:
     return "".join(pieces).encode("utf-8"), n_lines
 
 
-def _read_csv(path: Path) -> IncidentTable:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rb") as fh:
-            raw = fh.read()
-    else:
-        raw = path.read_bytes()
+def _check_parquet(path: Path, limits: ReadLimits) -> None:
+    """Check the rows and uncompressed size a Parquet file declares, before it is read.
+
+    Dictionary and run-length encoding let a small Parquet file hold millions of rows.
+    """
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    limits.check_rows(path.name, meta.num_rows)
+    limits.check_bytes(
+        path.name, sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    )
+
+
+def _read_limited(path: Path, limits: ReadLimits) -> bytes:
+    """Read (and decompress a ``.gz``) chunk by chunk, stopping at the first chunk past a limit.
+
+    Lines are counted as they arrive: the first is the header, each later line may be a row.
+
+    Raises
+    ------
+    InputTooLargeError
+        More decompressed bytes than ``limits.max_bytes``, or more lines after the header
+        than ``limits.max_rows``.
+    """
+    gz = path.name.lower().endswith(".gz")
+    chunks: list[bytes] = []
+    size = newlines = 0
+    with gzip.open(path, "rb") if gz else path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            size += len(chunk)
+            newlines += chunk.count(b"\n")
+            limits.check_bytes(path.name, size)
+            # At least newlines - 1 lines follow the header.
+            limits.check_rows(path.name, newlines - 1)
+            chunks.append(chunk)
+    if chunks and not chunks[-1].endswith(b"\n"):
+        limits.check_rows(path.name, newlines)  # the last line has no line break
+    return b"".join(chunks)
+
+
+def _read_csv(path: Path, limits: ReadLimits) -> IncidentTable:
+    raw = _read_limited(path, limits)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(raw[:4096]):
         raise InputFileError(
             f"{path.name} is UTF-16, which is not supported: save the file as UTF-8 "

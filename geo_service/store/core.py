@@ -18,15 +18,41 @@ from typing import Any, Self
 
 import duckdb
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-#: Columns added after schema version 1 (``ALTER TABLE ... ADD COLUMN IF NOT EXISTS``).
+
+def quarantine_key_sql(source: str, raw_json: str) -> str:
+    """Return the SQL expression of a quarantine row's content key.
+
+    A SHA-256 of the source file's hash, the reason, the row number and the raw row (its
+    JSON text): re-ingesting a file gives every rejected row the key it had, so the row is
+    not stored again; two identical rows of one file keep two keys (their row numbers).
+
+    Parameters
+    ----------
+    source
+        SQL for the source file's SHA-256 (``''`` for a frame ingested without one).
+    raw_json
+        SQL for the raw row as JSON text.
+    """
+    parts = f"{source}, reason, CAST(row_number AS VARCHAR), {raw_json}"
+    return f"sha256(concat_ws(chr(31), {parts}))"
+
+
+#: Columns added after schema version 1 (``ALTER TABLE ... ADD COLUMN IF NOT EXISTS``); each
+#: statement is idempotent, so a store of any version opens.
 MIGRATIONS: tuple[str, ...] = (
     # v2: the IANA zone of the wall-clock timestamps, per incident and per batch. Rows of v1
     # were read as Dutch local time.
     "ALTER TABLE incidents ADD COLUMN IF NOT EXISTS tz VARCHAR",
     "UPDATE incidents SET tz = 'Europe/Amsterdam' WHERE tz IS NULL",
     "ALTER TABLE ingest_batches ADD COLUMN IF NOT EXISTS timezone VARCHAR",
+    # v3: a content key per quarantined row, so re-ingesting a file does not add its rejected
+    # rows again. Rows of v2 get the key they would have had (copies they hold stay).
+    "ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS row_key VARCHAR",
+    # (reason, row_number, raw and row_key are columns of quarantine only.)
+    f"UPDATE quarantine SET row_key = {quarantine_key_sql('b.sha256', 'CAST(raw AS VARCHAR)')} "
+    "FROM ingest_batches b WHERE b.batch_id = quarantine.batch_id AND row_key IS NULL",
 )
 
 
@@ -90,7 +116,8 @@ SCHEMA_SQL: tuple[str, ...] = (
         row_number BIGINT NOT NULL,
         reason VARCHAR NOT NULL,
         detail VARCHAR,
-        raw JSON NOT NULL
+        raw JSON NOT NULL,
+        row_key VARCHAR
     )""",
     # geom in EPSG:4326 (lon/lat order).
     """CREATE TABLE IF NOT EXISTS areas (

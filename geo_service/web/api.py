@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,6 +18,8 @@ from geo_service.web.auth import Principal, require
 from geo_service.web.deps import (
     BBoxDep,
     CacheDep,
+    LimitQuery,
+    OffsetQuery,
     PrincipalDep,
     ResQuery,
     SettingsDep,
@@ -34,6 +35,7 @@ from geo_service.web.service import (
     layer_page,
     layer_response,
 )
+from geo_service.web.uploads import upload_dir
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(reject_unknown_params)])
 
@@ -117,8 +119,8 @@ def incidents(
     start: date | None = None,
     end: date | None = None,
     bbox: BBoxDep = None,
-    limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: LimitQuery = 10_000,
+    offset: OffsetQuery = 0,
 ) -> Response:
     """Incident points (analyst and admin only)."""
     require(principal, "analyst")
@@ -183,11 +185,11 @@ def _ingest_upload(
     crs: str | None,
     tz: str | None,
 ) -> dict[str, Any]:
-    from geo_service.ingest import ingest_file
+    from geo_service.ingest import ReadLimits, ingest_file
 
     name = Path(file.filename or "upload.csv").name
     suffix = "".join(Path(name).suffixes[-2:]) or ".csv"
-    with tempfile.TemporaryDirectory(prefix="geo-upload-") as tmp:
+    with upload_dir() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         size = 0
         with path.open("wb") as out:
@@ -209,6 +211,10 @@ def _ingest_upload(
                 tz=tz,
                 default_tz=settings.timezone,
                 actor=principal.actor,
+                limits=ReadLimits(
+                    max_bytes=settings.max_upload_decompressed_bytes,
+                    max_rows=settings.max_upload_rows,
+                ),
             )
         except InputFileError as exc:
             # Never show a server path: the temporary file's name becomes the upload's name.

@@ -23,7 +23,10 @@ from geo_service.web import api, api_docs, licence, ogc, pages, targeting_pages
 from geo_service.web.cache import ResponseCache
 from geo_service.web.errors import install_error_handlers
 from geo_service.web.guards import HostGuard, UploadGuard
+from geo_service.web.head import HeadAsGet
+from geo_service.web.ratelimit import AnonymousBudget
 from geo_service.web.service import CollectionCache, warm_up
+from geo_service.web.uploads import clean_stale_upload_dirs
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -67,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        clean_stale_upload_dirs(max_age_s=cfg.stale_upload_age_s)  # after a kill -9 mid-upload
         store = Store.open(cfg.db)
         app.state.store = store
         if cfg.warm_up:
@@ -109,9 +113,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse(url="/kaart")
 
-    # Outermost last: the Host check runs first, then the upload guard.
+    # Outermost last: HEAD becomes GET first (so every answer to it loses its body), then
+    # the anonymous request budget (the cheapest refusal), the Host check, the upload guard.
     app.add_middleware(UploadGuard, settings=cfg)
     app.add_middleware(HostGuard, settings=cfg)
+    if cfg.anonymous_budget_requests:
+        app.add_middleware(AnonymousBudget, settings=cfg)
+    app.add_middleware(HeadAsGet)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

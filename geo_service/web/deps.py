@@ -118,6 +118,21 @@ BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(bbox_dep)]
 
 ResQuery = Annotated[int, Query(ge=8, le=11, description="H3 resolution (8..11; 10 = ~0.015 km2)")]
 
+#: Largest ``offset`` of any paged route. Unbounded, 2**63 reached DuckDB as an INT128 and
+#: failed (500); no client pages one by one through ten million features.
+MAX_OFFSET = 10_000_000
+#: Largest page (``limit``) of any paged route. OGC items are lowered further to
+#: ``Settings.max_features``, as OGC API Features requires (a larger limit is not an error).
+MAX_LIMIT = 100_000
+
+#: Paging parameters of every route that takes them (out of range: 400 problem+json).
+OffsetQuery = Annotated[
+    int, Query(ge=0, le=MAX_OFFSET, description=f"features to skip (0..{MAX_OFFSET:_})")
+]
+LimitQuery = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"features per page (1..{MAX_LIMIT:_})")
+]
+
 
 def check_period(start: date | None, end: date | None) -> None:
     """Raise InvalidQueryError if ``start`` is after ``end`` or a date is out of range."""

@@ -21,6 +21,7 @@ from geo_service.errors import (
     BusyError,
     GeoServiceError,
     InputFileError,
+    InputTooLargeError,
     NotFoundError,
     UnknownColumnError,
 )
@@ -45,6 +46,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     BusyError: 409,
     NotFoundError: 404,
     UnknownColumnError: 422,
+    InputTooLargeError: 413,
     InputFileError: 422,
     InvalidResolutionError: 400,
     TooManyCellsError: 413,
@@ -66,6 +68,7 @@ TITLES: dict[int, str] = {
     409: "Bezet / Busy",
     413: "Te groot / Too large",
     422: "Ongeldige invoer / Unprocessable input",
+    429: "Te veel verzoeken / Too many requests",
     500: "Interne fout / Internal server error",
 }
 
@@ -130,7 +133,10 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = "Deze pagina of dit object bestaat niet / this resource does not exist"
         elif exc.status_code == 405:
             detail = "Deze methode is hier niet toegestaan / method not allowed here"
-        return problem(exc.status_code, detail, instance=request.url.path)
+        response = problem(exc.status_code, detail, instance=request.url.path)
+        # Keep the exception's headers: a 405 must say which methods are allowed (Allow).
+        response.headers.update(exc.headers or {})
+        return response
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only

@@ -25,6 +25,8 @@ from geo_service.web.auth import Principal
 from geo_service.web.deps import (
     BBoxDep,
     CacheDep,
+    LimitQuery,
+    OffsetQuery,
     PrincipalDep,
     SettingsDep,
     StoreDep,
@@ -242,8 +244,8 @@ def items(
     datetime: Annotated[
         str | None, Query(max_length=100, description="RFC 3339 instant or interval")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    limit: LimitQuery = 1000,
+    offset: OffsetQuery = 0,
     category: Text = None,
     municipality: Text = None,
     res: Annotated[int, Query(ge=8, le=11)] = 10,

@@ -291,7 +291,8 @@ def test_nothing_is_lost(store: Store, data: list[tuple[str, ...]], only_mapped:
     )
     _accounted(r)
     assert store.count_incidents() - before_n == r.stored
-    assert len(store.quarantine_frame()) - before_q == r.quarantined
+    # Rows the quarantine held already (hypothesis repeats frames) are not stored again.
+    assert len(store.quarantine_frame()) - before_q == r.quarantined - r.quarantine_known
 
 
 def test_windows_encoded_dutch_csv(store: Store, tmp_path: Path) -> None:
@@ -310,3 +311,68 @@ def test_windows_encoded_dutch_csv(store: Store, tmp_path: Path) -> None:
     )
     assert r.stored == 1
     assert store.incident_points()["subtype"].iloc[0].endswith("café")
+
+
+# --------------------------------------------------------------------------- quarantine keys
+
+BAD_CSV = (
+    "incident_id,lon,lat,occurred_from,category\n"
+    "a,4.30,52.07,2026-01-05,woninginbraak\n"
+    "b,,,2026-01-05,woninginbraak\n"  # missing coordinates
+    ",4.30,52.07,,woninginbraak\n"  # missing date
+    ",4.30,52.07,,woninginbraak\n"  # the same rejected row again: two rows, not one
+    "c,4.30,52.07,2026-01-05,woninginbraak,extra\n"  # malformed
+    "d,4.31,52.08,2026-01-06,woninginbraak\n"
+)
+
+
+def test_reingesting_a_file_leaves_the_quarantine_unchanged(store: Store, tmp_path: Path) -> None:
+    """Old code: every re-ingest of a file stored 0 incidents but added its rejected rows again."""
+    f = tmp_path / "bad.csv"
+    f.write_text(BAD_CSV)
+    first = ingest_file(store, f, today=TODAY)
+    _accounted(first)
+    assert (first.stored, first.quarantined, first.quarantine_known) == (2, 4, 0)
+    quarantine = store.quarantine_frame()
+    assert len(quarantine) == 4  # the two identical rows stay two (rows 3 and 4)
+    for _ in range(2):
+        again = ingest_file(store, f, today=TODAY)
+        _accounted(again)
+        assert (again.stored, again.duplicates) == (0, 2)
+        assert again.quarantined == again.quarantine_known == 4
+        assert json.loads(again.to_json())["quarantine_known"] == 4
+        pd.testing.assert_frame_equal(store.quarantine_frame(), quarantine)
+    assert len(store.batches()) == 3  # each ingest is still recorded as a batch
+    # The same rows in another file (one more row) are that file's own rows.
+    g = tmp_path / "bad2.csv"
+    g.write_text(BAD_CSV + "e,,,2026-01-07,woninginbraak\n")
+    other = ingest_file(store, g, today=TODAY)
+    _accounted(other)
+    assert (other.quarantined, other.quarantine_known) == (5, 0)
+    assert len(store.quarantine_frame()) == 9
+
+
+def test_quarantine_keys_are_added_to_an_existing_store(tmp_path: Path) -> None:
+    """A store made before the key column opens, gets the keys, and stops growing."""
+    f = tmp_path / "bad.csv"
+    f.write_text(BAD_CSV)
+    db = tmp_path / "old.duckdb"
+    with Store.open(db) as store:
+        ingest_file(store, f, today=TODAY)
+        ingest_file(store, f, today=TODAY)
+        # As the store was before: no key column, every re-ingest's rows stored again.
+        store.con.execute("ALTER TABLE quarantine DROP COLUMN row_key")
+        store.con.execute(
+            "INSERT INTO quarantine SELECT 'older', row_number, reason, detail, raw FROM quarantine"
+        )
+        store.con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        assert len(store.quarantine_frame()) == 8
+    for _ in range(2):  # idempotent
+        with Store.open(db) as store:
+            keys = store.con.execute(
+                "SELECT count(*), count(row_key) FROM quarantine WHERE batch_id <> 'older'"
+            ).fetchone()
+            assert keys == (4, 4)
+            again = ingest_file(store, f, today=TODAY)
+            assert again.quarantine_known == again.quarantined == 4
+            assert len(store.quarantine_frame()) == 8  # copies from before stay; none added

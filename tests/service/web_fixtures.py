@@ -39,9 +39,21 @@ class DemoDB:
     revoked: str
 
 
+#: Anonymous request budget of the test apps: tests send many anonymous requests from one
+#: address; the limiter stays in the path (tests/service/test_faults.py tests it low).
+TEST_BUDGET = 1_000_000
+
+
 def web_settings(path: Path, **overrides: object) -> Settings:
     """Settings for tests: no basemap tiles (nothing leaves 127.0.0.1), few permutations."""
-    values: dict[str, object] = {"db": path, "tile_url": "", "permutations": 99, "warm_up": False}
+    values: dict[str, object] = {
+        "db": path,
+        "tile_url": "",
+        "permutations": 99,
+        "warm_up": False,
+        "anonymous_budget_requests": TEST_BUDGET,
+        "anonymous_budget_burst": TEST_BUDGET,
+    }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -117,6 +129,8 @@ def live_server(demo_db: DemoDB, tmp_path_factory: pytest.TempPathFactory) -> It
         "GEO_SERVICE_DB": str(path),
         "GEO_SERVICE_TILE_URL": "",
         "GEO_SERVICE_PERMUTATIONS": "99",
+        "GEO_SERVICE_ANONYMOUS_BUDGET_REQUESTS": str(TEST_BUDGET),
+        "GEO_SERVICE_ANONYMOUS_BUDGET_BURST": str(TEST_BUDGET),
     }
     proc = subprocess.Popen(
         [
