@@ -12,6 +12,7 @@ import h3
 import numpy as np
 import numpy.typing as npt
 import shapely
+from h3ronpy import change_resolution
 from shapely.geometry.base import BaseGeometry
 
 from geo_service import __version__
@@ -21,10 +22,11 @@ from geo_service.store import Store
 from layers.cells import CellTable
 from layers.geojson import polygon_rings
 from spatial.crs import WGS84, metric_crs_for, transform
-from spatial.disclosure import CellKeyPerturbation, cell_keys
+from spatial.disclosure import CellKeyPerturbation, cell_keys, impute_withheld
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError
 from spatial.gistar import P_SIM_METHODS, PSimMethod, gistar
 from spatial.grid import (
+    MIN_RES,
     H3Grid,
     buffer_rings,
     cells_of_points,
@@ -228,6 +230,39 @@ def _node_cells(kde: KDEResult, grid: H3Grid, crs: str) -> npt.NDArray[np.int64]
     return grid.index_of(cells_of_points(nlon, nlat, grid.res))
 
 
+def _imputed(
+    grid: H3Grid,
+    pts: Any,
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    shown: npt.NDArray[np.float64],
+    withheld: npt.NDArray[np.bool_],
+    ck: CellKeyPerturbation,
+) -> npt.NDArray[np.float64]:
+    """Return the counts a viewer layer's statistics use: withheld cells imputed.
+
+    Withheld cells get their share of the published count of their parent cell one resolution
+    coarser (:func:`spatial.disclosure.impute_withheld`) -- the value the coarser viewer layer
+    shows for the same incidents, so nothing new is published. At the coarsest resolution
+    withheld cells count 0.
+    """
+    if grid.res <= MIN_RES:
+        return shown
+    parent_res = grid.res - 1
+    cells = np.asarray(grid.cells, dtype=np.uint64)
+    parents = np.asarray(change_resolution(cells, parent_res), dtype=np.uint64)
+    uniq, parent_idx = np.unique(parents, return_inverse=True)
+    pt_parent = cells_of_points(lon, lat, parent_res)
+    pos = np.minimum(np.searchsorted(uniq, pt_parent), len(uniq) - 1)
+    at = np.where(uniq[pos] == pt_parent, pos, -1)
+    n_parent = np.bincount(at[at >= 0], minlength=len(uniq))
+    keys = cell_keys(pts["record_key"].to_numpy(dtype=np.uint64), at, len(uniq))
+    pv, p_withheld = ck.perturb(n_parent, keys)
+    return impute_withheld(
+        shown, withheld, parent_idx, np.where(p_withheld, 0.0, pv), ck.min_count - 1 + ck.max_noise
+    )
+
+
 def viewer_bandwidth_m(res: int) -> float:
     """Return the KDE bandwidth of viewer layers: 2.5 mean H3 edge lengths, at least 250 m.
 
@@ -267,9 +302,10 @@ def compute_hotspots(store: Store, params: HotspotParams) -> HotspotLayer:
             grid.n,
         )
         shown, withheld = params.disclosure.perturb(counts.astype(np.int64), keys)
-        counts = np.where(withheld, 0.0, shown)
-        props["count"] = np.ma.MaskedArray(counts.astype(np.int64), mask=withheld)
+        published_counts = np.where(withheld, 0.0, shown)
+        props["count"] = np.ma.MaskedArray(published_counts.astype(np.int64), mask=withheld)
         props["suppressed"] = withheld
+        counts = _imputed(grid, pts, lon, lat, published_counts, withheld, params.disclosure)
     w = neighbours(grid, params.k_ring)
     # Incidents in each cell's neighbourhood (itself + k-ring): the privacy model shows a class
     # to viewers only where this reaches k.

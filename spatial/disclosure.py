@@ -108,6 +108,70 @@ def combine_keys(keys: npt.ArrayLike, axis: int | None = None) -> npt.NDArray[np
     return np.asarray(k.sum(axis=axis, dtype=np.uint64) % np.uint64(KEY_MODULUS))
 
 
+def impute_withheld(
+    shown: npt.ArrayLike,
+    withheld: npt.ArrayLike,
+    parent: npt.ArrayLike,
+    parent_shown: npt.ArrayLike,
+    cap: float,
+) -> npt.NDArray[np.float64]:
+    r"""Fill withheld cells from the published count of their parent cell, for statistics.
+
+    A withheld cell's value for a statistic computed from published counts (a Gi* class, a
+    density) is the part of its parent's published count that its shown siblings do not
+    account for, shared equally among the parent's withheld children and capped at the
+    largest count a withheld value can hide:
+
+    .. math::
+
+        \hat n_c = \min\Bigl(\mathrm{cap},\ rac{\max(0,\ v_P - \sum_{s \in S_P} v_s)}
+        {|W_P|}\Bigr), \qquad c \in W_P
+
+    with :math:`v` the published values, :math:`S_P` and :math:`W_P` the shown and withheld
+    children of :math:`P`. Only published values go in, so the result says nothing the
+    published counts do not; it keeps the many small counts of a dense area (which a zero
+    would erase) in the statistic.
+
+    Parameters
+    ----------
+    shown
+        Published counts per cell (any value where withheld).
+    withheld
+        Where the cell's count is withheld.
+    parent
+        Index of each cell's parent in ``parent_shown`` (-1: none).
+    parent_shown
+        Published counts of the parents (0 where withheld).
+    cap
+        Largest value a withheld cell gets (``k - 1 + D``).
+
+    Returns
+    -------
+    ndarray of float64
+        ``shown`` where shown, the imputed value where withheld.
+
+    Examples
+    --------
+    >>> impute_withheld([7, 0, 0, 0], [False, True, True, True], [0, 0, 0, -1], [13], 6)
+    array([7., 3., 3., 0.])
+    """
+    v = np.asarray(shown, dtype=np.float64)
+    w = np.asarray(withheld, dtype=bool)
+    par = np.asarray(parent, dtype=np.int64)
+    pv = np.asarray(parent_shown, dtype=np.float64)
+    ok = par >= 0
+    n_par = pv.size
+    covered = np.bincount(par[ok & ~w], weights=v[ok & ~w], minlength=n_par)
+    n_withheld = np.bincount(par[ok & w], minlength=n_par)
+    residual = np.maximum(pv - covered, 0.0)
+    share = np.divide(residual, n_withheld, out=np.zeros(n_par), where=n_withheld > 0)
+    out = v.copy()
+    out[w] = 0.0
+    fill = w & ok
+    out[fill] = np.minimum(share[par[fill]], cap)
+    return out
+
+
 @dataclass(frozen=True)
 class CellKeyPerturbation:
     """The cell key method's parameters: noise range ``D`` and suppression threshold ``k``.
@@ -118,6 +182,10 @@ class CellKeyPerturbation:
         :math:`D`: shown values differ from the true count by at most this.
     min_count
         :math:`k`: shown values below it are withheld.
+    shape
+        Exponent of the noise weights :math:`(D + 1 - |p|)^{shape}`: 1 is the triangle
+        (variance 4/3 at :math:`D = 2`), larger values concentrate on "no change". The
+        guarantee (:meth:`interval`) depends on :math:`D` only.
 
     Examples
     --------
@@ -131,6 +199,7 @@ class CellKeyPerturbation:
 
     max_noise: int = 2
     min_count: int = 5
+    shape: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_noise <= 10:
@@ -145,13 +214,12 @@ class CellKeyPerturbation:
 
     @property
     def variance(self) -> float:
-        """Variance of the noise for counts of at least ``D``: :math:`D(D+2)/6`."""
-        d = self.max_noise
-        return d * (d + 2) / 6.0
+        """Variance of the noise for counts of at least ``D`` (:math:`D(D+2)/6` for shape 1)."""
+        return float((self.noise_probabilities(self.max_noise) * self.noise_values**2).sum())
 
     def noise_probabilities(self, n: int) -> npt.NDArray[np.float64]:
         """Return the noise distribution for a true count ``n`` (a probability per value)."""
-        p = (self.max_noise + 1 - np.abs(self.noise_values)).astype(np.float64)
+        p = (self.max_noise + 1 - np.abs(self.noise_values)).astype(np.float64) ** self.shape
         p /= p.sum()
         if n < self.max_noise:
             # no negative counts: the tail below -n folds onto "no change"

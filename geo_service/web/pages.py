@@ -12,12 +12,15 @@ are Dutch HTML pages (:mod:`geo_service.web.page_errors`).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import shapely.geometry
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from geo_service.config import Settings
 from geo_service.errors import GeoServiceError
@@ -50,6 +53,8 @@ from geo_service.web.registry import FeatureCollection, LayerQuery, get_layer
 from geo_service.web.service import cache_key, layer_collection
 from geo_service.web.templating import render_fragment, render_page
 from layers import maps
+from layers.change import CHANGE_STYLE, change_shapes, hotspot_change
+from layers.svgmap import Shape, svg_map
 from spatial.errors import SpatialError
 
 NL_BOUNDS = (3.3, 50.75, 7.2, 53.55)
@@ -399,9 +404,16 @@ def overzicht(
 # -- /vergelijk ------------------------------------------------------------------------------
 
 
-def _default_periods(window: DataWindow) -> tuple[date, date, date, date]:
-    """Return the last twelve months of data and the twelve before."""
+def _default_periods(window: DataWindow, viewer: bool) -> tuple[date, date, date, date]:
+    """Return the last twelve months of data and the twelve before.
+
+    Viewers: the last two whole calendar years of data, periods of the viewer lattice (twelve
+    months across a year boundary would be answered with all data).
+    """
     last = window.last or month_end(window.today or date.today())
+    if viewer:
+        year = last.year if last.month == 12 else last.year - 1
+        return date(year - 1, 1, 1), date(year - 1, 12, 31), date(year, 1, 1), date(year, 12, 31)
     index = last.year * 12 + last.month - 1
     start_b = date((index - 11) // 12, (index - 11) % 12 + 1, 1)
     end_a = month_end(date((index - 12) // 12, (index - 12) % 12 + 1, 1))
@@ -430,12 +442,13 @@ def vergelijk(
         category=params.category,
         res=params.res,
     )
-    a0, a1, b0, b1 = _default_periods(ch.window)
+    a0, a1, b0, b1 = _default_periods(ch.window, ch.shown.viewer)
     periods = [
         ("Eerdere periode", compare_start or a0, compare_end or a1),
         ("Recente periode", params.start or b0, params.end or b1),
     ]
     columns = []
+    layers = []
     for label, start, end in periods:
         flt = ch.shown.flt(IncidentFilter(ch.category, ch.municipality, start, end))
         caption = caption_for(
@@ -454,6 +467,7 @@ def vergelijk(
         places, error = places_or_error(
             request, store, principal, query, ch.shown, place_name=ch.place
         )
+        layers.append(None if error else (query, caption.period))
         total = ch.shown.count(*store.count_and_key(flt))
         columns.append(
             {
@@ -476,6 +490,7 @@ def vergelijk(
                 ),
             }
         )
+    change_map = _change_map(request, store, principal, ch, layers)
     change = None
     before, after = columns[0]["total"], columns[1]["total"]
     if isinstance(before, int) and before > 0 and isinstance(after, int):
@@ -498,10 +513,48 @@ def vergelijk(
         "action": "/vergelijk",
         "columns": columns,
         "change": change,
+        "change_map": change_map,
         "k": ch.shown.policy.min_count,
         "viewer": ch.shown.viewer,
     }
     return render_page(request, "vergelijk.html", context)
+
+
+def _change_map(
+    request: Request,
+    store: Store,
+    principal: Principal,
+    ch: Choices,
+    layers: list[tuple[LayerQuery, str] | None],
+) -> dict[str, Any] | None:
+    """Return the per-cell change map of ``/vergelijk``: new, stayed, gone hot spots.
+
+    Built from the two Gi* layers as the caller sees them (:mod:`layers.change`), over the
+    wijk outlines; None when either period has no layer (the page says why per period).
+    """
+    if any(item is None for item in layers):
+        return None
+    (query_a, label_a), (query_b, label_b) = (item for item in layers if item is not None)
+    gistar = get_layer("hotspots-gistar")
+    changes = hotspot_change(
+        layer_collection(request, store, gistar, query_a, principal),
+        layer_collection(request, store, gistar, query_b, principal),
+    )
+    k = ch.shown.policy.min_count
+    wijken = store.areas_frame(level="wijk", municipality=ch.municipality)
+    outlines = [
+        Shape(shapely.geometry.mapping(g), css_class="wijk", stroke="#777", title=str(n))
+        for g, n in zip(wijken.geometry, wijken["name"], strict=True)
+    ]
+    shapes = [*outlines, *change_shapes(changes, k, (label_a, label_b))]
+    counts = Counter(c.kind for c in changes)
+    return {
+        "svg": Markup(svg_map(shapes, svg_id="veranderkaart", title="Verandering van de hotspots")),  # noqa: S704 - escaped in svg_map
+        "legend": [
+            (CHANGE_STYLE[kind][1], CHANGE_STYLE[kind][0], counts.get(kind, 0))
+            for kind in ("nieuw", "gebleven", "verdwenen")
+        ],
+    }
 
 
 # -- /waarschuwingszones ---------------------------------------------------------------------

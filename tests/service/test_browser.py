@@ -331,7 +331,38 @@ def test_vergelijk_page(browser: Browser, live_server: LiveServer, test_output: 
     assert len(visit.maps()) == 2
     periods = visit.page.locator(".caption .period").all_inner_texts()
     assert len(set(periods)) == 2
-    assert _pdf_pages(visit.page) == (1, True)
+    # the two maps and their figures on the first landscape page, the change map on the second
+    assert _pdf_pages(visit.page) == (2, True)
+
+
+@pytest.mark.slow
+def test_vergelijk_change_map_shows_no_small_count(
+    browser: Browser, live_server: LiveServer, test_output: Path
+) -> None:
+    url = f"{live_server.url}/vergelijk?municipality=GM0518&category=woninginbraak&res=9"
+    visit = _open(browser, url, None)
+    page = visit.page
+    section = page.locator("#verandering-hotspots")
+    section.scroll_into_view_if_needed()
+    assert section.is_visible()
+    cells = page.locator("#veranderkaart path.change")
+    assert cells.count() > 10
+    kinds = set(
+        page.locator("#veranderkaart path.change").evaluate_all(
+            "els => els.map(e => e.dataset.kind)"
+        )
+    )
+    assert kinds == {"nieuw", "gebleven", "verdwenen"}
+    legend = page.locator("#veranderlegenda").inner_text()
+    assert "nieuwe hotspot" in legend and "niet langer een hotspot" in legend
+    # what a viewer can read from the change: shown counts (>= 5) or "<5", never a difference
+    tips = page.locator("#veranderkaart path.change title").all_text_contents()
+    for tip in tips:
+        numbers = [int(n) for n in re.findall(r"(?<![<\d])(\d+)(?= incidenten|,)", tip)]
+        assert all(n >= 5 for n in numbers), tip
+    assert any("<5" in tip for tip in tips)  # withheld counts are said so
+    section.screenshot(path=str(test_output / "vergelijk-verandering.png"))
+    assert visit.errors == [] and visit.outside == []
 
 
 def _covered_share(frame: Frame, selector: str) -> float:

@@ -309,17 +309,59 @@ def test_overview_csvs(client: TestClient, demo_clock: DemoClock) -> None:
     assert (demo_clock.partial_last_year() or str(demo_clock.last.year)) in years_shown
 
 
-def test_compare_two_periods(client: TestClient, demo_clock: DemoClock) -> None:
+def test_compare_two_periods(client: TestClient, demo_db: DemoDB, demo_clock: DemoClock) -> None:
+    # viewers: the last two whole calendar years (periods of the viewer lattice)
     page = client.get("/vergelijk", params={**HOT, "res": 9}).text
     frames = re.findall(r'<iframe class="map-frame"[^>]*src="([^"]+)"', page)
     assert len(frames) == 2
-    # the last twelve months of data and the twelve before
-    assert f"start={demo_clock.month(23).isoformat()}" in frames[0].replace("&amp;", "&")
-    assert f"start={demo_clock.month(11).isoformat()}" in frames[1].replace("&amp;", "&")
+    year = demo_clock.last.year if demo_clock.last.month == 12 else demo_clock.last.year - 1
+    assert f"start={year - 1}-01-01" in frames[0].replace("&amp;", "&")
+    assert f"start={year}-01-01" in frames[1].replace("&amp;", "&")
     table = page.split('id="vergelijking"')[1].split("</table>")[0]
     totals = re.findall(r"<td>(\d+)</td>", table.split("Incidenten")[1].split("</tr>")[0])
     assert len(totals) == 2 and all(int(t) >= 5 for t in totals)
     assert "Verandering in incidenten" in page
+    # analysts: the last twelve months of data and the twelve before
+    page = client.get("/vergelijk", params={**HOT, "res": 9}, headers=_analyst(demo_db)).text
+    frames = re.findall(r'<iframe class="map-frame"[^>]*src="([^"]+)"', page)
+    assert f"start={demo_clock.month(23).isoformat()}" in frames[0].replace("&amp;", "&")
+    assert f"start={demo_clock.month(11).isoformat()}" in frames[1].replace("&amp;", "&")
+
+
+def _change_cells(page: str) -> list[tuple[str, str]]:
+    """(kind, tooltip) of every cell of the change map."""
+    svg = page.split('id="veranderkaart"', 1)[1].split("</svg>", 1)[0]
+    cells = re.findall(r'class="change (\w+)"[^>]*><title>([^<]*)</title>', svg)
+    return [(kind, html.unescape(tip)) for kind, tip in cells]
+
+
+def test_change_map_is_the_two_viewer_maps_and_shows_no_small_count(
+    client: TestClient, demo_clock: DemoClock
+) -> None:
+    year = demo_clock.last.year if demo_clock.last.month == 12 else demo_clock.last.year - 1
+    page = client.get("/vergelijk", params={**HOT, "res": 9}).text
+    cells = _change_cells(page)
+    assert cells, "no change map"
+    # the kinds are those of the two viewer layers (the API's), cell for cell
+    hot = []
+    for y in (year - 1, year):
+        fc = client.get(
+            "/api/v1/hotspots", params={**HOT, "res": 9, "start": f"{y}-01-01", "end": f"{y}-12-31"}
+        ).json()
+        hot.append(
+            {f["properties"]["h3"] for f in fc["features"] if f["properties"]["gi_class_fdr"] > 0}
+        )
+    expected = {
+        "nieuw": len(hot[1] - hot[0]),
+        "gebleven": len(hot[0] & hot[1]),
+        "verdwenen": len(hot[0] - hot[1]),
+    }
+    assert {k: sum(1 for kind, _ in cells if kind == k) for k in expected} == expected
+    # every number a viewer reads in it is a shown count (>= 5) or "<5"; no differences
+    for _, tip in cells:
+        numbers = [int(n) for n in re.findall(r"(?<![<\d])(\d+)(?= incidenten|,)", tip)]
+        assert all(n >= 5 for n in numbers), tip
+        assert "+" not in tip and "verschil" not in tip.lower()
 
 
 # -- 5. size ---------------------------------------------------------------------------------
