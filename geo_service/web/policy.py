@@ -279,16 +279,35 @@ def last_complete_quarter_end(last: date) -> date:
     return end
 
 
+def first_complete_quarter_start(first: date) -> date:
+    """Return the start of the first calendar quarter whose months all lie from ``first`` on.
+
+    The month of ``first`` counts as covered.
+
+    Examples
+    --------
+    >>> first_complete_quarter_start(date(2021, 12, 1))
+    datetime.date(2022, 1, 1)
+    >>> first_complete_quarter_start(date(2021, 10, 9))
+    datetime.date(2021, 10, 1)
+    """
+    start = quarter_start(first)
+    if start.month != first.month:
+        start = quarter_end(first) + timedelta(days=1)
+    return start
+
+
 def lattice_period(
     start: date | None, end: date | None, first: date | None, last: date | None
 ) -> tuple[date | None, date | None, LatticeKind]:
     """Snap a requested period to the viewer lattice: a quarter, a calendar year, or all data.
 
-    Only quarters the data cover completely take part (``last`` is the last day or month of
-    data): a request in the running quarter is answered with the last complete one, a year
+    Only quarters the data cover completely take part (``first`` and ``last`` are the first
+    and last day or month of data): a request in the running quarter is answered with the last
+    complete one, a request in a partial first quarter with the first complete one, a year
     with its complete quarters. A request within one quarter gets that quarter; within one
-    calendar year that year; anything wider (or nothing asked) all data, from the quarter of
-    ``first`` to the last complete quarter.
+    calendar year that year; anything wider (or nothing asked) all data: the complete
+    quarters from first to last.
 
     Parameters
     ----------
@@ -317,34 +336,49 @@ def lattice_period(
     >>> lattice_period(date(2026, 2, 1), date(2026, 5, 31), first, last)
     (datetime.date(2026, 1, 1), datetime.date(2026, 9, 30), 'jaar')
     >>> lattice_period(date(2025, 11, 1), date(2026, 10, 31), first, last)
-    (datetime.date(2021, 10, 1), datetime.date(2026, 9, 30), 'alle gegevens')
+    (datetime.date(2022, 1, 1), datetime.date(2026, 9, 30), 'alle gegevens')
     >>> lattice_period(date(2026, 11, 1), None, first, last)
     (datetime.date(2026, 7, 1), datetime.date(2026, 9, 30), 'kwartaal')
+    >>> lattice_period(date(2021, 1, 1), date(2021, 12, 31), first, last)  # only Dec 2021
+    (datetime.date(2022, 1, 1), datetime.date(2022, 3, 31), 'kwartaal')
+    >>> lattice_period(date(2019, 1, 1), date(2019, 12, 31), first, last)  # before the data
+    (datetime.date(2019, 1, 1), datetime.date(2019, 12, 31), 'jaar')
     """
     done = last_complete_quarter_end(last) if last is not None else None
+    begun = first_complete_quarter_start(first) if first is not None else None
     if start is None and end is None:
-        if first is None or done is None:
+        if begun is None or done is None or begun > done:
             return None, None, "alle gegevens"
-        return quarter_start(first), done, "alle gegevens"
-    lo = start or (quarter_start(first) if first else None) or end
+        return begun, done, "alle gegevens"
+    lo = start or begun or end
     hi = end or done or start
     assert lo is not None and hi is not None  # noqa: S101 -- one of start/end is set
+    # The quarters the data cover only in part are never published: a request in the
+    # running quarter gets the last complete one, a request in the first, partial quarter
+    # the first complete one; wider requests are cut to the complete quarters.
     if done is not None and last is not None and lo > done:
         if quarter_start(lo) <= quarter_start(last):
-            lo = hi = done  # a request in the running quarter: the last complete one
+            lo = hi = done
     elif done is not None and hi > done:
-        hi = done  # the running quarter is not published yet
+        hi = done
+    if begun is not None and first is not None and hi < begun:
+        if quarter_start(hi) >= quarter_start(first):
+            lo = hi = begun
+    elif begun is not None and lo < begun:
+        lo = begun
     hi = max(hi, lo)
     if quarter_start(lo) == quarter_start(hi):
         return quarter_start(lo), quarter_end(lo), "kwartaal"
     if lo.year == hi.year:
-        year_end = date(lo.year, 12, 31)
+        year_start, year_end = date(lo.year, 1, 1), date(lo.year, 12, 31)
+        if begun is not None and begun.year == lo.year:
+            year_start = max(year_start, begun)
         if done is not None and done.year == lo.year:
-            year_end = done
-        return date(lo.year, 1, 1), year_end, "jaar"
-    if first is None or done is None:
+            year_end = min(year_end, done)
+        return year_start, year_end, "jaar"
+    if begun is None or done is None:
         return quarter_start(lo), quarter_end(hi), "alle gegevens"
-    return quarter_start(first), done, "alle gegevens"
+    return begun, done, "alle gegevens"
 
 
 def _as_date(value: date | None) -> date | None:

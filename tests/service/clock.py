@@ -65,8 +65,10 @@ class DemoClock:
 
     @property
     def viewer_first(self) -> date:
-        """First month of the viewers' "all data": the first quarter's first month."""
-        return date(self.first.year, 3 * ((self.first.month - 1) // 3) + 1, 1)
+        """First month of the viewers' "all data": the first complete quarter's first month."""
+        if self.first.month % 3 == 1:
+            return self.first
+        return add_months(date(self.first.year, 3 * ((self.first.month - 1) // 3) + 1, 1), 3)
 
     @property
     def viewer_last(self) -> date:
