@@ -1047,8 +1047,13 @@ def emerging_layer(
     )
 
 
-def emerging_legend(layer: HexLayer, *, k: int, cameras: bool = True) -> Element:
-    """Return the Dutch legend of the emerging hot spot map: the patterns present."""
+def emerging_legend(
+    layer: HexLayer, *, k: int, cameras: bool = True, per: str = "maand"
+) -> Element:
+    """Return the Dutch legend of the emerging hot spot map: the patterns present.
+
+    ``per`` names the time bins (``"maand"``, or ``"kwartaal"`` for viewers).
+    """
     rows = []
     for label in layer.legend_labels:
         _code, colour, text = label.split("|", 2)
@@ -1062,6 +1067,6 @@ def emerging_legend(layer: HexLayer, *, k: int, cameras: bool = True) -> Element
     notes.append('<div class="fine">Zeshoeken zonder patroon: niet getoond.</div>')
     notes.extend(_legend_tail(cameras=cameras, k=k))
     return Element(
-        '<div id="legenda" class="map-box"><b>Opkomende hotspots (trend per maand)</b>'
+        f'<div id="legenda" class="map-box"><b>Opkomende hotspots (trend per {per})</b>'
         f"{patterns}{''.join(notes)}</div>"
     )

@@ -25,6 +25,8 @@ METHOD_LABELS = {
     "gistar": "Hotspots: Getis-Ord Gi*, gecorrigeerd voor meervoudig toetsen (FDR)",
     "kde": "Dichtheid: kerndichtheid (KDE), incidenten per km²",
     "emerging": "Opkomende hotspots (Emerging Hot Spot Analysis, maandelijks)",
+    # viewers: quarterly bins of published counts (the privacy lattice)
+    "emerging-quarter": "Opkomende hotspots (Emerging Hot Spot Analysis, per kwartaal)",
 }
 #: H3 resolution -> Dutch description of the hexagon size (average area, H3 v4).
 RES_LABELS = {

@@ -222,8 +222,11 @@ def build_emerging_map_html(
     except (GeoServiceError, SpatialError) as exc:
         message = " ".join(dutch_message(exc, 400))
     used = query.incidents.start, query.incidents.end
+    quarterly = False
     if fc is not None:
         used = used_period(fc.get("metadata"))
+        bins = (fc.get("metadata") or {}).get("time_bins") or {}
+        quarterly = bins.get("unit") == "quarter"  # viewers: the privacy lattice
     caption = caption_for(
         ch,
         title=map_title(ch, "emerging", ch.category),
@@ -231,7 +234,7 @@ def build_emerging_map_html(
         end=used[1],
         requested=(params.start, params.end),
         category=ch.category,
-        method="emerging",
+        method="emerging-quarter" if quarterly else "emerging",
         res=ch.res,
     )
     k = ch.shown.policy.min_count
@@ -242,7 +245,7 @@ def build_emerging_map_html(
         if not layer.n_cells:
             message = (
                 "Geen opkomende of afnemende hotspots voor deze keuze: geen zeshoek heeft "
-                "een patroon over de maanden."
+                f"een patroon over de {'kwartalen' if quarterly else 'maanden'}."
             )
     groups += _outline_groups(store, ch.municipality)
     m = maps.base_map(
@@ -256,7 +259,7 @@ def build_emerging_map_html(
     maps.finish_map(
         m,
         groups,
-        maps.emerging_legend(layer, k=k),
+        maps.emerging_legend(layer, k=k, per="kwartaal" if quarterly else "maand"),
         caption_html=str(caption_html),
         message=message,
     )
