@@ -1,8 +1,9 @@
 """Adapter: a rolling-origin backtest of the hotspot forecasts on the store's incidents.
 
 Only validation, I/O, the time axis and projection happen here; the forecasts are in
-:mod:`spatial.forecast`, the backtest loop in :mod:`spatial.backtest` and the measures in
-:mod:`spatial.evaluation`.
+:mod:`spatial.forecast.methods`, the backtest loop in :mod:`spatial.forecast.backtest` and the
+measures in
+:mod:`spatial.forecast.evaluation`.
 
 * **Study cells.** The study area of :func:`geo_service.hotspots.study_area` (municipality
   polygon, else all imported areas, else the footprint of all stored incidents), unchanged:
@@ -57,16 +58,15 @@ from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.hotspots import study_area
 from geo_service.store import Store
-from spatial.backtest import (
+from spatial.errors import InvalidParameterError
+from spatial.forecast.backtest import (
     BacktestResult,
     MethodBacktest,
     ProgressCallback,
     rolling_origin_backtest,
 )
-from spatial.crs import WGS84, transform
-from spatial.errors import InvalidParameterError
-from spatial.evaluation import n_selected
-from spatial.forecast import (
+from spatial.forecast.evaluation import n_selected
+from spatial.forecast.methods import (
     METHODS,
     ForecastMethod,
     make_cells,
@@ -74,7 +74,8 @@ from spatial.forecast import (
     multiscale_rate,
     random_scores,
 )
-from spatial.grid import cells_of_points, check_resolution, neighbours
+from spatial.grid.crs import WGS84, transform
+from spatial.grid.h3grid import cells_of_points, check_resolution, neighbours
 
 TimeResolution = Literal["day", "month"]
 

@@ -1,7 +1,7 @@
 """Adapter: a plan for the flexible cameras (``geo-service cameras plan``).
 
 Only validation, I/O, projection and the Dutch wording happen here; the placement is
-:func:`spatial.camera_plan.plan_flexible_cameras` (exact MCLP with a proven gap).
+:func:`spatial.targeting.camera_plan.plan_flexible_cameras` (exact MCLP with a proven gap).
 
 * **Demand.** Incidents of the chosen categories (default: all) in the window (default: the
   365 days up to the last stored incident of those categories), weighted by recency
@@ -10,7 +10,8 @@ Only validation, I/O, projection and the Dutch wording happen here; the placemen
   (:func:`geo_service.hotspots.study_area`: RD New in the Netherlands, else the local UTM
   zone); a camera covers what lies within ``radius_m``.
 * **Candidates.** Points given by the caller; else a ``spacing_m`` grid
-  (:func:`spatial.coverage.grid_candidates`) inside the *designated* camera areas (areas of
+  (:func:`spatial.targeting.coverage.grid_candidates`) inside the *designated* camera areas (areas
+  of
   level ``designated``: where the mayor allows cameras, Gemeentewet art. 151c) when any are
   stored, else inside the study area. ``designated=True`` demands designated areas,
   ``False`` ignores them.
@@ -49,7 +50,9 @@ from geo_service.targeting import (
     recent_window,
 )
 from layers.geojson import COORD_DECIMALS
-from spatial.camera_plan import (
+from spatial.errors import EmptyStudyAreaError, InvalidParameterError
+from spatial.grid.crs import WGS84, transform
+from spatial.targeting.camera_plan import (
     CameraPlan,
     counts_near,
     merge_identical,
@@ -57,9 +60,12 @@ from spatial.camera_plan import (
     recency_weights,
     review_fixed,
 )
-from spatial.coverage import CoverageCurve, coverage_curve, coverage_matrix, grid_candidates
-from spatial.crs import WGS84, transform
-from spatial.errors import EmptyStudyAreaError, InvalidParameterError
+from spatial.targeting.coverage import (
+    CoverageCurve,
+    coverage_curve,
+    coverage_matrix,
+    grid_candidates,
+)
 
 #: Resolution of the study grid that fixes the metric CRS and, without polygons, the area.
 STUDY_RES: Final = 10
@@ -440,7 +446,7 @@ def plan_coverage_curve(
     """Covered demand of the plan's instance for several numbers of cameras.
 
     Same demand, candidates (current sites that may not stay excluded), fixed coverage and
-    radius as the plan; see :func:`spatial.coverage.coverage_curve`.
+    radius as the plan; see :func:`spatial.targeting.coverage.coverage_curve`.
     """
     plan = result.plan
     a = coverage_matrix(result.demand_xy, plan.candidate_xy, result.radius_m)

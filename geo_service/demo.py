@@ -48,7 +48,7 @@ from tqdm import tqdm
 
 from geo_service.errors import StaleDemoError
 from geo_service.store import Store
-from spatial.crs import RD_NEW, WGS84
+from spatial.grid.crs import RD_NEW, WGS84
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "nl"
 DEN_HAAG = "GM0518"

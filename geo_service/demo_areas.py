@@ -23,7 +23,7 @@ import shapely
 from scipy.cluster.hierarchy import fcluster, linkage
 
 from geo_service.store import Store
-from spatial.crs import RD_NEW, WGS84
+from spatial.grid.crs import RD_NEW, WGS84
 
 #: Number of synthetic verzorgingsgebieden per municipality (others: one per 8 wijken).
 GROUPS: Final = {"GM0518": 6, "GM1783": 2}

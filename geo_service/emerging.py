@@ -1,6 +1,7 @@
 """Adapter: from the store to an Emerging Hot Spot layer (space-time Gi* + Mann-Kendall).
 
-Only validation, I/O and binning happen here; the statistics are in :mod:`spatial.emerging`.
+Only validation, I/O and binning happen here; the statistics are in
+:mod:`spatial.spacetime.emerging`.
 
 **The space-time cube.** Cells: the study area's H3 grid (:func:`geo_service.hotspots.study_area`,
 the same policy as the hotspot layers: never dependent on the query's own incidents), empty
@@ -32,10 +33,10 @@ from geo_service.filters import IncidentFilter, analysis_parameters
 from geo_service.hotspots import StudyArea, study_area
 from geo_service.store import Store
 from layers.geojson import cells_feature_collection
-from spatial.disclosure import CellKeyPerturbation, cell_keys
-from spatial.emerging import PATROON, PATTERNS, emerging_hotspots
 from spatial.errors import InvalidParameterError, TooManyCellsError
-from spatial.grid import cells_of_points, check_resolution, neighbours
+from spatial.grid.h3grid import cells_of_points, check_resolution, neighbours
+from spatial.privacy.disclosure import CellKeyPerturbation, cell_keys
+from spatial.spacetime.emerging import PATROON, PATTERNS, emerging_hotspots
 
 BinUnit = Literal["week", "month", "quarter"]
 BIN_UNITS: Final[tuple[str, ...]] = ("week", "month", "quarter")

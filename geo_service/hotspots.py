@@ -20,11 +20,9 @@ from geo_service.filters import IncidentFilter, analysis_parameters
 from geo_service.store import Store
 from layers.cells import CellTable
 from layers.geojson import polygon_rings
-from spatial.crs import WGS84, metric_crs_for, transform
-from spatial.disclosure import CellKeyPerturbation, cell_keys
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError
-from spatial.gistar import P_SIM_METHODS, PSimMethod, gistar
-from spatial.grid import (
+from spatial.grid.crs import WGS84, metric_crs_for, transform
+from spatial.grid.h3grid import (
     H3Grid,
     buffer_rings,
     cells_of_points,
@@ -34,7 +32,9 @@ from spatial.grid import (
     neighbours,
     study_grid,
 )
-from spatial.kde import MIN_BANDWIDTH_CELLS, KDEResult, kde_grid, mean_per_cell
+from spatial.hotspots.gistar import P_SIM_METHODS, PSimMethod, gistar
+from spatial.hotspots.kde import MIN_BANDWIDTH_CELLS, KDEResult, kde_grid, mean_per_cell
+from spatial.privacy.disclosure import CellKeyPerturbation, cell_keys
 
 Method = Literal["gistar", "kde"]
 

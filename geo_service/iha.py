@@ -1,7 +1,8 @@
 """Adapter: proposals for integrated enforcement actions (``geo-service iha``).
 
 Only validation, I/O and the Dutch wording happen here; the index, the action areas and the
-selection are :func:`spatial.iha.propose_iha_areas`, the per-category Gi* z-scores come from
+selection are :func:`spatial.targeting.iha.propose_iha_areas`, the per-category Gi* z-scores come
+from
 :func:`geo_service.hotspots.compute_hotspots` (analytic Gi*, on the study area of
 :func:`geo_service.hotspots.study_area`, so the analysis works on any ingested data, also
 without area polygons: the study area is then the incidents' footprint).
@@ -42,11 +43,11 @@ from geo_service.targeting import (
     polygonal,
     recent_window,
 )
-from spatial.crs import WGS84
 from spatial.errors import InvalidParameterError
-from spatial.grid import H3Grid
-from spatial.iha import IHAProposals, disk_rings, propose_iha_areas
-from spatial.priorities import points_in_areas
+from spatial.grid.crs import WGS84
+from spatial.grid.h3grid import H3Grid
+from spatial.targeting.iha import IHAProposals, disk_rings, propose_iha_areas
+from spatial.targeting.priorities import points_in_areas
 
 #: Categories of an IHA when none are given (those of them that are stored).
 DEFAULT_CATEGORIES: Final = ("woninginbraak", "jeugdoverlast")

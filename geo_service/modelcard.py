@@ -314,7 +314,9 @@ def model_card(
                 "ruimtelijke_eenheid": (
                     "H3-cellen (resolutie 9 ≈ 350 m, 10 ≈ 125 m), één vast studiegebied"
                 ),
-                "broncode": "spatial/forecast.py (methoden), spatial/backtest.py (toets)",
+                "broncode": (
+                    "spatial/forecast/methods.py (methoden), spatial/forecast/backtest.py (toets)"
+                ),
             },
             "evaluatie": _evaluation(doc, data_version, category),
             "bekende_beperkingen": limitations,

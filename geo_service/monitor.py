@@ -3,7 +3,7 @@
 Per municipality and per wijk, per category and full calendar year: the count, incidents per
 1,000 inhabitants and per 1,000 dwellings, and -- with a target per category (per 1,000
 dwellings or inhabitants per year) -- whether the last year is above it, the trend and, at
-that pace, when the target is reached (:func:`spatial.monitor.rates_against_target`).
+that pace, when the target is reached (:func:`spatial.targeting.monitor.rates_against_target`).
 Municipalities count the incidents ingestion assigned to them; wijken count by
 point-in-polygon at analysis time (as :mod:`geo_service.priorities` does). A population that
 is not stored gives no rate (``null``), never a guess.
@@ -26,8 +26,8 @@ from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.targeting import covered_years, full_years, incidents_text, nl
 from spatial.errors import InvalidParameterError
-from spatial.monitor import MonitorResult, rates_against_target
-from spatial.priorities import counts_by_year, points_in_areas
+from spatial.targeting.monitor import MonitorResult, rates_against_target
+from spatial.targeting.priorities import counts_by_year, points_in_areas
 
 Basis = Literal["dwellings", "inhabitants"]
 BASIS_NL = {"dwellings": "woningen", "inhabitants": "inwoners"}

@@ -1,7 +1,7 @@
 """Adapter: near repeat (Knox test) and near-repeat alert zones from the store.
 
-Only validation, I/O and projection happen here; the statistics are in :mod:`spatial.knox`
-and the zones in :mod:`spatial.nearrepeat`.
+Only validation, I/O and projection happen here; the statistics are in :mod:`spatial.spacetime.knox`
+and the zones in :mod:`spatial.spacetime.nearrepeat`.
 
 * **Space.** Incidents are projected at analysis time from lon/lat to the study area's metric
   CRS (:func:`geo_service.hotspots.study_area`: RD New in the Netherlands, else the local UTM
@@ -11,9 +11,11 @@ and the zones in :mod:`spatial.nearrepeat`.
   two dates in days, so two burglaries on the same date are 0 days apart and 23:50 / 00:10
   the next day are 1 day apart. Bands are half-open: ``[0, 7)`` days holds gaps 0-6.
 * **Alert zones.** For every incident since a date: a circle and a period of raised risk
-  (:func:`spatial.nearrepeat.merge_alert_zones`), radius and period read from the significant
+  (:func:`spatial.spacetime.nearrepeat.merge_alert_zones`), radius and period read from the
+  significant
   cells of a Knox test on the municipality's own incidents in the ``history_days`` before that
-  date (:func:`spatial.nearrepeat.near_repeat_extent`), else 200 m / 14 days; dwellings inside
+  date (:func:`spatial.spacetime.nearrepeat.near_repeat_extent`), else 200 m / 14 days; dwellings
+  inside
   a zone estimated by areal weighting of the finest stored areas with dwellings. Alert zones
   locate incidents: analysts only.
 """
@@ -35,10 +37,10 @@ from geo_service.filters import IncidentFilter, analysis_parameters
 from geo_service.hotspots import study_area
 from geo_service.store import Store
 from layers.geojson import COORD_DECIMALS
-from spatial.crs import WGS84, transform
 from spatial.errors import InvalidParameterError
-from spatial.knox import KnoxResult, knox_test
-from spatial.nearrepeat import (
+from spatial.grid.crs import WGS84, transform
+from spatial.spacetime.knox import KnoxResult, knox_test
+from spatial.spacetime.nearrepeat import (
     DEFAULT_DAYS,
     DEFAULT_RADIUS_M,
     AlertZones,

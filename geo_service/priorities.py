@@ -1,7 +1,7 @@
 """Adapter: burglary priorities per area for the Driehoek (``geo-service priorities``).
 
 Only validation, I/O and the Dutch wording happen here; the statistics are in
-:mod:`spatial.priorities` (EB risk, trend, rank intervals) and :mod:`geo_service.hotspots`
+:mod:`spatial.targeting.priorities` (EB risk, trend, rank intervals) and :mod:`geo_service.hotspots`
 (Gi* per H3 cell, reused as is).
 
 * **Window.** The last ``years`` *full* calendar years on or before ``as_of`` (default: the
@@ -18,7 +18,8 @@ Only validation, I/O and the Dutch wording happen here; the statistics are in
 * **Hot spot share.** :func:`geo_service.hotspots.compute_hotspots` on the area's
   municipality (same category and window, analytic Gi* with FDR): the share of the area's
   H3 cells (by centroid) with ``gi_class_fdr > 0``.
-* **Rank.** :func:`spatial.priorities.area_priorities`: weighted geometric mean of the annual
+* **Rank.** :func:`spatial.targeting.priorities.area_priorities`: weighted geometric mean of the
+  annual
   count and the EB risk (``weights = (count, risk)``; ``(1, 1)`` orders by count x risk, the
   Driehoek's rule) with a Poisson-bootstrap rank interval.
 """
@@ -51,11 +52,11 @@ from geo_service.targeting import (
     per_wijk,
     polygonal,
 )
-from spatial.crs import WGS84, metric_crs_for, transform
-from spatial.disclosure import CellKeyPerturbation, cell_keys
 from spatial.errors import InvalidParameterError, SpatialError
-from spatial.nearrepeat import areal_estimate
-from spatial.priorities import (
+from spatial.grid.crs import WGS84, metric_crs_for, transform
+from spatial.privacy.disclosure import CellKeyPerturbation, cell_keys
+from spatial.spacetime.nearrepeat import areal_estimate
+from spatial.targeting.priorities import (
     PriorityTable,
     area_priorities,
     counts_by_year,
@@ -89,7 +90,7 @@ class PriorityParams:
     as_of
         Reference day (default: the last stored incident of the category).
     weights
-        ``(count, risk)`` weights of the score (:func:`spatial.ranking.priority_score`).
+        ``(count, risk)`` weights of the score (:func:`spatial.targeting.ranking.priority_score`).
     replicates, interval, seed
         Poisson bootstrap of the rank interval.
     res
@@ -480,7 +481,7 @@ def explain(table: PriorityTable, i: int, years: list[int], category: str, inter
 
     Examples
     --------
-    >>> from spatial.priorities import area_priorities
+    >>> from spatial.targeting.priorities import area_priorities
     >>> t = area_priorities([[30, 2, 1], [20, 0, 9]], [1000, 10, 900], replicates=50, rng=0)
     >>> explain(t, 1, [2024, 2025], "woninginbraak", 0.9)  # doctest: +NORMALIZE_WHITESPACE
     'Rang 3 (90%-interval 2-3): 2 woninginbraken in 2024-2025 (1,0 per jaar) bij 10 woningen;

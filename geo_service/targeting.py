@@ -2,7 +2,7 @@
 
 Dutch wording of numbers and categories, the full calendar years and the default window of
 an analysis, GeoJSON geometry output and the equity check's metadata (the statistics of it
-are in :mod:`spatial.equity`).
+are in :mod:`spatial.targeting.equity`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from layers.geojson import COORD_DECIMALS
-from spatial.equity import equity_table
 from spatial.errors import InvalidParameterError
-from spatial.priorities import points_in_areas
+from spatial.targeting.equity import equity_table
+from spatial.targeting.priorities import points_in_areas
 
 #: Dutch singular and plural of the known categories; others read "incident(en) <category>".
 CATEGORY_NOUNS: dict[str, tuple[str, str]] = {
@@ -166,7 +166,7 @@ def equity_metadata(
     incidents: npt.ArrayLike,
     unit: tuple[str, str],
 ) -> dict[str, Any]:
-    """Return the equity check of a proposal set for ``metadata.equity`` (:mod:`spatial.equity`).
+    """Return the equity check of a proposal set for ``metadata.equity`` (targeting.equity).
 
     Parameters
     ----------

@@ -145,7 +145,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     from geo_service.config import get_settings
     from geo_service.ingest import DEFAULT_EARLIEST, ingest_file, new_batch_id, parse_mapping
-    from spatial.crs import DEFAULT_REGION_KM
+    from spatial.grid.crs import DEFAULT_REGION_KM
 
     columns = parse_mapping(args.columns)
     category_map = parse_mapping(args.category_map)

@@ -27,10 +27,10 @@ from geo_service.web.caption import MONTHS_NL, DataWindow, used_period
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.registry import LayerQuery, get_layer
 from geo_service.web.service import layer_collection
-from spatial.clusters import cell_clusters, cluster_sums
-from spatial.disclosure import cell_keys, combine_keys
 from spatial.errors import SpatialError
-from spatial.grid import area_m2, cells_of_points
+from spatial.grid.h3grid import area_m2, cells_of_points
+from spatial.hotspots.clusters import cell_clusters, cluster_sums
+from spatial.privacy.disclosure import cell_keys, combine_keys
 
 #: Below this many (estimated) dwellings a rate per 1,000 dwellings says more about the
 #: estimate than about the place (dunes, harbours, parks): it is left out.

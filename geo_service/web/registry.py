@@ -20,7 +20,7 @@ from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.policy import ViewerPolicy
 from layers.cells import CellTable
-from spatial.disclosure import CellKeyPerturbation
+from spatial.privacy.disclosure import CellKeyPerturbation
 
 FeatureCollection = dict[str, Any]
 
@@ -42,7 +42,7 @@ class LayerQuery:
     max_cells
         Largest study grid this request may compute (lower for anonymous callers).
     disclosure
-        How a viewer's layer is published (:class:`spatial.disclosure.CellKeyPerturbation`).
+        How a viewer's layer is published (:class:`spatial.privacy.disclosure.CellKeyPerturbation`).
     """
 
     incidents: IncidentFilter = field(default_factory=IncidentFilter)

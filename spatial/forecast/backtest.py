@@ -2,10 +2,10 @@ r"""Rolling-origin backtest of hotspot forecasts.
 
 Origins :math:`t_0 = \text{start} + j\,h` for :math:`j = 0, 1, \dots` while :math:`t_0 <`
 ``end`` (or an explicit list). At each origin every method scores every study cell from the
-incidents before :math:`t_0` only (:mod:`spatial.forecast`); the top ``coverage`` share of
+incidents before :math:`t_0` only (:mod:`spatial.forecast.methods`); the top ``coverage`` share of
 cells is the forecast area; the incidents in :math:`[t_0, t_0 + h)` are the test and those
 in :math:`[t_0 - r, t_0)` (``reference_days``) the reference period of the RRI
-(:mod:`spatial.evaluation`). This is the evaluation design of rolling-origin forecast
+(:mod:`spatial.forecast.evaluation`). This is the evaluation design of rolling-origin forecast
 studies (Tashman 2000): each forecast is made as it would have been on the day, so no
 accuracy figure uses information from its own future.
 
@@ -36,8 +36,8 @@ import numpy as np
 import numpy.typing as npt
 
 from spatial.errors import InvalidParameterError
-from spatial.evaluation import evaluate_forecast, n_selected, pooled_hit_rate
-from spatial.forecast import EventSet, ForecastMethod, StudyCells, window_counts
+from spatial.forecast.evaluation import evaluate_forecast, n_selected, pooled_hit_rate
+from spatial.forecast.methods import EventSet, ForecastMethod, StudyCells, window_counts
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -62,7 +62,7 @@ class MethodBacktest:
     Attributes
     ----------
     name, baseline, description
-        From the :class:`~spatial.forecast.ForecastMethod`.
+        From the :class:`~spatial.forecast.methods.ForecastMethod`.
     origins
         Origin times (days).
     n_events
@@ -232,9 +232,9 @@ def rolling_origin_backtest(
     Parameters
     ----------
     events, cells
-        Incidents and study cells (:func:`spatial.forecast.make_events`, ``make_cells``).
+        Incidents and study cells (:func:`spatial.forecast.methods.make_events`, ``make_cells``).
     methods
-        Methods to run (a mapping such as :data:`spatial.forecast.METHODS`, or a sequence).
+        Methods to run (a mapping such as :data:`spatial.forecast.methods.METHODS`, or a sequence).
     start, end
         Origins every ``horizon_days`` from ``start`` while before ``end`` (days).
     origins
@@ -265,7 +265,7 @@ def rolling_origin_backtest(
     --------
     One cell is burgled every day; the naive count finds it at every origin:
 
-    >>> from spatial.forecast import make_cells, make_events, METHODS
+    >>> from spatial.forecast.methods import make_cells, make_events, METHODS
     >>> ev = make_events(np.zeros(100, dtype=int), np.arange(100.0))
     >>> cells = make_cells(np.arange(10.0) * 100, np.zeros(10))
     >>> r = rolling_origin_backtest(ev, cells, [METHODS["naive_90d"]], start=50, end=90,

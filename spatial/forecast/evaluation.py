@@ -111,7 +111,7 @@ def top_share_cells(scores: npt.ArrayLike, coverage: float) -> IntArray:
     -----
     Ties are broken deterministically by cell position: among equal scores the cell with
     the lower index is taken first (a stable sort on the negated scores). For an
-    :class:`spatial.grid.H3Grid` that is ascending H3 index, which is arbitrary with respect
+    :class:`spatial.grid.h3grid.H3Grid` that is ascending H3 index, which is arbitrary with respect
     to risk but reproducible. A method that wants a meaningful tie-break (recency, a
     smoothed surface) has to put it into its scores.
 

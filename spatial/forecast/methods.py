@@ -2,7 +2,7 @@ r"""Hotspot forecasts: score every study cell for the period after an origin tim
 
 Every method sees only incidents with :math:`t < t_0` (and :math:`t \ge t_0 -` ``train_days``
 when the history is capped) and returns one score per study cell; the forecast area is the
-top share of cells by score (:mod:`spatial.evaluation`). A method is *prepared* once for a
+top share of cells by score (:mod:`spatial.forecast.evaluation`). A method is *prepared* once for a
 data set (sorting, neighbour pairs, kernel weights over all incidents) and then scored at
 many origins by array slicing; preparation never changes what a score may look at.
 
@@ -13,7 +13,7 @@ Baselines
     sees the same history as ``msrate``, so comparing the two isolates what the model adds
     to merely looking further back.
 ``kde_{h}m_{w}d``
-    Quartic kernel density (:func:`spatial.kde.quartic_kernel`, bandwidth :math:`h`) of the
+    Quartic kernel density (:func:`spatial.hotspots.kde.quartic_kernel`, bandwidth :math:`h`) of the
     last :math:`w` days' incidents, evaluated at the cell centroids:
     :math:`\hat f(c) = \sum_i K_h(\lVert c - x_i \rVert)`.
 ``prospective``
@@ -31,7 +31,7 @@ Baselines
     reading of the paper's distance follows the open_cp re-implementation
     (QuantCrimAtLeeds ``open_cp.prohotspot.ClassicWeight``).
 ``gistar``
-    Getis-Ord Gi* z-score (:func:`spatial.gistar.gistar_z`, k-ring weights of the study
+    Getis-Ord Gi* z-score (:func:`spatial.hotspots.gistar.gistar_z`, k-ring weights of the study
     cells) of the counts over the last 365 days: the hotspot map an analyst would draw.
 ``random``
     Uniform random scores, reproducible from a seed and the origin.
@@ -72,8 +72,8 @@ import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
 from spatial.errors import InvalidParameterError
-from spatial.gistar import gistar_z
-from spatial.kde import quartic_kernel
+from spatial.hotspots.gistar import gistar_z
+from spatial.hotspots.kde import quartic_kernel
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -174,7 +174,7 @@ class StudyCells:
     x, y
         Metric centroid of each cell.
     neighbours
-        Binary k-ring neighbour matrix WITHOUT the diagonal (``spatial.grid.neighbours``),
+        Binary k-ring neighbour matrix WITHOUT the diagonal (``spatial.grid.h3grid.neighbours``),
         or None; needed by ``gistar`` and ``msrate``.
     crs
         The metric CRS of ``x, y`` (and of the incidents' ``x, y``).
@@ -366,7 +366,7 @@ def kde_at_cells(bandwidth_m: float, window_days: float) -> Prepare:
     r"""Quartic KDE of the last ``window_days`` days' incidents at the cell centroids (per km²).
 
     :math:`\hat f(c) = 10^6 \sum_i K_h(\lVert c - x_i\rVert)` with the quartic kernel of
-    :mod:`spatial.kde`, summed exactly over incident-centroid pairs closer than :math:`h`
+    :mod:`spatial.hotspots.kde`, summed exactly over incident-centroid pairs closer than :math:`h`
     (a k-d tree finds them once; each origin sums a slice of them).
 
     Examples

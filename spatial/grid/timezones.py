@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import numpy.typing as npt
 
-from spatial.crs import NL_LAT_RANGE, NL_LON_RANGE
 from spatial.errors import InvalidParameterError
+from spatial.grid.crs import NL_LAT_RANGE, NL_LON_RANGE
 
 DEFAULT_TIMEZONE = "Europe/Amsterdam"
 

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from scipy.sparse.csgraph import connected_components
 
 from spatial.errors import InvalidParameterError
-from spatial.grid import CellArray, H3Grid, check_resolution, neighbours
+from spatial.grid.h3grid import CellArray, H3Grid, check_resolution, neighbours
 
 
 def cell_clusters(cells: npt.ArrayLike, res: int) -> npt.NDArray[np.int64]:

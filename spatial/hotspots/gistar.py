@@ -144,7 +144,8 @@ def gistar_z(y: npt.ArrayLike, w: sp.spmatrix | sp.sparray) -> tuple[FloatArray,
     y
         Values per cell (counts).
     w
-        Binary neighbour matrix WITHOUT the diagonal (as from :func:`spatial.grid.neighbours`);
+        Binary neighbour matrix WITHOUT the diagonal (as from
+        :func:`spatial.grid.h3grid.neighbours`);
         the self weight :math:`w_{ii} = 1` is added here.
 
     Returns

@@ -19,7 +19,7 @@ With spatial weights :math:`w_{ij}` (:math:`w_{ii} = 1`), the space-time weights
     S = \sqrt{\frac{1}{N}\sum_{j,s} x_{js}^2 - \bar{x}^2}
 
 i.e. the global mean and standard deviation are taken over the entire cube (ArcGIS's default
-"entire cube" global window). This is :func:`spatial.gistar.gistar_z` applied to the cube
+"entire cube" global window). This is :func:`spatial.hotspots.gistar.gistar_z` applied to the cube
 flattened with the block space-time weights matrix; it is computed here with one sparse
 product and ``time_window_bins`` shifted additions along time.
 
@@ -28,7 +28,8 @@ bins (``fdr=True``, ArcGIS applies an FDR correction). A bin is *hot* when its (
 p-value is below ``alpha`` and :math:`z > 0`, *cold* when below ``alpha`` and :math:`z < 0`.
 The default ``alpha = 0.10`` counts ArcGIS's 90, 95 and 99 % confidence bins as significant.
 
-**Trend.** The Mann-Kendall test (:mod:`spatial.trend`) on each cell's z-series; a trend is
+**Trend.** The Mann-Kendall test (:mod:`spatial.spacetime.trend`) on each cell's z-series; a trend
+is
 significant when its two-sided p-value is below ``trend_alpha``.
 
 **Patterns** (Esri, "How Emerging Hot Spot Analysis works"), for a cell with :math:`T` bins,
@@ -77,8 +78,8 @@ import scipy.sparse as sp
 from scipy import stats
 
 from spatial.errors import InvalidParameterError
-from spatial.gistar import benjamini_hochberg, with_self
-from spatial.trend import mann_kendall
+from spatial.hotspots.gistar import benjamini_hochberg, with_self
+from spatial.spacetime.trend import mann_kendall
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -199,7 +200,7 @@ def spacetime_gistar_z(
         Shape ``(n_cells, n_bins)``; zeros included.
     w
         Spatial weights, ``(n_cells, n_cells)`` sparse (binary k-ring as from
-        :func:`spatial.grid.neighbours`). The diagonal is set to 1 (self is a neighbour, Gi*)
+        :func:`spatial.grid.h3grid.neighbours`). The diagonal is set to 1 (self is a neighbour, Gi*)
         whether or not it is given.
     time_window_bins
         Number of previous bins included in the neighbourhood (0: each bin on its own).
@@ -395,7 +396,7 @@ def emerging_hotspots(
         Shape ``(n_cells, n_bins)``: incidents per study cell and time bin, time ascending;
         cells and bins without incidents included as zeros.
     w
-        Sparse spatial weights ``(n_cells, n_cells)``, e.g. :func:`spatial.grid.neighbours`
+        Sparse spatial weights ``(n_cells, n_cells)``, e.g. :func:`spatial.grid.h3grid.neighbours`
         (k-ring without the diagonal); the self weight is set to 1 here.
     time_window_bins
         Number of previous bins in each bin's neighbourhood (ArcGIS's neighbourhood time

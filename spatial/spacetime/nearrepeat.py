@@ -61,7 +61,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from spatial.errors import InvalidParameterError
-from spatial.knox import KnoxResult
+from spatial.spacetime.knox import KnoxResult
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -140,7 +140,7 @@ def near_repeat_extent(
     200-300 m and 14-21 days is not contiguous with the origin along either axis):
 
     >>> import numpy as np
-    >>> from spatial.knox import KnoxResult
+    >>> from spatial.spacetime.knox import KnoxResult
     >>> ratio = np.array([[2.0, 1.5, 1.1], [1.6, 0.9, 1.0], [1.0, 1.0, 1.3]])
     >>> p = np.array([[0.01, 0.02, 0.40], [0.01, 0.60, 0.50], [0.5, 0.5, 0.01]])
     >>> k = KnoxResult(np.array([0.0, 100, 200, 300]), np.array([0.0, 7, 14, 21]),

@@ -1,7 +1,7 @@
 r"""Flexible camera plan: recency-weighted demand, MCLP placement, advice per current camera.
 
 The pure core of ``geo-service cameras plan``; the optimisation itself is
-:func:`spatial.coverage.mclp_from_matrix` (exact, with a proven gap).
+:func:`spatial.targeting.coverage.mclp_from_matrix` (exact, with a proven gap).
 
 **Demand.** Incident :math:`i` of age :math:`a_i` days (to the end of the window) weighs
 :math:`w_i = 2^{-a_i / h}` for half-life :math:`h` (``h = 0``: every incident weighs 1), so an
@@ -27,7 +27,7 @@ cameras cover when the advice is followed.
 **Review of fixed cameras.** Incidents within ``radius_m`` of each fixed camera per year:
 a camera whose count fell every year over the years given is flagged for review (the
 reason it hangs there may be gone), read with the Poisson trend of
-:func:`spatial.ranking.trend_per_area`.
+:func:`spatial.targeting.ranking.trend_per_area`.
 
 References
 ----------
@@ -47,9 +47,9 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
-from spatial.coverage import MCLPResult, coverage_matrix, mclp_from_matrix
 from spatial.errors import InvalidParameterError
-from spatial.ranking import TrendResult, trend_per_area
+from spatial.targeting.coverage import MCLPResult, coverage_matrix, mclp_from_matrix
+from spatial.targeting.ranking import TrendResult, trend_per_area
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -224,7 +224,8 @@ def plan_flexible_cameras(
     weights
         ``(n,)`` demand weights (e.g. :func:`recency_weights` summed per point).
     candidate_xy
-        ``(m, 2)`` candidate sites (same CRS), e.g. :func:`spatial.coverage.grid_candidates`.
+        ``(m, 2)`` candidate sites (same CRS), e.g.
+    :func:`spatial.targeting.coverage.grid_candidates`.
     p
         Number of flexible cameras to place.
     radius_m
@@ -249,7 +250,7 @@ def plan_flexible_cameras(
     Raises
     ------
     InvalidParameterError
-        Invalid shapes, weights, ``p`` or radius (see :mod:`spatial.coverage`).
+        Invalid shapes, weights, ``p`` or radius (see :mod:`spatial.targeting.coverage`).
 
     Examples
     --------

@@ -54,9 +54,9 @@ import pyarrow as pa
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from spatial.crs import WGS84, metric_crs_for, transform
 from spatial.errors import InvalidParameterError
-from spatial.grid import CELL_AREA_M2, CELL_EDGE_M, H3Grid, check_resolution
+from spatial.grid.crs import WGS84, metric_crs_for, transform
+from spatial.grid.h3grid import CELL_AREA_M2, CELL_EDGE_M, H3Grid, check_resolution
 
 #: H3 cells vary in size; a cell's radius (centre to corner = edge) is taken this much above
 #: the resolution's average edge when spacing proposals.
@@ -261,7 +261,7 @@ def propose_iha_areas(
     Two hot spots of one category in a res-10 grid; two proposals, one each:
 
     >>> import h3
-    >>> from spatial.grid import study_grid
+    >>> from spatial.grid.h3grid import study_grid
     >>> from shapely.geometry import box
     >>> g = study_grid(box(4.28, 52.06, 4.34, 52.09), 10)
     >>> z = np.full((1, g.n), -0.2)

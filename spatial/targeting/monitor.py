@@ -3,7 +3,7 @@ r"""Policy monitor: incident rates per year against a target, and the trend towa
 For counts :math:`y_{ti}` in years :math:`t` and a population :math:`b_i` (dwellings or
 inhabitants) the rate is :math:`1000\, y_{ti} / b_i` per year. With a target :math:`\tau`
 (same unit) the last year's rate is *above* or *at or below* it; with the Poisson trend's
-annual rate ratio :math:`\rho` (:func:`spatial.ranking.trend_per_area`) an area above its
+annual rate ratio :math:`\rho` (:func:`spatial.targeting.ranking.trend_per_area`) an area above its
 target that is falling reaches it, at this pace, after
 
 .. math::
@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spatial.errors import InvalidParameterError
-from spatial.ranking import TrendResult, trend_per_area
+from spatial.targeting.ranking import TrendResult, trend_per_area
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -5,11 +5,13 @@ The pure core of the Driehoek's priority list (``geo-service priorities``). Per 
 :math:`b_i`, and returns
 
 * the raw risk :math:`1000 \sum_t y_{ti} / (T b_i)` per 1,000 dwellings per year, and its
-  Empirical Bayes smoothed version (:mod:`spatial.smoothing`, exposure :math:`T b_i`);
-* the trend over the years (:func:`spatial.ranking.trend_per_area`: fell every year?, Poisson
+  Empirical Bayes smoothed version (:mod:`spatial.targeting.smoothing`, exposure :math:`T b_i`);
+* the trend over the years (:func:`spatial.targeting.ranking.trend_per_area`: fell every year?,
+  Poisson
   rate ratio and its likelihood-ratio p-value);
 * the priority score, rank and Poisson-bootstrap rank interval
-  (:func:`spatial.ranking.rank_intervals`): the weighted geometric mean of the annual count
+  (:func:`spatial.targeting.ranking.rank_intervals`): the weighted geometric mean of the annual
+  count
   and the EB risk, :math:`S_i = (c_i/\bar c)^{\alpha/(\alpha+\beta)}
   (\rho_i/\bar\rho)^{\beta/(\alpha+\beta)}`. The Driehoek ranks by "absolute count times
   risk": with :math:`\alpha = \beta = 1` the order is exactly that of :math:`c_i \rho_i`;
@@ -36,8 +38,8 @@ import numpy.typing as npt
 import shapely
 
 from spatial.errors import InvalidParameterError
-from spatial.ranking import RankIntervals, TrendResult, rank_intervals, trend_per_area
-from spatial.smoothing import empirical_bayes
+from spatial.targeting.ranking import RankIntervals, TrendResult, rank_intervals, trend_per_area
+from spatial.targeting.smoothing import empirical_bayes
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -158,7 +160,7 @@ class PriorityTable:
     trend
         Year-on-year trend (None with a single year).
     ranking
-        Score, rank, rank interval and ``p_top`` (:class:`spatial.ranking.RankIntervals`).
+        Score, rank, rank interval and ``p_top`` (:class:`spatial.targeting.ranking.RankIntervals`).
     hotspot_share
         Share of the area's cells that are significant hot spots (NaN: not computed, or an
         area without cells).
@@ -203,10 +205,10 @@ def area_priorities(
         Optional ``(n,)`` share of the area's cells that are hot spots (reported, not ranked).
     weights
         :math:`(\alpha, \beta)`: weight of the annual count and of the EB risk in the score
-        (:func:`spatial.ranking.priority_score`); ``(1, 1)`` orders by count times risk,
+        (:func:`spatial.targeting.ranking.priority_score`); ``(1, 1)`` orders by count times risk,
         ``(1, 0)`` by count only, ``(0, 1)`` by risk only.
     replicates, level, top_k, rng
-        Of the Poisson-bootstrap rank intervals (:func:`spatial.ranking.rank_intervals`).
+        Of the Poisson-bootstrap rank intervals (:func:`spatial.targeting.ranking.rank_intervals`).
 
     Returns
     -------
@@ -221,7 +223,7 @@ def area_priorities(
     Notes
     -----
     Raw risk :math:`r_i = 1000\, e_i / (T b_i)` with :math:`e_i = \sum_t y_{ti}`; EB risk
-    :math:`1000\, \hat\theta_i` from :func:`spatial.smoothing.empirical_bayes` on
+    :math:`1000\, \hat\theta_i` from :func:`spatial.targeting.smoothing.empirical_bayes` on
     :math:`(e_i, T b_i)`. A small area's raw risk is shrunk towards the mean in proportion to
     its Poisson noise, so two burglaries in ten dwellings do not top the list.
 

@@ -2,7 +2,7 @@ r"""Priority ranking of areas with rank intervals, and per-area trends over year
 
 **Score.** An area matters because many incidents happen there (absolute count: where effort
 prevents most incidents) and because its dwellings run a high risk (EB-smoothed rate per 1,000
-dwellings, :mod:`spatial.smoothing`). The priority score is their weighted geometric mean,
+dwellings, :mod:`spatial.targeting.smoothing`). The priority score is their weighted geometric mean,
 each relative to its mean over the areas:
 
 .. math::
@@ -56,7 +56,7 @@ from scipy import stats
 from scipy.special import xlogy
 
 from spatial.errors import InvalidParameterError
-from spatial.smoothing import _eb, _validate
+from spatial.targeting.smoothing import _eb, _validate
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -243,7 +243,7 @@ def rank_intervals(
     Raises
     ------
     InvalidParameterError
-        Invalid counts or dwellings (see :func:`spatial.smoothing.eb_rates`), weights,
+        Invalid counts or dwellings (see :func:`spatial.targeting.smoothing.eb_rates`), weights,
         ``replicates``, ``level`` or ``top_k``.
 
     Notes

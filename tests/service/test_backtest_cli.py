@@ -21,7 +21,7 @@ import pytest
 from geo_service.backtesting import VERDICT_BETTER, VERDICT_NOT_BETTER, evaluations_path
 from geo_service.cli import main
 from geo_service.store import Store
-from spatial.forecast import METHODS
+from spatial.forecast.methods import METHODS
 
 TORONTO_COLUMNS = "occurred_from=occurred_at,category=mci"
 UK_COLUMNS = (

@@ -29,8 +29,8 @@ from geo_service.filters import IncidentFilter
 from geo_service.ingest import import_areas, import_cameras, ingest_frame
 from geo_service.store import Store
 from geo_service.web import create_app
-from spatial.crs import RD_NEW, WGS84, transform
 from spatial.errors import InvalidParameterError
+from spatial.grid.crs import RD_NEW, WGS84, transform
 from tests.service.web_fixtures import web_settings
 
 END = date(2026, 10, 1)

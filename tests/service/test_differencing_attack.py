@@ -36,7 +36,7 @@ from fastapi.testclient import TestClient
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web import create_app
-from spatial.disclosure import CellKeyPerturbation
+from spatial.privacy.disclosure import CellKeyPerturbation
 from tests.service.clock import DemoClock, add_months, month_end
 from tests.service.web_fixtures import DemoDB, demo_clock, demo_db, web_settings
 

@@ -29,9 +29,9 @@ from geo_service.store import Store
 from geo_service.web import create_app
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.published.emerging import suppress_emerging
-from spatial.emerging import PATROON, PATTERNS
 from spatial.errors import InvalidParameterError, InvalidResolutionError, TooManyCellsError
-from spatial.grid import cells_of_points
+from spatial.grid.h3grid import cells_of_points
+from spatial.spacetime.emerging import PATROON, PATTERNS
 from tests.service.web_fixtures import web_settings
 
 END = date(2026, 10, 1)

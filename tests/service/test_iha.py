@@ -23,8 +23,8 @@ from geo_service.iha import IHAParams, compute_iha, iha_geojson, import_iha_acti
 from geo_service.ingest import import_areas, ingest_frame
 from geo_service.store import Store
 from geo_service.web import create_app
-from spatial.crs import RD_NEW, WGS84
 from spatial.errors import InvalidParameterError
+from spatial.grid.crs import RD_NEW, WGS84
 from tests.service.web_fixtures import web_settings
 
 END = date(2026, 10, 1)

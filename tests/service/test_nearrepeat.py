@@ -32,8 +32,8 @@ from geo_service.nearrepeat import (
     near_repeat_table,
 )
 from geo_service.store import Store
-from spatial.crs import RD_NEW, WGS84, transform
 from spatial.errors import InvalidParameterError
+from spatial.grid.crs import RD_NEW, WGS84, transform
 
 END = date(2026, 10, 1)
 BURGLARY = "woninginbraak"

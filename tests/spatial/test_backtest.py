@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from spatial.backtest import rolling_origin_backtest, rolling_origins
 from spatial.errors import InvalidParameterError
-from spatial.forecast import METHODS, ForecastMethod, make_cells, make_events, naive_counts
+from spatial.forecast.backtest import rolling_origin_backtest, rolling_origins
+from spatial.forecast.methods import METHODS, ForecastMethod, make_cells, make_events, naive_counts
 
 N_CELLS = 20
 

@@ -6,8 +6,8 @@ import h3
 import numpy as np
 import pytest
 
-from spatial.clusters import cell_clusters, cluster_sums
 from spatial.errors import InvalidParameterError
+from spatial.hotspots.clusters import cell_clusters, cluster_sums
 
 
 def _ids(cells: list[str]) -> np.ndarray:

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.spatial.distance import cdist
 
-from spatial.coverage import (
+from spatial.errors import InvalidParameterError
+from spatial.targeting.coverage import (
     MAX_GRID_POINTS,
     coverage_curve,
     coverage_matrix,
@@ -19,7 +20,6 @@ from spatial.coverage import (
     grid_candidates,
     mclp_from_matrix,
 )
-from spatial.errors import InvalidParameterError
 
 
 @st.composite

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from pyproj import Transformer
 
-from spatial.crs import (
+from spatial.errors import CRSError
+from spatial.grid.crs import (
     PARALLEL_MIN_POINTS,
     RD_NEW,
     WGS84,
@@ -15,7 +16,6 @@ from spatial.crs import (
     transform,
     utm_crs,
 )
-from spatial.errors import CRSError
 
 # Reference: the RD New projection's origin at the Onze Lieve Vrouwetoren in Amersfoort,
 # x=155000 m, y=463000 m <-> 52 deg 09' 22.178" N, 5 deg 23' 15.500" E (Bessel) as published by

@@ -12,15 +12,15 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spatial.emerging import (
+from spatial.errors import InvalidParameterError
+from spatial.hotspots.gistar import gistar_z
+from spatial.spacetime.emerging import (
     PATROON,
     PATTERNS,
     classify_patterns,
     emerging_hotspots,
     spacetime_gistar_z,
 )
-from spatial.errors import InvalidParameterError
-from spatial.gistar import gistar_z
 
 KINDS = (
     "new",

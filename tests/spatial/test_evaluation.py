@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spatial.errors import InvalidParameterError
-from spatial.evaluation import (
+from spatial.forecast.evaluation import (
     evaluate_forecast,
     hit_rate,
     n_selected,

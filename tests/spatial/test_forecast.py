@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from scipy.optimize import nnls
 
 from spatial.errors import InvalidParameterError
-from spatial.forecast import (
+from spatial.forecast.methods import (
     METHODS,
     EventSet,
     StudyCells,
@@ -22,8 +22,8 @@ from spatial.forecast import (
     prospective_hotspot,
     random_scores,
 )
-from spatial.gistar import gistar_z
-from spatial.kde import quartic_kernel
+from spatial.hotspots.gistar import gistar_z
+from spatial.hotspots.kde import quartic_kernel
 
 SIDE = 12
 SPACING_M = 100.0

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spatial.errors import InvalidParameterError
-from spatial.gistar import benjamini_hochberg, classify, gistar, gistar_z
+from spatial.hotspots.gistar import benjamini_hochberg, classify, gistar, gistar_z
 
 W25 = libpysal.weights.lat2W(5, 5, rook=False).sparse.tocsr()
 values = st.lists(st.integers(0, 20), min_size=25, max_size=25).filter(lambda v: len(set(v)) > 1)

@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import box
 
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError, InvalidResolutionError
-from spatial.grid import (
+from spatial.grid.h3grid import (
     H3Grid,
     cells_of_points,
     count_in_cells,

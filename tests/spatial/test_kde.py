@@ -10,7 +10,12 @@ from hypothesis import strategies as st
 from scipy.spatial import cKDTree
 
 from spatial.errors import InvalidParameterError
-from spatial.kde import kde_grid, mean_per_cell, quartic_kernel, silverman_spatial_bandwidth
+from spatial.hotspots.kde import (
+    kde_grid,
+    mean_per_cell,
+    quartic_kernel,
+    silverman_spatial_bandwidth,
+)
 
 # The demo's clock decides what these tests see: `make test` runs them at three dates.
 pytestmark = pytest.mark.clock
@@ -39,7 +44,7 @@ def demo_burglaries():
 
 
 def binning_bound(x, y, gx, gy, h: float, cell_m: float, exact: np.ndarray) -> np.ndarray:
-    """The error bound of spatial/kde.py's docstring, per node (per km2), computed here.
+    """The error bound of spatial/hotspots/kde.py's docstring, per node (per km2), computed here.
 
     kappa = c^2 * sum of K over the integer lattice (the sampled kernel's mass);
     N(g) = points within h + c*sqrt(2) of g; bound = 2 K(0) (c/h)^2 N / kappa + |1/kappa - 1| f.

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spatial.errors import InvalidParameterError
-from spatial.knox import knox_test
+from spatial.spacetime.knox import knox_test
 
 D_EDGES = [0, 100, 200, 300]
 T_EDGES = [0, 7, 14, 28]

@@ -1,4 +1,4 @@
-"""Near-repeat extent, alert-zone merging and areal dwelling estimates (spatial/nearrepeat.py)."""
+"""Near-repeat extent, alert-zone merging and areal dwelling estimates (spacetime/nearrepeat)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from spatial.errors import InvalidParameterError
-from spatial.knox import KnoxResult, knox_test
-from spatial.nearrepeat import (
+from spatial.spacetime.knox import KnoxResult, knox_test
+from spatial.spacetime.nearrepeat import (
     DEFAULT_DAYS,
     DEFAULT_RADIUS_M,
     areal_estimate,

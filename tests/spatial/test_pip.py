@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from spatial.errors import InvalidParameterError
-from spatial.pip import BORDER, PolygonGrid
+from spatial.grid.pip import BORDER, PolygonGrid
 
 
 def reference(polygons: list, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -8,10 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize, stats
 
-import spatial.ranking as ranking
+import spatial.targeting.ranking as ranking
 from spatial.errors import InvalidParameterError
-from spatial.ranking import priority_score, rank_intervals, trend_per_area
-from spatial.smoothing import empirical_bayes
+from spatial.targeting.ranking import priority_score, rank_intervals, trend_per_area
+from spatial.targeting.smoothing import empirical_bayes
 
 positive = st.lists(st.floats(0.1, 1000), min_size=2, max_size=30)
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spatial.errors import InvalidParameterError
-from spatial.smoothing import eb_rates, empirical_bayes
+from spatial.targeting.smoothing import eb_rates, empirical_bayes
 
 areas = st.lists(st.tuples(st.integers(0, 200), st.integers(1, 5000)), min_size=2, max_size=40)
 

@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
 
-from spatial.camera_plan import merge_identical, plan_flexible_cameras, recency_weights
-from spatial.crs import RD_NEW, WGS84, transform
-from spatial.equity import equity_table
 from spatial.errors import InvalidParameterError
-from spatial.grid import study_grid
-from spatial.iha import composite_z, disk_matrix, propose_iha_areas
-from spatial.monitor import rates_against_target
-from spatial.priorities import area_priorities, counts_by_year, points_in_areas
+from spatial.grid.crs import RD_NEW, WGS84, transform
+from spatial.grid.h3grid import study_grid
+from spatial.targeting.camera_plan import merge_identical, plan_flexible_cameras, recency_weights
+from spatial.targeting.equity import equity_table
+from spatial.targeting.iha import composite_z, disk_matrix, propose_iha_areas
+from spatial.targeting.monitor import rates_against_target
+from spatial.targeting.priorities import area_priorities, counts_by_year, points_in_areas
 
 
 def _to_rd(coords: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spatial.errors import InvalidParameterError
-from spatial.trend import mann_kendall
+from spatial.spacetime.trend import mann_kendall
 
 series = st.lists(st.integers(-5, 5), min_size=3, max_size=30)
 
