@@ -16,7 +16,8 @@
    still build; both must reach the same optimum; ratio spopt / ours. spopt gets a CBC time
    limit (``--spopt-seconds``); if CBC stops before proving optimality that is printed.
 
-3. Priorities and IHA proposals on the demo data (``geo_service.demo.build_demo`` in a temporary
+3. Priorities and IHA proposals on the demo data (``geo_service.demo.dataset.build_demo`` in a
+   temporary
    store): ``compute_priorities`` on Den Haag's buurten with 1,000 Poisson replicates (areal
    dwellings, Gi* hot spot share, EB, trend, rank intervals, equity), and
    ``spatial.targeting.ranking.rank_intervals`` alone against the same bootstrap with esda's
@@ -191,7 +192,7 @@ def main() -> None:
 
 def demo_store(tmp: str) -> Store:
     """The demo data set in a throw-away DuckDB file (built through the normal ingestion)."""
-    from geo_service.demo import build_demo
+    from geo_service.demo.dataset import build_demo
 
     store = Store.open(f"{tmp}/demo.duckdb")
     build_demo(store, progress=False)
@@ -222,10 +223,10 @@ def targeting_on_demo(repeat: int) -> None:
     import esda
     import libpysal
 
+    from geo_service.analyses.hotspots import HotspotParams, compute_hotspots
+    from geo_service.analyses.iha import IHAParams, compute_iha
+    from geo_service.analyses.priorities import PriorityParams, compute_priorities
     from geo_service.filters import IncidentFilter
-    from geo_service.hotspots import HotspotParams, compute_hotspots
-    from geo_service.iha import IHAParams, compute_iha
-    from geo_service.priorities import PriorityParams, compute_priorities
     from spatial.grid.h3grid import neighbours
     from spatial.targeting.ranking import rank_intervals
 

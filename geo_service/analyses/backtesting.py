@@ -5,7 +5,7 @@ Only validation, I/O, the time axis and projection happen here; the forecasts ar
 measures in
 :mod:`spatial.forecast.evaluation`.
 
-* **Study cells.** The study area of :func:`geo_service.hotspots.study_area` (municipality
+* **Study cells.** The study area of :func:`geo_service.analyses.hotspots.study_area` (municipality
   polygon, else all imported areas, else the footprint of all stored incidents), unchanged:
   it never depends on the category or the period, so it is one fixed geography shared by
   every method and every origin. A footprint is made from all stored incidents, also those
@@ -30,7 +30,7 @@ measures in
   ``msrate`` included.
 
 The latest backtest per category is kept in a JSON file beside the database
-(:func:`evaluations_path`), read by the model card (:mod:`geo_service.modelcard`): a
+(:func:`evaluations_path`), read by the model card (:mod:`geo_service.analyses.modelcard`): a
 read-only store (``serve`` may hold the database) can still record it, and it leaves the
 schema alone. Each record carries the data version it was computed on.
 """
@@ -54,9 +54,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from geo_service import __version__
+from geo_service.analyses.hotspots import study_area
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
-from geo_service.hotspots import study_area
 from geo_service.store import Store
 from spatial.errors import InvalidParameterError
 from spatial.forecast.backtest import (
@@ -586,7 +586,7 @@ def run_backtest(
         "study_area": {
             "definition": area.note,
             "policy": (
-                "geo_service.hotspots.study_area: gemeentepolygoon, anders alle ingelezen "
+                "geo_service.analyses.hotspots.study_area: gemeentepolygoon, anders alle ingelezen "
                 "gebieden, anders de voetafdruk van alle opgeslagen incidenten (elke categorie, "
                 "elke periode); één vaste geografie voor alle methoden en startmomenten / one "
                 "fixed geography for every method and origin"

@@ -7,7 +7,7 @@ Only validation, I/O, projection and the Dutch wording happen here; the placemen
   365 days up to the last stored incident of those categories), weighted by recency
   (half-life ``half_life_days``; 0 = unweighted) and merged only at identical coordinates.
 * **Space.** Everything is projected to the study area's metric CRS
-  (:func:`geo_service.hotspots.study_area`: RD New in the Netherlands, else the local UTM
+  (:func:`geo_service.analyses.hotspots.study_area`: RD New in the Netherlands, else the local UTM
   zone); a camera covers what lies within ``radius_m``.
 * **Candidates.** Points given by the caller; else a ``spacing_m`` grid
   (:func:`spatial.targeting.coverage.grid_candidates`) inside the *designated* camera areas (areas
@@ -37,11 +37,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo_service import __version__
-from geo_service.errors import InputFileError, NotFoundError
-from geo_service.filters import IncidentFilter
-from geo_service.hotspots import study_area
-from geo_service.store import Store
-from geo_service.targeting import (
+from geo_service.analyses.hotspots import study_area
+from geo_service.analyses.targeting import (
     equity_metadata,
     incidents_text,
     nl,
@@ -49,6 +46,9 @@ from geo_service.targeting import (
     polygonal,
     recent_window,
 )
+from geo_service.errors import InputFileError, NotFoundError
+from geo_service.filters import IncidentFilter
+from geo_service.store import Store
 from layers.geojson import COORD_DECIMALS
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError
 from spatial.grid.crs import WGS84, transform

@@ -3,7 +3,8 @@
 Only validation, I/O and binning happen here; the statistics are in
 :mod:`spatial.spacetime.emerging`.
 
-**The space-time cube.** Cells: the study area's H3 grid (:func:`geo_service.hotspots.study_area`,
+**The space-time cube.** Cells: the study area's H3 grid
+(:func:`geo_service.analyses.hotspots.study_area`,
 the same policy as the hotspot layers: never dependent on the query's own incidents), empty
 cells included. Time bins: whole local-calendar weeks (ISO 8601, Monday to Sunday), months or
 quarters. Incidents are binned by the local date of ``occurred_from`` (the store keeps local
@@ -28,9 +29,9 @@ import numpy as np
 import numpy.typing as npt
 
 from geo_service import __version__
+from geo_service.analyses.hotspots import StudyArea, study_area
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter, analysis_parameters
-from geo_service.hotspots import StudyArea, study_area
 from geo_service.store import Store
 from layers.geojson import cells_feature_collection
 from spatial.errors import InvalidParameterError, TooManyCellsError

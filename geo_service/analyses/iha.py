@@ -3,8 +3,8 @@
 Only validation, I/O and the Dutch wording happen here; the index, the action areas and the
 selection are :func:`spatial.targeting.iha.propose_iha_areas`, the per-category Gi* z-scores come
 from
-:func:`geo_service.hotspots.compute_hotspots` (analytic Gi*, on the study area of
-:func:`geo_service.hotspots.study_area`, so the analysis works on any ingested data, also
+:func:`geo_service.analyses.hotspots.compute_hotspots` (analytic Gi*, on the study area of
+:func:`geo_service.analyses.hotspots.study_area`, so the analysis works on any ingested data, also
 without area polygons: the study area is then the incidents' footprint).
 
 * **Window.** ``start``/``end``, by default the 365 days up to the last stored incident of
@@ -31,11 +31,8 @@ import pandas as pd
 import shapely
 
 from geo_service import __version__
-from geo_service.errors import InputFileError, NotFoundError
-from geo_service.filters import IncidentFilter
-from geo_service.hotspots import HotspotParams, compute_hotspots
-from geo_service.store import Store
-from geo_service.targeting import (
+from geo_service.analyses.hotspots import HotspotParams, compute_hotspots
+from geo_service.analyses.targeting import (
     equity_metadata,
     geometry_json,
     incidents_text,
@@ -43,6 +40,9 @@ from geo_service.targeting import (
     polygonal,
     recent_window,
 )
+from geo_service.errors import InputFileError, NotFoundError
+from geo_service.filters import IncidentFilter
+from geo_service.store import Store
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import WGS84
 from spatial.grid.h3grid import H3Grid

@@ -5,9 +5,9 @@ sections: general information (naam, organisatie, korte omschrijving, status), r
 use (doel en impact, juridische grondslag, impacttoetsen, menselijke tussenkomst, risico's)
 and operation (gegevens, technische werking, evaluatie, bekende beperkingen). This module
 fills every section it can from the store and the latest backtest
-(:func:`geo_service.backtesting.latest_backtest`) and marks the fields only the municipality
-can fill (organisation, legal basis, impact assessments, who decides) as ``in_te_vullen``:
-such a field is never filled with a guess.
+(:func:`geo_service.analyses.backtesting.latest_backtest`) and marks the fields only the
+municipality can fill (organisation, legal basis, impact assessments, who decides) as
+``in_te_vullen``: such a field is never filled with a guess.
 
 :func:`model_card` returns a dict (the JSON form); :func:`model_card_markdown` renders it.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from geo_service import __version__
-from geo_service.backtesting import (
+from geo_service.analyses.backtesting import (
     OWN_METHOD,
     is_month_resolution,
     latest_backtest,

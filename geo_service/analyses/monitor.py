@@ -5,7 +5,8 @@ Per municipality and per wijk, per category and full calendar year: the count, i
 dwellings or inhabitants per year) -- whether the last year is above it, the trend and, at
 that pace, when the target is reached (:func:`spatial.targeting.monitor.rates_against_target`).
 Municipalities count the incidents ingestion assigned to them; wijken count by
-point-in-polygon at analysis time (as :mod:`geo_service.priorities` does). A population that
+point-in-polygon at analysis time (as :mod:`geo_service.analyses.priorities` does). A population
+that
 is not stored gives no rate (``null``), never a guess.
 """
 
@@ -21,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from geo_service import __version__
+from geo_service.analyses.targeting import covered_years, full_years, incidents_text, nl
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
-from geo_service.targeting import covered_years, full_years, incidents_text, nl
 from spatial.errors import InvalidParameterError
 from spatial.targeting.monitor import MonitorResult, rates_against_target
 from spatial.targeting.priorities import counts_by_year, points_in_areas

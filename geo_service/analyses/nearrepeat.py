@@ -4,7 +4,8 @@ Only validation, I/O and projection happen here; the statistics are in :mod:`spa
 and the zones in :mod:`spatial.spacetime.nearrepeat`.
 
 * **Space.** Incidents are projected at analysis time from lon/lat to the study area's metric
-  CRS (:func:`geo_service.hotspots.study_area`: RD New in the Netherlands, else the local UTM
+  CRS (:func:`geo_service.analyses.hotspots.study_area`: RD New in the Netherlands, else the local
+  UTM
   zone), so distances are metres in one CRS.
 * **Time.** ``t`` is the local calendar date of ``occurred_from`` (the store keeps local
   wall-clock time), as whole days; the time gap of a pair is the absolute difference of the
@@ -33,8 +34,8 @@ import shapely
 import shapely.geometry
 
 from geo_service import __version__
+from geo_service.analyses.hotspots import study_area
 from geo_service.filters import IncidentFilter, analysis_parameters
-from geo_service.hotspots import study_area
 from geo_service.store import Store
 from layers.geojson import COORD_DECIMALS
 from spatial.errors import InvalidParameterError

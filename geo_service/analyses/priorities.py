@@ -1,7 +1,8 @@
 """Adapter: burglary priorities per area for the Driehoek (``geo-service priorities``).
 
 Only validation, I/O and the Dutch wording happen here; the statistics are in
-:mod:`spatial.targeting.priorities` (EB risk, trend, rank intervals) and :mod:`geo_service.hotspots`
+:mod:`spatial.targeting.priorities` (EB risk, trend, rank intervals) and
+:mod:`geo_service.analyses.hotspots`
 (Gi* per H3 cell, reused as is).
 
 * **Window.** The last ``years`` *full* calendar years on or before ``as_of`` (default: the
@@ -15,7 +16,7 @@ Only validation, I/O and the Dutch wording happen here; the statistics are in
   the finest other level that has dwellings (``dwellings_estimated: true``, and
   ``metadata.dwellings`` says from which level); an area still without dwellings is left out
   and listed in ``metadata.excluded``.
-* **Hot spot share.** :func:`geo_service.hotspots.compute_hotspots` on the area's
+* **Hot spot share.** :func:`geo_service.analyses.hotspots.compute_hotspots` on the area's
   municipality (same category and window, analytic Gi* with FDR): the share of the area's
   H3 cells (by centroid) with ``gi_class_fdr > 0``.
 * **Rank.** :func:`spatial.targeting.priorities.area_priorities`: weighted geometric mean of the
@@ -38,11 +39,8 @@ import pandas as pd
 import shapely
 
 from geo_service import __version__
-from geo_service.errors import NotFoundError
-from geo_service.filters import IncidentFilter
-from geo_service.hotspots import HotspotParams, compute_hotspots
-from geo_service.store import Store
-from geo_service.targeting import (
+from geo_service.analyses.hotspots import HotspotParams, compute_hotspots
+from geo_service.analyses.targeting import (
     covered_years,
     equity_metadata,
     full_years,
@@ -52,6 +50,9 @@ from geo_service.targeting import (
     per_wijk,
     polygonal,
 )
+from geo_service.errors import NotFoundError
+from geo_service.filters import IncidentFilter
+from geo_service.store import Store
 from spatial.errors import InvalidParameterError, SpatialError
 from spatial.grid.crs import WGS84, metric_crs_for, transform
 from spatial.privacy.disclosure import CellKeyPerturbation, cell_keys

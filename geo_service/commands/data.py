@@ -111,7 +111,7 @@ def _demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from geo_service.config import get_settings
-    from geo_service.demo import build_demo, demo_as_of, last_full_month
+    from geo_service.demo.dataset import build_demo, demo_as_of, last_full_month
 
     as_of = args.as_of or get_settings().demo_as_of or demo_as_of()
     db = Path(args.db)

@@ -7,8 +7,9 @@ their centroids (RD New) into compact groups -- six in Den Haag, two in Westland
 the union of its wijken, with the sum of their (estimated) dwellings. Names and codes say
 they are synthetic (``VG051801``, "Schildersbuurt e.o. (synthetisch)").
 
-Kept apart from :mod:`geo_service.demo` so that the demo's incident generator and these areas
-can change independently; :func:`geo_service.demo.build_demo` calls
+Kept apart from :mod:`geo_service.demo.dataset` so that the demo's incident generator and these
+areas
+can change independently; :func:`geo_service.demo.dataset.build_demo` calls
 :func:`import_demo_areas` once.
 """
 

@@ -50,7 +50,7 @@ from geo_service.errors import StaleDemoError
 from geo_service.store import Store
 from spatial.grid.crs import RD_NEW, WGS84
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "nl"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "nl"
 DEN_HAAG = "GM0518"
 WESTLAND = "GM1783"
 MUNICIPALITY_NAMES = {DEN_HAAG: "'s-Gravenhage", WESTLAND: "Westland"}
@@ -906,9 +906,9 @@ def build_demo(
             dwellings_estimated=bool(gdf["dwellings_estimated"].any()),
             source_note=DEMO_SOURCE,
         )
-    from geo_service.demo_areas import import_demo_areas  # targeting: synthetic verzorgingsgeb.
+    from geo_service.demo.areas import import_demo_areas  # targeting: synthetic verzorgingsgeb.
 
-    n_areas += import_demo_areas(store, data.areas["wijk"])  # targeting (geo_service/demo_areas)
+    n_areas += import_demo_areas(store, data.areas["wijk"])  # targeting (geo_service/demo/areas)
     steps.update()
     n_cams = sum(
         import_cameras(

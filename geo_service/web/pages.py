@@ -606,7 +606,7 @@ def waarschuwingszones(
     """
     from datetime import timedelta
 
-    from geo_service.nearrepeat import AlertParams, alerts_geojson
+    from geo_service.analyses.nearrepeat import AlertParams, alerts_geojson
     from geo_service.web.auth import require
 
     require(principal, "analyst")

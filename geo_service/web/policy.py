@@ -18,7 +18,7 @@ requests are audited). README "Privacy model" sets out the design; in short:
   finer than ``viewer_max_res``; Gi* classes are computed from the published counts and shown
   only where the cell's neighbourhood holds at least ``k`` of them.
 * **Footprint of the study area**: study areas never depend on the query's incidents
-  (:func:`geo_service.hotspots.study_area`).
+  (:func:`geo_service.analyses.hotspots.study_area`).
 * **Derived values** (Gi* classes, densities, ranks, rates) are computed from the published
   counts, never from the exact ones, so they tell nothing the counts do not.
 

@@ -21,11 +21,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
+from geo_service.analyses.targeting import nl
 from geo_service.config import Settings
 from geo_service.errors import GeoServiceError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
-from geo_service.targeting import nl
 from geo_service.web import targeting_api
 from geo_service.web.auth import Principal
 from geo_service.web.deps import PrincipalDep, SettingsDep, StoreDep

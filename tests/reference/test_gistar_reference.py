@@ -66,7 +66,7 @@ def test_z_equals_esda_on_real_uk_burglaries(uk_counts, k: int) -> None:
 
 @pytest.mark.parametrize("k", [1, 2])
 def test_z_equals_esda_on_demo_data(k: int) -> None:
-    from geo_service.demo import generate_demo
+    from geo_service.demo.dataset import generate_demo
     from spatial.grid.crs import RD_NEW, WGS84, transform
 
     inc = generate_demo(seed=3).incidents

@@ -18,7 +18,7 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from geo_service.backtesting import VERDICT_BETTER, VERDICT_NOT_BETTER, evaluations_path
+from geo_service.analyses.backtesting import VERDICT_BETTER, VERDICT_NOT_BETTER, evaluations_path
 from geo_service.cli import main
 from geo_service.store import Store
 from spatial.forecast.methods import METHODS

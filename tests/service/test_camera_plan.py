@@ -15,7 +15,7 @@ import shapely
 from fastapi.testclient import TestClient
 from geojson_pydantic import FeatureCollection
 
-from geo_service.camera_plan import (
+from geo_service.analyses.camera_plan import (
     CameraPlanParams,
     camera_plan_geojson,
     compute_camera_plan,
@@ -23,7 +23,7 @@ from geo_service.camera_plan import (
     read_candidates,
 )
 from geo_service.cli import main
-from geo_service.demo import build_demo, planted_spots
+from geo_service.demo.dataset import build_demo, planted_spots
 from geo_service.errors import InputFileError, NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.ingest import import_areas, import_cameras, ingest_frame

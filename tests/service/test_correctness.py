@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import box
 
+from geo_service.analyses.hotspots import HotspotParams, compute_hotspots, study_area
 from geo_service.config import Settings
 from geo_service.filters import IncidentFilter
-from geo_service.hotspots import HotspotParams, compute_hotspots, study_area
 from geo_service.ingest import import_areas, ingest_file, ingest_frame
 from geo_service.store import Store
 from geo_service.web.app import create_app

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from geo_service.demo import DATA_DIR, DEN_HAAG, build_demo, generate_demo, last_full_month
+from geo_service.demo.dataset import DATA_DIR, DEN_HAAG, build_demo, generate_demo, last_full_month
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 

@@ -16,13 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from geojson_pydantic import FeatureCollection
 
-from geo_service.demo import build_demo, planted_spots
-from geo_service.emerging import (
+from geo_service.analyses.emerging import (
     EmergingParams,
     calendar_bins,
     compute_emerging,
     emerging_geojson,
 )
+from geo_service.demo.dataset import build_demo, planted_spots
 from geo_service.filters import IncidentFilter
 from geo_service.ingest import ingest_frame
 from geo_service.store import Store
@@ -158,7 +158,8 @@ def test_cube_too_large_is_refused(store: Store) -> None:
 
 @pytest.mark.parametrize("res", [9, 10])
 def test_planted_patterns_are_found(store: Store, res: int) -> None:
-    # geo_service/demo.py plants an intensifying jeugdoverlast spot in Kijkduin en Ockenburgh
+    # geo_service/demo/dataset.py plants an intensifying jeugdoverlast spot in Kijkduin en
+    # Ockenburgh
     # and a fading one in Zuiderpark (synthetic); over the demo's 60 months the cell holding
     # each spot must come back with ArcGIS's pattern name.
     layer = compute_emerging(store, ep(res=res))

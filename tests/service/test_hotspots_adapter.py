@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from geojson_pydantic import FeatureCollection
 
-from geo_service.demo import build_demo
+from geo_service.analyses.hotspots import HotspotParams, compute_hotspots, hotspots_geojson
+from geo_service.demo.dataset import build_demo
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
-from geo_service.hotspots import HotspotParams, compute_hotspots, hotspots_geojson
 from geo_service.store import Store
 from spatial.errors import InvalidParameterError, InvalidResolutionError
 

@@ -15,11 +15,11 @@ import shapely
 from fastapi.testclient import TestClient
 from geojson_pydantic import FeatureCollection
 
+from geo_service.analyses.iha import IHAParams, compute_iha, iha_geojson, import_iha_actions
 from geo_service.cli import main
-from geo_service.demo import build_demo, planted_spots
+from geo_service.demo.dataset import build_demo, planted_spots
 from geo_service.errors import InputFileError, NotFoundError
 from geo_service.filters import IncidentFilter
-from geo_service.iha import IHAParams, compute_iha, iha_geojson, import_iha_actions
 from geo_service.ingest import import_areas, ingest_frame
 from geo_service.store import Store
 from geo_service.web import create_app

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from geo_service.analyses.monitor import MonitorParams, compute_monitor, monitor_csv
 from geo_service.cli import main
-from geo_service.demo import build_demo
+from geo_service.demo.dataset import build_demo
 from geo_service.filters import IncidentFilter
-from geo_service.monitor import MonitorParams, compute_monitor, monitor_csv
 from geo_service.store import Store
 from spatial.errors import InvalidParameterError
 

@@ -19,10 +19,7 @@ import shapely
 from geojson_pydantic import FeatureCollection
 from shapely.geometry import shape
 
-from geo_service.demo import DEN_HAAG, WESTLAND, build_demo
-from geo_service.filters import IncidentFilter
-from geo_service.ingest import ingest_frame
-from geo_service.nearrepeat import (
+from geo_service.analyses.nearrepeat import (
     AlertParams,
     NearRepeatParams,
     alerts_geojson,
@@ -31,6 +28,9 @@ from geo_service.nearrepeat import (
     near_repeat_json,
     near_repeat_table,
 )
+from geo_service.demo.dataset import DEN_HAAG, WESTLAND, build_demo
+from geo_service.filters import IncidentFilter
+from geo_service.ingest import ingest_frame
 from geo_service.store import Store
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import RD_NEW, WGS84, transform
@@ -323,7 +323,7 @@ def test_planting_keeps_den_haag_counts_per_wijk_and_month(
     # moves a burglary within its buurt-month (same month, same wijk), never adds one.
     import geopandas as gpd
 
-    import geo_service.demo as demo
+    import geo_service.demo.dataset as demo
 
     monkeypatch.setattr(demo, "WESTLAND_CHAIN_SHARE", 0.0)
     planted = demo.generate_demo(seed=7, end_month=END)

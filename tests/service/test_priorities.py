@@ -17,18 +17,18 @@ import shapely
 from fastapi.testclient import TestClient
 from geojson_pydantic import FeatureCollection
 
-from geo_service.cli import main
-from geo_service.demo import build_demo
-from geo_service.errors import NotFoundError
-from geo_service.filters import IncidentFilter
-from geo_service.ingest import import_areas, ingest_frame
-from geo_service.priorities import (
+from geo_service.analyses.priorities import (
     PriorityParams,
     compute_priorities,
     priorities_csv,
     priorities_feature_collection,
     priorities_json,
 )
+from geo_service.cli import main
+from geo_service.demo.dataset import build_demo
+from geo_service.errors import NotFoundError
+from geo_service.filters import IncidentFilter
+from geo_service.ingest import import_areas, ingest_frame
 from geo_service.store import Store
 from geo_service.web import create_app
 from spatial.errors import InvalidParameterError

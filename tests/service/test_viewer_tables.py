@@ -21,8 +21,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from geo_service.analyses.hotspots import HotspotParams, compute_hotspots
 from geo_service.filters import IncidentFilter
-from geo_service.hotspots import HotspotParams, compute_hotspots
 from geo_service.store import Store
 from geo_service.web.auth import Principal
 from geo_service.web.policy import ViewerPolicy

@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo_service.config import Settings
-from geo_service.demo import build_demo
+from geo_service.demo.dataset import build_demo
 from geo_service.store import Store
 from geo_service.web import create_app
 from tests.service.clock import DemoClock

@@ -34,7 +34,7 @@ def exact_density(x, y, gx, gy, h) -> np.ndarray:
 @pytest.fixture(scope="module")
 def demo_burglaries():
     """The demo's burglaries of its last twelve months (the demo ends last month)."""
-    from geo_service.demo import generate_demo
+    from geo_service.demo.dataset import generate_demo
 
     data = generate_demo(seed=1)
     inc = data.incidents

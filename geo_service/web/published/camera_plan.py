@@ -14,7 +14,11 @@ from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
 
 
 def _camera_plan(store: Store, query: LayerQuery) -> FeatureCollection:
-    from geo_service.camera_plan import CameraPlanParams, camera_plan_geojson, compute_camera_plan
+    from geo_service.analyses.camera_plan import (
+        CameraPlanParams,
+        camera_plan_geojson,
+        compute_camera_plan,
+    )
 
     extra = dict(query.extra)
     flt = query.incidents

@@ -27,7 +27,7 @@ PATTERN_FIELDS = ("pattern", "patroon", "pattern_code", "n_hot_bins", "n_cold_bi
 
 
 def _emerging(store: Store, query: LayerQuery) -> FeatureCollection:
-    from geo_service.emerging import EmergingParams, emerging_geojson
+    from geo_service.analyses.emerging import EmergingParams, emerging_geojson
 
     category = query.incidents.category
     if not category:

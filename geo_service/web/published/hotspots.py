@@ -22,7 +22,7 @@ def _default_category(store: Store, query: LayerQuery) -> str:
 
 def hotspot_table(store: Store, query: LayerQuery, method: Literal["gistar", "kde"]) -> CellTable:
     """Compute the hotspot layer for ``query`` as a per-cell table (exact values)."""
-    from geo_service.hotspots import HotspotParams, compute_hotspots
+    from geo_service.analyses.hotspots import HotspotParams, compute_hotspots
 
     params = HotspotParams(
         incidents=query.incidents.replace(category=_default_category(store, query)),

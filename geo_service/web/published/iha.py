@@ -15,7 +15,7 @@ from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
 
 
 def _iha(store: Store, query: LayerQuery) -> FeatureCollection:
-    from geo_service.iha import IHAParams, compute_iha, iha_geojson
+    from geo_service.analyses.iha import IHAParams, compute_iha, iha_geojson
 
     extra = dict(query.extra)
     flt = query.incidents
