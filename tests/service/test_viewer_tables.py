@@ -33,8 +33,8 @@ from geo_service.web.privacy import (
     viewer_gistar_table,
     viewer_kde_table,
 )
+from geo_service.web.published.base import Layer, LayerQuery
 from geo_service.web.published.hotspots import GISTAR, KDE, hotspot_collection, hotspot_table
-from geo_service.web.registry import Layer, LayerQuery
 from geo_service.web.service import CollectionCache, cache_weight, layer_collection
 from layers.cells import CellTable
 from layers.geojson import cells_feature_collection

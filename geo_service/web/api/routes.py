@@ -27,7 +27,8 @@ from geo_service.web.deps import (
     check_period,
     reject_unknown_params,
 )
-from geo_service.web.registry import LayerQuery, get_layer
+from geo_service.web.published.base import LayerQuery
+from geo_service.web.published.registry import get_layer
 from geo_service.web.service import (
     GEOJSON,
     cache_key,

@@ -22,7 +22,8 @@ from geo_service.web.deps import (
     check_period,
     reject_unknown_params,
 )
-from geo_service.web.registry import LayerQuery, get_layer
+from geo_service.web.published.base import LayerQuery
+from geo_service.web.published.registry import get_layer
 from geo_service.web.service import GEOJSON, layer_response
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(reject_unknown_params)])

@@ -34,7 +34,8 @@ from geo_service.web.deps import (
     reject_unknown_params,
 )
 from geo_service.web.guards import base_url
-from geo_service.web.registry import FeatureCollection, Layer, LayerQuery, get_layer, layers
+from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
+from geo_service.web.published.registry import get_layer, layers
 from geo_service.web.service import (
     GEOJSON,
     cache_key,

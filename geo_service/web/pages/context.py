@@ -1,8 +1,8 @@
 """What every map page shares: checked choices, the caption, the form, gzip-cached responses.
 
-The pages (:mod:`geo_service.web.pages`) and their downloads (:mod:`geo_service.web.downloads`)
-build their figures from the same :class:`Choices` and the same functions, so a download
-holds what the page shows, under the same privacy rules.
+The pages (:mod:`geo_service.web.pages.maps`) and their downloads
+(:mod:`geo_service.web.pages.downloads`) build their figures from the same :class:`Choices`
+and the same functions, so a download holds what the page shows, under the same privacy rules.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from geo_service.filters import MAX_YEAR, MIN_YEAR, IncidentFilter
 from geo_service.store import Store
 from geo_service.web.auth import Principal
 from geo_service.web.cache import ResponseCache
-from geo_service.web.caption import Caption, DataWindow, build_caption
 from geo_service.web.deps import ALWAYS_ALLOWED_PARAMS, ResQuery, unknown_params
-from geo_service.web.overview import Shown, places_or_error, year_table
-from geo_service.web.page_errors import PageInputError, PageNotFoundError, dutch_message
+from geo_service.web.pages.caption import Caption, DataWindow, build_caption
+from geo_service.web.pages.errors import PageInputError, PageNotFoundError, dutch_message
+from geo_service.web.pages.overview import Shown, places_or_error, year_table
 from geo_service.web.policy import ViewerPolicy
-from geo_service.web.registry import LayerQuery
+from geo_service.web.published.base import LayerQuery
 
 Text = Annotated[str | None, Query(max_length=100)]
 Method = Literal["gistar", "kde", "emerging"]

@@ -2,7 +2,7 @@
 
 Same privacy rules as the pages: the layer comes from
 :func:`~geo_service.web.service.layer_collection` for the same query and caller, the tables
-from the same functions as the pages (:mod:`geo_service.web.overview`), so a download holds
+from the same functions as the pages (:mod:`geo_service.web.pages.overview`), so a download holds
 exactly what the page shows -- the cells the map draws, counts as the page shows them.
 """
 
@@ -21,10 +21,9 @@ from geo_service.config import Settings
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.auth import Principal
-from geo_service.web.caption import Caption, used_period
 from geo_service.web.deps import CacheDep, PrincipalDep, ResQuery, SettingsDep, StoreDep
-from geo_service.web.overview import Places, monthly_series, trend_chart, year_table
-from geo_service.web.page_context import (
+from geo_service.web.pages.caption import Caption, used_period
+from geo_service.web.pages.context import (
     Choices,
     MapParams,
     MapParamsDep,
@@ -38,7 +37,9 @@ from geo_service.web.page_context import (
     resolve,
     resolve_map,
 )
-from geo_service.web.registry import FeatureCollection, get_layer
+from geo_service.web.pages.overview import Places, monthly_series, trend_chart, year_table
+from geo_service.web.published.base import FeatureCollection
+from geo_service.web.published.registry import get_layer
 from geo_service.web.service import cache_key, layer_collection
 from layers import maps
 

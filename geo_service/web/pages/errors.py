@@ -21,7 +21,7 @@ from geo_service.errors import (
     GeoServiceError,
     NotFoundError,
 )
-from geo_service.web.templating import render_page
+from geo_service.web.pages.templating import render_page
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError, TooManyCellsError
 
 #: Path prefixes answered with HTML pages (and HTML errors).

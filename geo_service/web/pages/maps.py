@@ -5,9 +5,9 @@ layout, the ``_caption.html`` partial). The map itself is a folium document serv
 ``/kaart/kaartlaag`` and embedded in an iframe, so the form, caption and chart stay outside
 Leaflet's full-page layout. Privacy rules are the API's: layers come from
 :func:`geo_service.web.service.layer_collection` with the caller's role, periods and counts
-from :class:`~geo_service.web.policy.ViewerPolicy` (see :mod:`geo_service.web.overview`).
-The downloads of each page are in :mod:`geo_service.web.downloads`; errors on these paths
-are Dutch HTML pages (:mod:`geo_service.web.page_errors`).
+from :class:`~geo_service.web.policy.ViewerPolicy` (see :mod:`geo_service.web.pages.overview`).
+The downloads of each page are in :mod:`geo_service.web.pages.downloads`; errors on these paths
+are Dutch HTML pages (:mod:`geo_service.web.pages.errors`).
 """
 
 from __future__ import annotations
@@ -23,12 +23,11 @@ from geo_service.config import Settings
 from geo_service.errors import GeoServiceError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
-from geo_service.web import downloads
 from geo_service.web.auth import Principal
-from geo_service.web.caption import DataWindow, month_end, used_period
 from geo_service.web.deps import CacheDep, PrincipalDep, ResQuery, SettingsDep, StoreDep
-from geo_service.web.overview import monthly_series, places_or_error, trend_chart
-from geo_service.web.page_context import (
+from geo_service.web.pages import downloads
+from geo_service.web.pages.caption import DataWindow, month_end, used_period
+from geo_service.web.pages.context import (
     Choices,
     MapParams,
     MapParamsDep,
@@ -45,10 +44,12 @@ from geo_service.web.page_context import (
     resolve,
     resolve_map,
 )
-from geo_service.web.page_errors import dutch_message
-from geo_service.web.registry import FeatureCollection, LayerQuery, get_layer
+from geo_service.web.pages.errors import dutch_message
+from geo_service.web.pages.overview import monthly_series, places_or_error, trend_chart
+from geo_service.web.pages.templating import render_fragment, render_page
+from geo_service.web.published.base import FeatureCollection, LayerQuery
+from geo_service.web.published.registry import get_layer
 from geo_service.web.service import cache_key, layer_collection
-from geo_service.web.templating import render_fragment, render_page
 from layers import maps
 from spatial.errors import SpatialError
 

@@ -23,9 +23,10 @@ from geo_service.errors import GeoServiceError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.auth import Principal
-from geo_service.web.caption import MONTHS_NL, DataWindow, used_period
+from geo_service.web.pages.caption import MONTHS_NL, DataWindow, used_period
 from geo_service.web.policy import ViewerPolicy
-from geo_service.web.registry import LayerQuery, get_layer
+from geo_service.web.published.base import LayerQuery
+from geo_service.web.published.registry import get_layer
 from geo_service.web.service import layer_collection
 from spatial.errors import SpatialError
 from spatial.grid.h3grid import area_m2, cells_of_points

@@ -7,7 +7,7 @@ and need no script. Figures come from the published layers through
 cache are the API's: viewers see the priorities as :mod:`geo_service.web.published.priorities`
 allows; the camera plan is for analysts (a viewer gets a Dutch page that says so, 403).
 Errors are Dutch messages on the page itself, never a traceback. The router also carries
-the JSON routes of :mod:`geo_service.web.targeting_api`, so ``app.py`` includes one router.
+the JSON routes of :mod:`geo_service.web.api.targeting`, so ``app.py`` includes one router.
 """
 
 from __future__ import annotations
@@ -26,21 +26,22 @@ from geo_service.config import Settings
 from geo_service.errors import GeoServiceError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
-from geo_service.web import targeting_api
+from geo_service.web.api import targeting as targeting_api
 from geo_service.web.auth import Principal
 from geo_service.web.deps import PrincipalDep, SettingsDep, StoreDep
 from geo_service.web.errors import status_for
-from geo_service.web.page_context import (
+from geo_service.web.pages.context import (
     Choices,
     Text,
     caption_for,
     reject_unknown_page_params,
     resolve,
 )
-from geo_service.web.page_errors import PageInputError, dutch_message
-from geo_service.web.registry import LayerQuery, get_layer
+from geo_service.web.pages.errors import PageInputError, dutch_message
+from geo_service.web.pages.templating import NAV, render_page
+from geo_service.web.published.base import LayerQuery
+from geo_service.web.published.registry import get_layer
 from geo_service.web.service import layer_collection
-from geo_service.web.templating import NAV, render_page
 from layers.svgmap import Shape, svg_map
 from spatial.errors import SpatialError
 

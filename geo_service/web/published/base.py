@@ -1,11 +1,12 @@
-"""The published layers: what the API, OGC API - Features and the map pages serve.
+"""The types of a published layer: :class:`Layer`, :class:`LayerQuery`, ``FeatureCollection``.
 
 Each layer lives in one module of :mod:`geo_service.web.published` and is
-published by ONE line in :data:`PUBLISHED`. A layer is a function from a
+published by ONE line in :mod:`geo_service.web.published.registry`. A layer is a function from a
 :class:`LayerQuery` to a GeoJSON FeatureCollection dict, a minimum role, and an
 optional privacy filter that is applied for callers below analyst. Cell layers may also
 give their typed per-cell table (:class:`layers.cells.CellTable`) and filter that instead:
-the dict is then made only at the edge.
+the dict is then made only at the edge. The layer modules import this module and the
+registry imports them, so the arrows run one way.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from geo_service.config import Role, Settings
-from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.policy import ViewerPolicy
@@ -127,57 +127,3 @@ class Layer:
     def private(self) -> bool:
         """Whether viewers get this layer through a privacy filter (and its query limits)."""
         return self.viewer_filter is not None or self.viewer_table_filter is not None
-
-
-def _published() -> dict[str, Layer]:
-    from geo_service.web.published import (
-        areas,
-        camera_plan,  # targeting
-        cameras,
-        emerging,
-        hotspots,
-        iha,  # targeting
-        incidents,
-        priorities,  # targeting
-    )
-
-    layers = (
-        hotspots.GISTAR,
-        hotspots.KDE,
-        emerging.EMERGING,
-        areas.WIJKEN,
-        areas.BUURTEN,
-        cameras.CAMERAS,
-        incidents.INCIDENTS,
-        priorities.PRIORITIES,
-        iha.IHA,
-        camera_plan.CAMERA_PLAN,
-    )
-    return {layer.id: layer for layer in layers}
-
-
-_LAYERS: dict[str, Layer] | None = None
-
-
-def layers() -> dict[str, Layer]:
-    """Return the published layers by id (built on first use, not at import)."""
-    global _LAYERS
-    if _LAYERS is None:
-        _LAYERS = _published()
-    return _LAYERS
-
-
-def get_layer(layer_id: str) -> Layer:
-    """Return the layer with this id.
-
-    Raises
-    ------
-    NotFoundError
-        If no layer has this id.
-    """
-    try:
-        return layers()[layer_id]
-    except KeyError:
-        # The list of layers is per role (/ogc/collections): an error names none of them, so a
-        # caller without access does not learn which restricted layers exist.
-        raise NotFoundError(f"no layer {layer_id!r} / onbekende kaartlaag") from None

@@ -7,7 +7,7 @@ from typing import Literal
 from geo_service.errors import NotFoundError
 from geo_service.store import Store
 from geo_service.web.privacy import viewer_gistar_table, viewer_kde_table
-from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 from layers.cells import CellTable
 
 

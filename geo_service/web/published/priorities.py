@@ -24,7 +24,7 @@ from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.privacy import suppress_counts
-from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 from spatial.errors import InvalidParameterError
 
 #: Exact figures viewers never get.
