@@ -1,6 +1,6 @@
 """Fixtures for the web tests: ONE demo database per session, apps and a live server.
 
-Import the fixtures a test module needs from here (``from tests.service.web_fixtures
+Import the fixtures a test module needs from here (``from tests.web_fixtures
 import ...``); they are not in a conftest so that they do not collide with the
 store/ingestion engineers' fixtures.
 """
@@ -25,7 +25,7 @@ from geo_service.config import Settings
 from geo_service.demo.dataset import build_demo
 from geo_service.store import Store
 from geo_service.web import create_app
-from tests.service.clock import DemoClock
+from tests.clock import DemoClock
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class DemoDB:
 
 
 #: Anonymous request budget of the test apps: tests send many anonymous requests from one
-#: address; the limiter stays in the path (tests/service/test_faults.py tests it low).
+#: address; the limiter stays in the path (tests/web/test_faults.py tests it low).
 TEST_BUDGET = 1_000_000
 
 

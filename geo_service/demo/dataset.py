@@ -436,7 +436,7 @@ def _cameras(
 
 # --------------------------------------------------------------------------- planted patterns
 # Synthetic space-time patterns that the emerging hot spot and near-repeat analyses must find
-# (tests/service/test_emerging_adapter.py, tests/service/test_nearrepeat.py). They are drawn
+# (tests/analyses/test_emerging_adapter.py, tests/analyses/test_nearrepeat.py). They are drawn
 # from their own generator (seeded by ``seed``), after everything else, so every other point,
 # time and camera is the same with or without them (incident ids follow time order, so they
 # shift).

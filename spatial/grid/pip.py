@@ -23,7 +23,8 @@ every bounding box.
 The cell is 1/32 of the median polygon's bounding-box side or 1/2048 of the extent, the
 smaller, enlarged until the table holds at most ``max_cells`` entries. With the Den Haag
 wijken and a million points the table answers 97 % of the points, and building it costs
-less than one exact pass (``benchmarks/ingest.py --with-areas``, ``tests/spatial/test_pip.py``).
+less than one exact pass (``benchmarks/ingest.py --with-areas``,
+``tests/spatial/grid/test_pip.py``).
 
 References
 ----------

@@ -31,7 +31,7 @@ from geo_service.store import Store
 from geo_service.web import create_app
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import RD_NEW, WGS84, transform
-from tests.service.web_fixtures import web_settings
+from tests.web_fixtures import web_settings
 
 END = date(2026, 10, 1)
 

@@ -32,7 +32,7 @@ from geo_service.web.published.emerging import suppress_emerging
 from spatial.errors import InvalidParameterError, InvalidResolutionError, TooManyCellsError
 from spatial.grid.h3grid import cells_of_points
 from spatial.spacetime.emerging import PATROON, PATTERNS
-from tests.service.web_fixtures import web_settings
+from tests.web_fixtures import web_settings
 
 END = date(2026, 10, 1)
 

@@ -37,8 +37,8 @@ from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web import create_app
 from spatial.privacy.disclosure import CellKeyPerturbation
-from tests.service.clock import DemoClock, add_months, month_end
-from tests.service.web_fixtures import DemoDB, demo_clock, demo_db, web_settings
+from tests.clock import DemoClock, add_months, month_end
+from tests.web_fixtures import DemoDB, demo_clock, demo_db, web_settings
 
 __all__ = ["demo_clock", "demo_db"]
 

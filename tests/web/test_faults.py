@@ -22,7 +22,7 @@ from geo_service.errors import InputTooLargeError
 from geo_service.ingest import ReadLimits, read_incident_table
 from geo_service.store import Store
 from geo_service.web import create_app
-from tests.service.web_fixtures import DemoDB, demo_copy, demo_db, web_settings
+from tests.web_fixtures import DemoDB, demo_copy, demo_db, web_settings
 
 __all__ = ["demo_copy", "demo_db"]
 

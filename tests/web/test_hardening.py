@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from geo_service.web import create_app
-from tests.service.web_fixtures import DemoDB, demo_copy, demo_db, web_settings
+from tests.web_fixtures import DemoDB, demo_copy, demo_db, web_settings
 
 __all__ = ["demo_copy", "demo_db"]
 

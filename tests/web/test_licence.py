@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from geo_service.web import create_app
 from geo_service.web.licence import licence_text
 from tests.conftest import PROJECT_ROOT
-from tests.service.web_fixtures import web_settings
+from tests.web_fixtures import web_settings
 
 LICENSE_TEXT = (PROJECT_ROOT / "LICENSE").read_text(encoding="utf-8")
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo_service.web import create_app
-from tests.service.web_fixtures import DemoDB, client, demo_db, web_settings
+from tests.web_fixtures import DemoDB, client, demo_db, web_settings
 
 __all__ = ["client", "demo_db"]
 

@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web import create_app
-from tests.service.clock import DemoClock, label, month_end, quarter_end_before
-from tests.service.web_fixtures import DemoDB, demo_clock, demo_db, web_settings
+from tests.clock import DemoClock, label, month_end, quarter_end_before
+from tests.web_fixtures import DemoDB, demo_clock, demo_db, web_settings
 
 __all__ = ["demo_clock", "demo_db"]
 

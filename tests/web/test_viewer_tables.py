@@ -38,7 +38,7 @@ from geo_service.web.published.hotspots import GISTAR, KDE, hotspot_collection, 
 from geo_service.web.service import CollectionCache, cache_weight, layer_collection
 from layers.cells import CellTable
 from layers.geojson import cells_feature_collection
-from tests.service.web_fixtures import DemoDB, demo_db, web_settings
+from tests.web_fixtures import DemoDB, demo_db, web_settings
 
 __all__ = ["demo_db"]
 

@@ -11,7 +11,7 @@ from geojson_pydantic import FeatureCollection
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web import create_app
-from tests.service.web_fixtures import DemoDB, client, demo_copy, demo_db, web_settings
+from tests.web_fixtures import DemoDB, client, demo_copy, demo_db, web_settings
 
 __all__ = ["client", "demo_copy", "demo_db"]
 

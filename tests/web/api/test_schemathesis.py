@@ -15,7 +15,7 @@ import schemathesis
 
 from geo_service.config import Settings
 from geo_service.web import create_app
-from tests.service.web_fixtures import LiveServer, demo_db, live_server
+from tests.web_fixtures import LiveServer, demo_db, live_server
 
 __all__ = ["demo_db", "live_server"]
 

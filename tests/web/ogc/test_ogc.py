@@ -10,7 +10,7 @@ import pytest
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.published.registry import layers
-from tests.service.web_fixtures import DemoDB, LiveServer, demo_db, live_server
+from tests.web_fixtures import DemoDB, LiveServer, demo_db, live_server
 
 __all__ = ["demo_db", "live_server"]
 

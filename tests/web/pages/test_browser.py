@@ -16,8 +16,8 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Browser, Frame, Page, sync_playwright
 
-from tests.service.clock import DemoClock, label
-from tests.service.web_fixtures import DemoDB, LiveServer, demo_clock, demo_db, live_server
+from tests.clock import DemoClock, label
+from tests.web_fixtures import DemoDB, LiveServer, demo_clock, demo_db, live_server
 
 # The demo's clock decides what these tests see: `make test` runs them at three dates.
 pytestmark = pytest.mark.clock

@@ -23,8 +23,8 @@ from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web import create_app
 from geo_service.web.pages.caption import DataWindow
-from tests.service.clock import DemoClock, add_months, label, month_end, months, quarter_end_before
-from tests.service.web_fixtures import DemoDB, demo_clock, demo_db, web_settings
+from tests.clock import DemoClock, add_months, label, month_end, months, quarter_end_before
+from tests.web_fixtures import DemoDB, demo_clock, demo_db, web_settings
 
 # The demo's clock decides what these tests see: `make test` runs them at three dates.
 pytestmark = pytest.mark.clock

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from geo_service.store import Store
 from geo_service.web import create_app
-from tests.service.web_fixtures import DemoDB, LiveServer, demo_db, live_server, web_settings
+from tests.web_fixtures import DemoDB, LiveServer, demo_db, live_server, web_settings
 
 # The demo's clock decides what these tests see: `make test` runs them at three dates.
 pytestmark = pytest.mark.clock
@@ -119,7 +119,7 @@ def test_alert_zones_unknown_parameter_is_refused(client: TestClient, demo_db: D
 
 def test_alert_zones_print_on_one_page(demo_db: DemoDB, live_server: LiveServer) -> None:
     playwright = pytest.importorskip("playwright.sync_api")
-    from tests.service.test_browser import ARGS, CHROMIUM, _pdf_pages
+    from tests.web.pages.test_browser import ARGS, CHROMIUM, _pdf_pages
 
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

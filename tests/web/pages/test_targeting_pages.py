@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.service.web_fixtures import DemoDB, LiveServer, demo_db, live_server
+from tests.web_fixtures import DemoDB, LiveServer, demo_db, live_server
 
 # The demo's clock decides what these tests see: `make test` runs them at three dates.
 pytestmark = pytest.mark.clock
