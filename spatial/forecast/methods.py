@@ -43,6 +43,11 @@ of the cell's incident rates over disjoint lag windows (the last horizon, the on
 a quarter, half a year, 1, 2 and 3 years back) and of its neighbourhood's rates, with
 weights fitted each origin by non-negative least squares on the year of origins before it.
 
+**Length.** The methods stay together because they are one table (:data:`METHODS`, at the
+end) over the same prepared data (:class:`EventSet`, :class:`StudyCells`, neighbour pairs):
+a method is a few lines of scoring, and most of the module is their formulas in the
+docstrings. A new method goes here and into the table.
+
 References
 ----------
 .. [1] Bowers, K. J., Johnson, S. D. and Pease, K. (2004). Prospective hot-spotting: the

@@ -38,6 +38,14 @@ MILP over what is left is solved to relative gap 0 with HiGHS (``scipy.optimize.
 its gap proven against the best valid bound (the solver's, the Lagrangian one, or
 :math:`\min(\sum_i w_i,` the ``p`` largest site weights:math:`)`).
 
+**Length.** One solver in one module, on purpose: the reductions, the greedy and swap
+incumbents, the Lagrangian bounds and the kernel MILP all work on the private reduced
+instance (``_Reduced``) and are only correct together (a bound or a fixed-out site is valid
+for the instance the reductions made). Split by step, those private pieces would become an
+API between modules; the public entry points are few (:func:`coverage_matrix`,
+:func:`grid_candidates`, :func:`greedy_mclp`, :func:`mclp_from_matrix`,
+:func:`coverage_curve`, with their result types), and callers use only those.
+
 References
 ----------
 .. [1] Church, R. and ReVelle, C. (1974). The maximal covering location problem. Papers of
