@@ -73,7 +73,7 @@ def suppress_props(
 
     Examples
     --------
-    >>> p = ViewerPolicy(min_count=5, round_to=5)
+    >>> p = ViewerPolicy(min_count=5, round_to=5, disclosure="rounding")
     >>> suppress_props({"count": 3, "x": 1}, ("count",), p)
     {'count': None, 'x': 1, 'suppressed': True, 'min_count': 5}
     >>> suppress_props({"count": 8}, ("count",), p)
@@ -146,7 +146,8 @@ def viewer_counts(
     --------
     >>> ring = [[[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]]
     >>> t = CellTable.from_cells(["a", "b"], [ring] * 2, {"count": [3, 8], "x": [1, 2]})
-    >>> out = viewer_counts(t, ViewerPolicy(min_count=5, round_to=5), drop=("x",))
+    >>> old = ViewerPolicy(min_count=5, round_to=5, disclosure="rounding")
+    >>> out = viewer_counts(t, old, drop=("x",))
     >>> for feature in out.to_geojson()["features"]:
     ...     print(feature["properties"])
     {'h3': 'a', 'count': None, 'suppressed': True, 'min_count': 5}
