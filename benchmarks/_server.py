@@ -35,7 +35,7 @@ def served_demo(db: Path | None = None) -> Iterator[tuple[str, Path, subprocess.
         if db:
             shutil.copy(db, path)
         else:
-            from geo_service.demo import build_demo
+            from geo_service.demo.dataset import build_demo
             from geo_service.store import Store
 
             with Store.open(path) as store:

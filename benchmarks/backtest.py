@@ -42,9 +42,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from spatial.backtest import BacktestResult, rolling_origin_backtest
-from spatial.crs import WGS84, metric_crs_for, transform
-from spatial.forecast import (
+from spatial.forecast.backtest import BacktestResult, rolling_origin_backtest
+from spatial.forecast.methods import (
     METHODS,
     EventSet,
     ForecastMethod,
@@ -54,7 +53,8 @@ from spatial.forecast import (
     multiscale_rate,
     window_counts,
 )
-from spatial.grid import H3Grid, cells_of_points, neighbours
+from spatial.grid.crs import WGS84, metric_crs_for, transform
+from spatial.grid.h3grid import H3Grid, cells_of_points, neighbours
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 EPOCH = np.datetime64("1970-01-01T00:00", "m")

@@ -21,9 +21,9 @@ from collections.abc import Callable
 import numpy as np
 import shapely
 
-from spatial.gistar import gistar_permutation_p, gistar_z
-from spatial.grid import neighbours, study_grid
-from spatial.kde import kde_grid
+from spatial.grid.h3grid import neighbours, study_grid
+from spatial.hotspots.gistar import gistar_permutation_p, gistar_z
+from spatial.hotspots.kde import kde_grid
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:

@@ -60,7 +60,7 @@ def main() -> None:
         for i in range(args.repeat):
             with Store.open(Path(tmp) / f"ours{i}.duckdb") as store:
                 if args.with_areas:
-                    from geo_service.demo import load_areas
+                    from geo_service.demo.dataset import load_areas
                     from geo_service.ingest import import_areas
 
                     for level, gdf in load_areas().items():

@@ -55,7 +55,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     # The demo's data window (2021-11 .. last month) without opening the served file.
-    from geo_service.demo import last_full_month
+    from geo_service.demo.dataset import last_full_month
 
     last = last_full_month()
     first = date(last.year - 5, last.month, 1)

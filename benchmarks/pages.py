@@ -234,7 +234,7 @@ def main() -> int:
         if args.db:
             shutil.copy(args.db, db)
         else:
-            from geo_service.demo import build_demo
+            from geo_service.demo.dataset import build_demo
 
             with Store.open(db) as store:
                 build_demo(store, progress=False)

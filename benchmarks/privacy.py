@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from geo_service.analyses.hotspots import HotspotParams, compute_hotspots
 from geo_service.filters import IncidentFilter
-from geo_service.hotspots import HotspotParams, compute_hotspots
 from geo_service.store import Store
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.privacy import viewer_gistar_table
@@ -63,7 +63,7 @@ def main() -> None:
     args = ap.parse_args()
     tmp = None
     if args.db is None:
-        from geo_service.demo import build_demo
+        from geo_service.demo.dataset import build_demo
 
         tmp = tempfile.TemporaryDirectory()
         args.db = Path(tmp.name) / "demo.duckdb"

@@ -9,7 +9,8 @@
 2. Emerging Hot Spot Analysis, 24 monthly bins on ~20,000 H3 res-10 cells (Den Haag's
    bounding box). Target: < 5 s on 2 cores.
    Reference: the plain loop one would write with the existing pieces: per bin
-   ``spatial.gistar.gistar_z`` on the window's counts, per cell ``pymannkendall.original_test``
+   ``spatial.hotspots.gistar.gistar_z`` on the window's counts, per cell
+   ``pymannkendall.original_test``
    on the z-series and a per-cell classification in Python. (Its per-bin Gi* uses per-slice
    mean/std, not the cube's: the same amount of work, not the same numbers.)
 
@@ -27,11 +28,11 @@ from collections.abc import Callable
 import numpy as np
 import shapely
 
-from spatial.emerging import emerging_hotspots
-from spatial.gistar import gistar_z
-from spatial.grid import neighbours, study_grid
-from spatial.knox import knox_test
-from spatial.trend import mann_kendall
+from spatial.grid.h3grid import neighbours, study_grid
+from spatial.hotspots.gistar import gistar_z
+from spatial.spacetime.emerging import emerging_hotspots
+from spatial.spacetime.knox import knox_test
+from spatial.spacetime.trend import mann_kendall
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:

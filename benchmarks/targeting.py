@@ -4,7 +4,8 @@
    (EPSG:28992) with ~22,000 incidents, 65 % in 150 Gaussian hotspots (Pareto-distributed
    sizes, 30-250 m spread) and 35 % uniform background; candidate camera sites on a 50 m grid
    over the whole box (48,441 sites); 22 cameras, radius 75 m. Time to the PROVEN optimum
-   (gap 0) of ``spatial.coverage.mclp_from_matrix``, matrix building included. Target: gap 0
+   (gap 0) of ``spatial.targeting.coverage.mclp_from_matrix``, matrix building included. Target: gap
+   0
    in < 30 s on 2 cores. Seed 0 is the hard case: one broad hotspot (8,342 incidents, 245 m
    spread) takes every camera, a packing problem whose LP bound is ~2 % loose.
    spopt's ``MCLP.from_cost_matrix`` cannot build these instances: it takes a dense
@@ -15,10 +16,11 @@
    still build; both must reach the same optimum; ratio spopt / ours. spopt gets a CBC time
    limit (``--spopt-seconds``); if CBC stops before proving optimality that is printed.
 
-3. Priorities and IHA proposals on the demo data (``geo_service.demo.build_demo`` in a temporary
+3. Priorities and IHA proposals on the demo data (``geo_service.demo.dataset.build_demo`` in a
+   temporary
    store): ``compute_priorities`` on Den Haag's buurten with 1,000 Poisson replicates (areal
    dwellings, Gi* hot spot share, EB, trend, rank intervals, equity), and
-   ``spatial.ranking.rank_intervals`` alone against the same bootstrap with esda's
+   ``spatial.targeting.ranking.rank_intervals`` alone against the same bootstrap with esda's
    ``Empirical_Bayes`` in a loop over replicates; ``compute_iha`` (Gi* per category, composite
    index, candidate disks, greedy selection, equity) against esda's ``G_Local`` for the two
    categories alone. ``--only-demo`` runs this section only.
@@ -41,7 +43,12 @@ import numpy as np
 import shapely
 
 from geo_service.store import Store
-from spatial.coverage import MCLPResult, coverage_matrix, grid_candidates, mclp_from_matrix
+from spatial.targeting.coverage import (
+    MCLPResult,
+    coverage_matrix,
+    grid_candidates,
+    mclp_from_matrix,
+)
 
 T = TypeVar("T")
 
@@ -185,7 +192,7 @@ def main() -> None:
 
 def demo_store(tmp: str) -> Store:
     """The demo data set in a throw-away DuckDB file (built through the normal ingestion)."""
-    from geo_service.demo import build_demo
+    from geo_service.demo.dataset import build_demo
 
     store = Store.open(f"{tmp}/demo.duckdb")
     build_demo(store, progress=False)
@@ -197,7 +204,7 @@ def esda_rank_intervals(counts: np.ndarray, dwellings: np.ndarray, replicates: i
     from esda.smoothing import Empirical_Bayes
     from scipy.stats import rankdata
 
-    from spatial.ranking import priority_score
+    from spatial.targeting.ranking import priority_score
 
     rng = np.random.default_rng(0)
     years = counts.shape[0]
@@ -216,12 +223,12 @@ def targeting_on_demo(repeat: int) -> None:
     import esda
     import libpysal
 
+    from geo_service.analyses.hotspots import HotspotParams, compute_hotspots
+    from geo_service.analyses.iha import IHAParams, compute_iha
+    from geo_service.analyses.priorities import PriorityParams, compute_priorities
     from geo_service.filters import IncidentFilter
-    from geo_service.hotspots import HotspotParams, compute_hotspots
-    from geo_service.iha import IHAParams, compute_iha
-    from geo_service.priorities import PriorityParams, compute_priorities
-    from spatial.grid import neighbours
-    from spatial.ranking import rank_intervals
+    from spatial.grid.h3grid import neighbours
+    from spatial.targeting.ranking import rank_intervals
 
     print("[3] priorities and IHA proposals on the demo data (Den Haag + Westland)")
     with tempfile.TemporaryDirectory() as tmp:

@@ -111,7 +111,7 @@ def _demo(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from geo_service.config import get_settings
-    from geo_service.demo import build_demo, demo_as_of, last_full_month
+    from geo_service.demo.dataset import build_demo, demo_as_of, last_full_month
 
     as_of = args.as_of or get_settings().demo_as_of or demo_as_of()
     db = Path(args.db)
@@ -145,7 +145,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _ingest(args: argparse.Namespace) -> int:
     from geo_service.config import get_settings
     from geo_service.ingest import DEFAULT_EARLIEST, ingest_file, new_batch_id, parse_mapping
-    from spatial.crs import DEFAULT_REGION_KM
+    from spatial.grid.crs import DEFAULT_REGION_KM
 
     columns = parse_mapping(args.columns)
     category_map = parse_mapping(args.category_map)

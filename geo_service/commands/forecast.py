@@ -86,7 +86,7 @@ def _open(args: argparse.Namespace) -> Store:
 def _backtest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from geo_service.backtesting import (
+    from geo_service.analyses.backtesting import (
         BacktestParams,
         backtest_json,
         record_backtest,
@@ -138,7 +138,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
 
 def _model_card(args: argparse.Namespace) -> int:
-    from geo_service.modelcard import model_card, model_card_markdown
+    from geo_service.analyses.modelcard import model_card, model_card_markdown
 
     with _open(args) as store:
         card = model_card(store, args.db, args.category, args.municipality)

@@ -51,7 +51,7 @@ def register(
 
 
 def _hotspots(args: argparse.Namespace) -> int:
-    from geo_service.hotspots import HotspotParams, hotspots_geojson
+    from geo_service.analyses.hotspots import HotspotParams, hotspots_geojson
 
     params = HotspotParams(
         incidents=IncidentFilter(

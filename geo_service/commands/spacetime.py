@@ -145,7 +145,7 @@ def _write(fc: dict[str, Any], out: Path | None, what: str) -> None:
 
 
 def _emerging(args: argparse.Namespace) -> int:
-    from geo_service.emerging import EmergingParams, emerging_geojson
+    from geo_service.analyses.emerging import EmergingParams, emerging_geojson
 
     params = EmergingParams(
         incidents=IncidentFilter(
@@ -173,7 +173,7 @@ def _emerging(args: argparse.Namespace) -> int:
 
 
 def _near_repeat(args: argparse.Namespace) -> int:
-    from geo_service.nearrepeat import (
+    from geo_service.analyses.nearrepeat import (
         NearRepeatParams,
         near_repeat,
         near_repeat_json,
@@ -201,7 +201,7 @@ def _near_repeat(args: argparse.Namespace) -> int:
 
 
 def _alerts(args: argparse.Namespace) -> int:
-    from geo_service.nearrepeat import AlertParams, alerts_geojson
+    from geo_service.analyses.nearrepeat import AlertParams, alerts_geojson
 
     params = AlertParams(
         incidents=IncidentFilter(

@@ -9,9 +9,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from geo_service.analyses.targeting import nl
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
-from geo_service.targeting import nl
 from spatial.errors import InvalidParameterError
 
 
@@ -232,7 +232,7 @@ def _json(doc: dict[str, Any]) -> str:
 
 
 def _priorities(args: argparse.Namespace) -> int:
-    from geo_service.priorities import (
+    from geo_service.analyses.priorities import (
         PriorityParams,
         compute_priorities,
         priorities_csv,
@@ -258,7 +258,7 @@ def _priorities(args: argparse.Namespace) -> int:
 
 
 def _camera_plan(args: argparse.Namespace) -> int:
-    from geo_service.camera_plan import (
+    from geo_service.analyses.camera_plan import (
         CameraPlanParams,
         camera_plan_geojson,
         compute_camera_plan,
@@ -299,7 +299,7 @@ def _camera_plan(args: argparse.Namespace) -> int:
 
 
 def _iha(args: argparse.Namespace) -> int:
-    from geo_service.iha import IHAParams, compute_iha, iha_geojson
+    from geo_service.analyses.iha import IHAParams, compute_iha, iha_geojson
 
     params = IHAParams(
         incidents=IncidentFilter(municipality=args.municipality, start=args.start, end=args.end),
@@ -326,7 +326,7 @@ def _iha(args: argparse.Namespace) -> int:
 
 
 def _iha_import(args: argparse.Namespace) -> int:
-    from geo_service.iha import import_iha_actions, read_actions
+    from geo_service.analyses.iha import import_iha_actions, read_actions
 
     actions = read_actions(args.file)  # before opening the store: a bad file changes nothing
     with Store.open(args.db) as store:
@@ -344,7 +344,7 @@ def _iha_import(args: argparse.Namespace) -> int:
 
 
 def _monitor(args: argparse.Namespace) -> int:
-    from geo_service.monitor import MonitorParams, compute_monitor, monitor_csv
+    from geo_service.analyses.monitor import MonitorParams, compute_monitor, monitor_csv
 
     try:
         targets = tuple((k.strip(), float(v)) for k, v in (t.split("=", 1) for t in args.target))

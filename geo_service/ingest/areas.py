@@ -12,7 +12,7 @@ import shapely
 
 from geo_service.errors import InputFileError, UnknownColumnError
 from geo_service.store import Store
-from spatial.crs import WGS84
+from spatial.grid.crs import WGS84
 
 _CODE_FIELDS = ("code", "statcode", "cbscode", "wijk_code", "buurt_code", "gm_code", "id")
 _NAME_FIELDS = ("name", "naam", "statnaam", "wijk_name", "buurt_name", "wijknaam", "buurtnaam")

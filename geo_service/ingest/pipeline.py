@@ -50,9 +50,9 @@ from geo_service.ingest.readers import (
     read_incident_table,
 )
 from geo_service.store import Store, utc_now
-from spatial.crs import DEFAULT_REGION_KM, RD_NEW, WGS84, detect_crs, to_metric, transform
 from spatial.errors import InvalidParameterError
-from spatial.timezones import DEFAULT_TIMEZONE, zone_for_points
+from spatial.grid.crs import DEFAULT_REGION_KM, RD_NEW, WGS84, detect_crs, to_metric, transform
+from spatial.grid.timezones import DEFAULT_TIMEZONE, zone_for_points
 
 #: Occurrences before this date are implausible for current policy data (``ingest --earliest``).
 DEFAULT_EARLIEST = date(1990, 1, 1)
@@ -223,7 +223,7 @@ def ingest_frame(
         each point gets the municipality of the stored area it falls in (if any).
     crs
         ``EPSG:4326`` or ``EPSG:28992``; detected from the values when None. Lat/lon swaps are
-        judged against the batch's region (see :func:`spatial.crs.detect_crs`).
+        judged against the batch's region (see :func:`spatial.grid.crs.detect_crs`).
     columns
         ``{canonical: source column}``.
     category_map

@@ -24,7 +24,7 @@ import pyarrow.csv as pv
 import shapely
 
 from geo_service.errors import InputFileError, InputTooLargeError
-from spatial.crs import RD_NEW, WGS84, normalise_crs, transform
+from spatial.grid.crs import RD_NEW, WGS84, normalise_crs, transform
 
 #: Bytes that ``surrogateescape`` turned into lone surrogates: the line was not UTF-8.
 _SURROGATES = re.compile("[\udc80-\udcff]+")

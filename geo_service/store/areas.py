@@ -13,7 +13,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo_service.errors import NotFoundError
 from geo_service.store.core import StoreBase
-from spatial.pip import PolygonGrid
+from spatial.grid.pip import PolygonGrid
 
 _AREA_COLUMNS = (
     "code, name, level, municipality, dwellings, dwellings_estimated, inhabitants, source"
@@ -161,7 +161,7 @@ class AreaStore(StoreBase):
         """Point-in-polygon against stored areas: municipality, wijk_code and buurt_code per point.
 
         Points outside every area get None; a point on a shared border gets the first area
-        (areas ordered by code). Vectorised through :class:`spatial.pip.PolygonGrid`: a table
+        (areas ordered by code). Vectorised through :class:`spatial.grid.pip.PolygonGrid`: a table
         look-up for points away from borders, the exact test for the rest.
         """
         lo = np.asarray(lon, dtype=np.float64)

@@ -251,7 +251,7 @@ class StoreBase:
         self.con.execute(
             "INSERT INTO meta VALUES ('data_version', '0') ON CONFLICT (key) DO NOTHING"
         )
-        # The secret of the record keys of the disclosure control (spatial/disclosure.py):
+        # The secret of the record keys of the disclosure control (spatial/privacy/disclosure.py):
         # made once per store and never shown, so nobody outside can compute a cell key.
         self.con.execute(
             "INSERT INTO meta VALUES ('record_key_secret', ?) ON CONFLICT (key) DO NOTHING",

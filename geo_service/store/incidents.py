@@ -170,7 +170,7 @@ class IncidentStore(StoreBase):
         """Return incidents matching ``flt`` in a stable order, one page in SQL.
 
         ``record_keys`` adds each incident's ``record_key`` (the cell key method's, see
-        :mod:`spatial.disclosure`): for computing what viewers see, never to be published.
+        :mod:`spatial.privacy.disclosure`): for computing what viewers see, never to be published.
         """
         key_col, key_par = (
             (f", {RECORD_KEY_SQL} AS record_key", [self.record_key_secret()])
@@ -215,7 +215,8 @@ class IncidentStore(StoreBase):
         """Return ``month, category, count, cell_key`` (months without incidents are absent).
 
         ``cell_key`` is the sum of the month's record keys modulo 2**32
-        (:func:`spatial.disclosure.cell_keys`); the key of several months is the sum of theirs.
+        (:func:`spatial.privacy.disclosure.cell_keys`); the key of several months is the sum of
+        theirs.
         """
         return self.con.execute(
             "SELECT CAST(date_trunc('month', occurred_from) AS DATE) AS month, category, "

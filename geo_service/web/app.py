@@ -19,11 +19,16 @@ from fastapi.staticfiles import StaticFiles
 from geo_service import __version__
 from geo_service.config import Settings, get_settings
 from geo_service.store import Store
-from geo_service.web import api, api_docs, licence, ogc, pages, targeting_pages
+from geo_service.web import licence
+from geo_service.web.api import docs as api_docs
+from geo_service.web.api import routes as api
 from geo_service.web.cache import ResponseCache
 from geo_service.web.errors import install_error_handlers
 from geo_service.web.guards import HostGuard, UploadGuard
 from geo_service.web.head import HeadAsGet
+from geo_service.web.ogc import features as ogc
+from geo_service.web.pages import maps as pages
+from geo_service.web.pages import targeting as targeting_pages
 from geo_service.web.ratelimit import AnonymousBudget
 from geo_service.web.service import CollectionCache, warm_up
 from geo_service.web.uploads import clean_stale_upload_dirs

@@ -25,7 +25,7 @@ from geo_service.errors import (
     NotFoundError,
     UnknownColumnError,
 )
-from geo_service.web.page_errors import is_page, page_error_response
+from geo_service.web.pages.errors import is_page, page_error_response
 from spatial.errors import (
     CRSError,
     EmptyStudyAreaError,
@@ -113,7 +113,7 @@ def _validation_detail(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the problem+json handlers on ``app``.
 
-    The HTML pages (:func:`geo_service.web.page_errors.is_page`) get a Dutch error page with
+    The HTML pages (:func:`geo_service.web.pages.errors.is_page`) get a Dutch error page with
     the same status instead.
     """
 

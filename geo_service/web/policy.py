@@ -7,7 +7,7 @@ functions for their tables and charts. Analysts and admins get exact results (an
 requests are audited). README "Privacy model" sets out the design; in short:
 
 * **Differencing** overlapping periods, and repeating a query: counts are published by the
-  **cell key method** (:mod:`spatial.disclosure`): each count is perturbed by at most ``D``
+  **cell key method** (:mod:`spatial.privacy.disclosure`): each count is perturbed by at most ``D``
   by an amount fixed by the records behind it, shown values below ``k`` are withheld, and
   periods come from a **fixed lattice** (:func:`lattice_period`): a calendar quarter, a
   calendar year, or all data, in whole quarters that the data cover completely. No two
@@ -18,7 +18,7 @@ requests are audited). README "Privacy model" sets out the design; in short:
   finer than ``viewer_max_res``; Gi* classes are computed from the published counts and shown
   only where the cell's neighbourhood holds at least ``k`` of them.
 * **Footprint of the study area**: study areas never depend on the query's incidents
-  (:func:`geo_service.hotspots.study_area`).
+  (:func:`geo_service.analyses.hotspots.study_area`).
 * **Derived values** (Gi* classes, densities, ranks, rates) are computed from the published
   counts, never from the exact ones, so they tell nothing the counts do not.
 
@@ -40,8 +40,8 @@ import numpy.typing as npt
 
 from geo_service.config import Settings
 from geo_service.filters import IncidentFilter
-from spatial.disclosure import CellKeyPerturbation
 from spatial.errors import InvalidParameterError
+from spatial.privacy.disclosure import CellKeyPerturbation
 
 
 class PrivacyLimitError(InvalidParameterError):
@@ -95,7 +95,7 @@ class ViewerPolicy:
     def count(self, value: float | None, key: int | None = None) -> int | None:
         """Return what a viewer sees of one count: None when withheld.
 
-        ``key`` is the count's cell key (:mod:`spatial.disclosure`; required by the cell key
+        ``key`` is the count's cell key (:mod:`spatial.privacy.disclosure`; required by the cell key
         method).
 
         Examples
@@ -122,7 +122,7 @@ class ViewerPolicy:
         values
             True counts, one per cell (integers or floats; NaN or masked for unknown).
         keys
-            Their cell keys (:func:`spatial.disclosure.cell_keys`); required by the cell key
+            Their cell keys (:func:`spatial.privacy.disclosure.cell_keys`); required by the cell key
             method, ignored by the rounding rule.
 
         Returns
@@ -141,7 +141,7 @@ class ViewerPolicy:
         Notes
         -----
         Cell key method: ``shown = n + p(n, key)``, withheld below ``k``
-        (:meth:`spatial.disclosure.CellKeyPerturbation.perturb`). Rounding rule:
+        (:meth:`spatial.privacy.disclosure.CellKeyPerturbation.perturb`). Rounding rule:
         ``shown = max(k, s * trunc(v / s + 0.5))`` with ``s = max(1, round_to)``, withheld
         below ``k``.
 

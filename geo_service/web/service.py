@@ -17,7 +17,7 @@ from geo_service.web.auth import Principal, require
 from geo_service.web.cache import ResponseCache
 from geo_service.web.guards import base_url
 from geo_service.web.policy import ViewerPolicy
-from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 from layers.cells import CellTable
 
 GEOJSON = "application/geo+json"
@@ -128,7 +128,7 @@ def warm_up(app: Any) -> None:
     import logging
 
     from geo_service.filters import IncidentFilter
-    from geo_service.web.registry import get_layer
+    from geo_service.web.published.registry import get_layer
 
     log = logging.getLogger(__name__)
     settings = app.state.settings

@@ -14,8 +14,8 @@ import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 from spopt.locate import MCLP
 
-import spatial.coverage as coverage
-from spatial.coverage import coverage_matrix, greedy_mclp, mclp_from_matrix
+import spatial.targeting.coverage as coverage
+from spatial.targeting.coverage import coverage_matrix, greedy_mclp, mclp_from_matrix
 
 DATA = Path(__file__).parent / "data"
 

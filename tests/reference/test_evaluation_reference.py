@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from spatial.evaluation import evaluate_forecast, pai, pooled_hit_rate, rri
+from spatial.forecast.evaluation import evaluate_forecast, pai, pooled_hit_rate, rri
 
 CASE = json.loads((Path(__file__).parent / "data" / "evaluation_hand_case.json").read_text())
 

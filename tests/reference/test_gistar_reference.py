@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from spatial.gistar import gistar, gistar_permutation_p, gistar_z
-from spatial.grid import count_in_cells, grid_from_points, neighbours
+from spatial.grid.h3grid import count_in_cells, grid_from_points, neighbours
+from spatial.hotspots.gistar import gistar, gistar_permutation_p, gistar_z
 
 DATA = Path(__file__).parent / "data"
 
@@ -66,8 +66,8 @@ def test_z_equals_esda_on_real_uk_burglaries(uk_counts, k: int) -> None:
 
 @pytest.mark.parametrize("k", [1, 2])
 def test_z_equals_esda_on_demo_data(k: int) -> None:
-    from geo_service.demo import generate_demo
-    from spatial.crs import RD_NEW, WGS84, transform
+    from geo_service.demo.dataset import generate_demo
+    from spatial.grid.crs import RD_NEW, WGS84, transform
 
     inc = generate_demo(seed=3).incidents
     inc = inc[inc["category"] == "jeugdoverlast"]
@@ -169,7 +169,7 @@ def test_isolated_cells_are_not_called_significant_on_real_data(uk_counts) -> No
 
 def test_h3_neighbours_match_h3_py() -> None:
     """k-ring neighbours from h3ronpy agree with h3-py's grid_disk (independent implementation)."""
-    from spatial.grid import H3Grid
+    from spatial.grid.h3grid import H3Grid
 
     cells = [int(h3.latlng_to_cell(53.4 + i * 1e-3, -2.95, 9), 16) for i in range(50)]
     grid = H3Grid(np.unique(np.asarray(cells, dtype=np.uint64)), 9)

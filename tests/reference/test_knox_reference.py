@@ -13,7 +13,7 @@ import libpysal
 import numpy as np
 import pytest
 
-from spatial.knox import knox_test
+from spatial.spacetime.knox import knox_test
 
 DATA = Path(__file__).parent / "data"
 

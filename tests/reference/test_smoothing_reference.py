@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from esda.smoothing import Empirical_Bayes
 
-from spatial.smoothing import eb_rates, empirical_bayes
+from spatial.targeting.smoothing import eb_rates, empirical_bayes
 
 DATA = Path(__file__).parent / "data"
 

@@ -10,7 +10,7 @@ import pymannkendall
 import pytest
 from scipy import stats
 
-from spatial.trend import mann_kendall
+from spatial.spacetime.trend import mann_kendall
 
 DATA = Path(__file__).parent / "data"
 

@@ -1,1 +1,1 @@
-"""One module per published layer; :mod:`geo_service.web.registry` lists them."""
+"""One module per published layer, their types (:mod:`.base`) and their list (:mod:`.registry`)."""

@@ -8,7 +8,7 @@ import geopandas as gpd
 import shapely
 
 from geo_service.store import Store
-from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 
 
 def frame_to_collection(gdf: gpd.GeoDataFrame, ids: list[str]) -> FeatureCollection:

@@ -10,11 +10,15 @@ next). The camera positions themselves are public in the ``cameras`` layer.
 from __future__ import annotations
 
 from geo_service.store import Store
-from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 
 
 def _camera_plan(store: Store, query: LayerQuery) -> FeatureCollection:
-    from geo_service.camera_plan import CameraPlanParams, camera_plan_geojson, compute_camera_plan
+    from geo_service.analyses.camera_plan import (
+        CameraPlanParams,
+        camera_plan_geojson,
+        compute_camera_plan,
+    )
 
     extra = dict(query.extra)
     flt = query.incidents

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from geo_service.store import Store
 from geo_service.web.published.areas import frame_to_collection
-from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 
 
 def _cameras(store: Store, query: LayerQuery) -> FeatureCollection:

@@ -18,7 +18,7 @@ from geo_service.errors import NotFoundError
 from geo_service.store import Store
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.privacy import suppress_counts, suppress_props
-from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 
 #: Exact scores viewers never get.
 EMERGING_HIDDEN = ("tau", "trend_p", "z_last")
@@ -27,7 +27,7 @@ PATTERN_FIELDS = ("pattern", "patroon", "pattern_code", "n_hot_bins", "n_cold_bi
 
 
 def _emerging(store: Store, query: LayerQuery) -> FeatureCollection:
-    from geo_service.emerging import EmergingParams, emerging_geojson
+    from geo_service.analyses.emerging import EmergingParams, emerging_geojson
 
     category = query.incidents.category
     if not category:

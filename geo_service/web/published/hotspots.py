@@ -7,7 +7,7 @@ from typing import Literal
 from geo_service.errors import NotFoundError
 from geo_service.store import Store
 from geo_service.web.privacy import viewer_gistar_table, viewer_kde_table
-from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 from layers.cells import CellTable
 
 
@@ -22,7 +22,7 @@ def _default_category(store: Store, query: LayerQuery) -> str:
 
 def hotspot_table(store: Store, query: LayerQuery, method: Literal["gistar", "kde"]) -> CellTable:
     """Compute the hotspot layer for ``query`` as a per-cell table (exact values)."""
-    from geo_service.hotspots import HotspotParams, compute_hotspots
+    from geo_service.analyses.hotspots import HotspotParams, compute_hotspots
 
     params = HotspotParams(
         incidents=query.incidents.replace(category=_default_category(store, query)),

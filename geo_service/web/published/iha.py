@@ -11,11 +11,11 @@ hot spot layers, which follow the viewer rules.
 from __future__ import annotations
 
 from geo_service.store import Store
-from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 
 
 def _iha(store: Store, query: LayerQuery) -> FeatureCollection:
-    from geo_service.iha import IHAParams, compute_iha, iha_geojson
+    from geo_service.analyses.iha import IHAParams, compute_iha, iha_geojson
 
     extra = dict(query.extra)
     flt = query.incidents

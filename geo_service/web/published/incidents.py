@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 
 from geo_service.store import Store
-from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 
 PROPERTIES = (
     "category",

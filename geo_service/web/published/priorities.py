@@ -18,13 +18,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from geo_service.analyses.targeting import nl
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
-from geo_service.targeting import nl
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.privacy import suppress_counts
-from geo_service.web.registry import FeatureCollection, Layer, LayerQuery
+from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 from spatial.errors import InvalidParameterError
 
 #: Exact figures viewers never get.
@@ -32,12 +32,12 @@ PRIORITY_HIDDEN = ("score", "trend_rate_ratio", "risk_per_1000")
 
 
 def priority_params(store: Store, query: LayerQuery) -> Any:
-    """Return the :class:`~geo_service.priorities.PriorityParams` of a layer query.
+    """Return the :class:`~geo_service.analyses.priorities.PriorityParams` of a layer query.
 
     ``query.extra`` may hold ``level``, ``years`` and ``as_of``; the category defaults to
     woninginbraak (else the first stored category).
     """
-    from geo_service.priorities import PriorityParams
+    from geo_service.analyses.priorities import PriorityParams
 
     extra = dict(query.extra)
     category = query.incidents.category
@@ -63,7 +63,7 @@ def priority_params(store: Store, query: LayerQuery) -> Any:
 
 
 def _priorities(store: Store, query: LayerQuery) -> FeatureCollection:
-    from geo_service.priorities import compute_priorities, priorities_feature_collection
+    from geo_service.analyses.priorities import compute_priorities, priorities_feature_collection
 
     return priorities_feature_collection(compute_priorities(store, priority_params(store, query)))
 

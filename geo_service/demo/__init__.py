@@ -1,0 +1,1 @@
+"""The synthetic demo data set (:mod:`.dataset`) and its targeting areas (:mod:`.areas`)."""

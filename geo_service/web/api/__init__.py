@@ -1,0 +1,1 @@
+"""The JSON/GeoJSON API under ``/api/v1`` (:mod:`.routes`, :mod:`.targeting`) and its docs pages."""

@@ -1,0 +1,1 @@
+"""OGC API - Features (:mod:`.features`): the published layers as OGC collections under ``/ogc``."""

@@ -1,0 +1,495 @@
+"""The figures of the pages: trend chart, counts per year, hotspots as places.
+
+Every figure a viewer reads passes the privacy policy: layers come from
+:func:`~geo_service.web.service.layer_collection`, periods from
+:meth:`~geo_service.web.policy.ViewerPolicy.period` and counts from
+:meth:`~geo_service.web.policy.ViewerPolicy.count` -- the same functions the API uses.
+The pages, their CSV downloads and the comparison view all read these objects, so a figure
+is never computed twice in two ways.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import h3
+import numpy as np
+import pandas as pd
+from fastapi import Request
+
+from geo_service.errors import GeoServiceError
+from geo_service.filters import IncidentFilter
+from geo_service.store import Store
+from geo_service.web.auth import Principal
+from geo_service.web.pages.caption import MONTHS_NL, DataWindow, used_period
+from geo_service.web.policy import ViewerPolicy
+from geo_service.web.published.base import LayerQuery
+from geo_service.web.published.registry import get_layer
+from geo_service.web.service import layer_collection
+from spatial.errors import SpatialError
+from spatial.grid.h3grid import area_m2, cells_of_points
+from spatial.hotspots.clusters import cell_clusters, cluster_sums
+from spatial.privacy.disclosure import cell_keys, combine_keys
+
+#: Below this many (estimated) dwellings a rate per 1,000 dwellings says more about the
+#: estimate than about the place (dunes, harbours, parks): it is left out.
+MIN_DWELLINGS = 250
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How the page shows counts: exact for analysts, the viewer policy for the rest.
+
+    ``first`` and ``last`` are the store's data window: the viewer lattice of periods is
+    laid over it (:meth:`ViewerPolicy.period`).
+    """
+
+    policy: ViewerPolicy
+    viewer: bool
+    first: date | None = None
+    last: date | None = None
+
+    def count(self, value: float | None, key: int | None = None) -> int | None:
+        """Return the count as shown (None = withheld, for viewers).
+
+        ``key`` is the cell key of the records counted (the cell key method needs it).
+        """
+        if value is None:
+            return None
+        return self.policy.count(float(value), key) if self.viewer else int(value)
+
+    def text(self, value: float | None, key: int | None = None) -> str:
+        """Return the count as text: ``"<5"`` when hidden (the template escapes it)."""
+        shown = self.count(value, key)
+        return f"<{self.policy.min_count}" if shown is None else f"{shown}"
+
+    def flt(self, flt: IncidentFilter) -> IncidentFilter:
+        """Return the filter the figures are computed for (the lattice period for viewers)."""
+        return self.policy.period(flt, self.first, self.last) if self.viewer else flt
+
+
+# -- trend ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One month of the trend chart (SVG coordinates)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    text: str
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """A bar chart of incidents per month, laid out for the ``_trend.html`` partial."""
+
+    width: int
+    height: int
+    left: int
+    bottom: int
+    bars: list[Bar]
+    ticks: list[tuple[float, str]]
+    month_labels: list[tuple[float, str]]
+    year_labels: list[tuple[float, str]]
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    k: int = 5
+
+    @property
+    def empty(self) -> bool:
+        """Whether there is nothing to draw."""
+        return not self.bars
+
+
+def monthly_series(
+    store: Store, flt: IncidentFilter, window: DataWindow
+) -> list[tuple[date, int, int]]:
+    """Return ``(month, count, cell key)`` for every month of the filter's period (zeros too).
+
+    Open ends are closed by the store's data window.
+    """
+    df = store.monthly_counts(flt)
+    counts: dict[date, tuple[int, int]] = {}
+    if not df.empty:
+        df = df.assign(cell_key=df["cell_key"].astype(np.uint64))
+        grouped = df.groupby("month").agg(
+            count=("count", "sum"), cell_key=("cell_key", lambda k: int(combine_keys(k)))
+        )
+        months = pd.to_datetime(grouped.index)
+        counts = {
+            m.date().replace(day=1): (int(c), int(k))
+            for m, c, k in zip(
+                months, grouped["count"].to_numpy(), grouped["cell_key"].to_numpy(), strict=True
+            )
+        }
+    lo = flt.start or window.first or (min(counts) if counts else None)
+    hi = flt.end or window.last or (max(counts) if counts else None)
+    if lo is None or hi is None:
+        return []
+    first = date(lo.year, lo.month, 1)
+    last = date(hi.year, hi.month, 1)
+    months = pd.date_range(first, last, freq="MS")
+    return [(m.date(), *counts.get(m.date(), (0, 0))) for m in months]
+
+
+def trend_chart(
+    series: list[tuple[date, int, int]], shown: Shown, *, width: int = 900, height: int = 200
+) -> TrendChart:
+    """Lay out the monthly bars: hidden months (below k, viewers) marked, month labels."""
+    k = shown.policy.min_count
+    left, bottom, top_pad = 44, 38, 12
+    if not series:
+        return TrendChart(width, height, left, bottom, [], [], [], [], [], k)
+    values = [shown.count(c, key) for _, c, key in series]
+    top = max([1] + [v for v in values if v is not None])
+    n = len(series)
+    bar_w = (width - left - 8) / n
+    plot_h = height - bottom - top_pad
+    bars = []
+    rows = []
+    month_labels = []
+    year_labels = []
+    step = 1 if n <= 18 else 3 if n <= 48 else 6
+    for i, ((month, _, _), value) in enumerate(zip(series, values, strict=True)):
+        x = left + i * bar_w
+        label = f"{MONTHS_NL[month.month - 1]} {month.year}"
+        text = f"<{k}" if value is None else str(value)
+        h = 0.0 if value is None else value / top * plot_h
+        bars.append(
+            Bar(
+                x=round(x + 1, 1),
+                y=round(height - bottom - h, 1),
+                width=round(max(1.0, bar_w - 2), 1),
+                height=round(h, 1),
+                label=label,
+                text=text,
+                hidden=value is None,
+            )
+        )
+        rows.append((month.isoformat()[:7], "" if value is None else str(value)))
+        if (month.month - 1) % step == 0:
+            month_labels.append((round(x + bar_w / 2, 1), MONTHS_NL[month.month - 1]))
+        # The first bar names its year too, unless a January follows within four bars.
+        if month.month == 1 or (i == 0 and month.month < 10):
+            year_labels.append((round(x + 1, 1), str(month.year)))
+    ticks = [
+        (round(height - bottom - frac * plot_h, 1), f"{top * frac:.0f}") for frac in (0, 0.5, 1)
+    ]
+    return TrendChart(width, height, left, bottom, bars, ticks, month_labels, year_labels, rows, k)
+
+
+# -- counts per year -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class YearRow:
+    """One row of the year table: its label, whether it is partial, the shown counts."""
+
+    label: str
+    partial: bool
+    values: list[str]
+    comparison: bool = False
+
+
+@dataclass(frozen=True)
+class YearTable:
+    """Counts per year and category, partial years marked, with a like-for-like row."""
+
+    categories: list[str]
+    rows: list[YearRow]
+    note: str | None
+
+    @property
+    def empty(self) -> bool:
+        """Whether the table has no rows."""
+        return not self.rows
+
+
+def year_table(
+    store: Store, municipality: str | None, shown: Shown, window: DataWindow
+) -> YearTable:
+    """Count incidents per year; label the years the data covers in part.
+
+    When the last year is partial (``2026 t/m okt``), a row with the same months of the year
+    before (``2025 jan t/m okt``) is added, so the comparison is like for like.
+    """
+    monthly = store.monthly_counts(IncidentFilter(municipality=municipality))
+    if monthly.empty:
+        return YearTable([], [], None)
+    monthly = monthly.assign(
+        month=pd.to_datetime(monthly["month"]), cell_key=monthly["cell_key"].astype(np.uint64)
+    )
+    monthly["year"] = monthly["month"].dt.year
+    cats = sorted(monthly["category"].unique().tolist())
+    pivot = monthly.pivot_table(
+        index="year", columns="category", values="count", aggfunc="sum", fill_value=0
+    ).reindex(columns=cats, fill_value=0)
+    # the cell key of a year's count: the sum of its months' keys modulo 2**32
+    keys = (
+        monthly.groupby(["year", "category"])["cell_key"]
+        .agg(lambda k: int(combine_keys(k)))
+        .unstack()
+        .reindex(index=pivot.index, columns=cats)
+        .fillna(0)
+    )
+    rows = []
+    note = None
+    for year in pivot.index:
+        partial = window.partial_year(int(year))
+        rows.append(
+            YearRow(
+                label=partial or str(int(year)),
+                partial=partial is not None,
+                values=[
+                    shown.text(v, int(k))
+                    for v, k in zip(pivot.loc[year], keys.loc[year], strict=True)
+                ],
+            )
+        )
+    last = window.last
+    if last is not None and last.month < 12 and (last.year - 1) in pivot.index:
+        prev = monthly[
+            (monthly["year"] == last.year - 1) & (monthly["month"].dt.month <= last.month)
+        ]
+        same = prev.groupby("category")["count"].sum().reindex(cats, fill_value=0)
+        same_keys = (
+            prev.groupby("category")["cell_key"]
+            .agg(lambda k: int(combine_keys(k)))
+            .reindex(cats, fill_value=0)
+        )
+        months = "jan" if last.month == 1 else f"jan t/m {MONTHS_NL[last.month - 1]}"
+        rows.append(
+            YearRow(
+                label=f"{last.year - 1} {months}",
+                partial=True,
+                values=[shown.text(v, int(k)) for v, k in zip(same, same_keys, strict=True)],
+                comparison=True,
+            )
+        )
+        note = (
+            f"{last.year} loopt t/m {MONTHS_NL[last.month - 1]}: vergelijk het met de rij "
+            f"'{last.year - 1} {months}', niet met een heel jaar."
+        )
+    return YearTable(cats, rows, note)
+
+
+# -- hotspots as places ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """One hotspot cluster: contiguous significant cells, named by the areas it lies in."""
+
+    rank: int
+    wijk: str
+    buurten: str
+    strength: str
+    cells: int
+    area_km2: float
+    incidents: str
+    count: int | None
+    per_1000_dwellings: str
+    centre: tuple[float, float]
+    hidden: bool
+
+
+@dataclass(frozen=True)
+class Places:
+    """The hotspot places of one category, or the sentence that replaces them."""
+
+    category: str
+    places: list[Place]
+    sentence: str | None
+    n_clusters: int
+    period: tuple[date | None, date | None]
+    cells: list[str] = field(default_factory=list)
+
+
+def _area_names(store: Store, level: str, municipality: str | None) -> dict[str, str]:
+    frame = store.areas_frame(level=level, municipality=municipality)
+    return dict(zip(frame["code"].astype(str), frame["name"].astype(str), strict=True))
+
+
+def _dwelling_density(store: Store, level: str, municipality: str | None) -> dict[str, float]:
+    """Dwellings per m² of each area of ``level`` with known dwellings (areal weighting)."""
+    areas = store.areas_frame(level=level, municipality=municipality)
+    out: dict[str, float] = {}
+    if "dwellings" not in areas:
+        return out
+    for code, dwellings, geom in zip(
+        areas["code"].astype(str), areas["dwellings"], areas.geometry, strict=True
+    ):
+        if dwellings is None or pd.isna(dwellings) or geom is None:
+            continue
+        area = area_m2(geom)
+        if area > 0:
+            out[code] = float(dwellings) / area
+    return out
+
+
+def hotspot_places(
+    request: Request,
+    store: Store,
+    principal: Principal,
+    query: LayerQuery,
+    shown: Shown,
+    *,
+    place_name: str,
+    limit: int = 8,
+) -> Places:
+    """Hot clusters of one category as places: areas, size, incidents, rate per dwellings.
+
+    Clusters are the connected components of the FDR-significant hot cells (H3 neighbours)
+    of the Gi* layer *as the caller may see it*. Incidents per cluster are counted from the
+    incidents of the same (for viewers: month-snapped) period and shown through the policy;
+    the rate per 1,000 dwellings is computed from the *shown* count, so it reveals nothing the
+    count does not. Dwellings per cluster are estimated by areal weighting: each cell takes the
+    dwellings of the buurt (else the wijk) its centre lies in, in proportion to its area.
+
+    Raises
+    ------
+    GeoServiceError, SpatialError
+        When the layer cannot be computed (the page shows the Dutch message).
+    """
+    category = query.incidents.category or ""
+    fc = layer_collection(request, store, get_layer("hotspots-gistar"), query, principal)
+    period = used_period(fc.get("metadata"))
+    hot = [
+        str(f["properties"]["h3"])
+        for f in fc["features"]
+        if int(f["properties"].get("gi_class_fdr") or 0) > 0
+    ]
+    classes = {
+        str(f["properties"]["h3"]): int(f["properties"].get("gi_class_fdr") or 0)
+        for f in fc["features"]
+        if int(f["properties"].get("gi_class_fdr") or 0) > 0
+    }
+    flt = replace(query.incidents, start=period[0], end=period[1])
+    total = shown.count(*store.count_and_key(flt))
+    sentence: str | None
+    if not hot:
+        if total is None:
+            sentence = (
+                f"In {place_name} waren in deze periode minder dan {shown.policy.min_count} "
+                f"incidenten ({category}): te weinig voor hotspots."
+            )
+        else:
+            sentence = (
+                f"Geen significante hotspots: de {total} incidenten ({category}) in "
+                f"{place_name} liggen niet opvallend dicht bij elkaar."
+            )
+        return Places(category, [], sentence, 0, period)
+    res = query.res
+    ids = np.array([int(c, 16) for c in hot], dtype=np.uint64)
+    labels = cell_clusters(ids, res)
+    n_clusters = int(labels.max()) + 1
+    # Incidents per cluster, from the incidents of the period actually used.
+    pts = store.incident_points(flt, record_keys=shown.viewer)
+    pt_cells = cells_of_points(pts["lon"].to_numpy(), pts["lat"].to_numpy(), res)
+    order = np.argsort(ids)
+    pos = np.searchsorted(ids[order], pt_cells)
+    pos = np.minimum(pos, len(ids) - 1)
+    inside = ids[order][pos] == pt_cells
+    per_cell = np.bincount(order[pos[inside]], minlength=len(ids)).astype(float)
+    incidents = cluster_sums(labels, per_cell, n_clusters)
+    place_keys = (
+        cell_keys(
+            pts["record_key"].to_numpy(dtype=np.uint64)[inside],
+            labels[order[pos[inside]]],
+            n_clusters,
+        )
+        if shown.viewer
+        else np.zeros(n_clusters, dtype=np.uint64)
+    )
+    cell_area = np.array([h3.cell_area(c, unit="m^2") for c in hot])
+    areas_km2 = cluster_sums(labels, cell_area, n_clusters) / 1e6
+    # Places: buurt and wijk of each cell's centre.
+    centres = np.array([h3.cell_to_latlng(c) for c in hot], dtype=float)
+    found = store.areas_for_points(centres[:, 1], centres[:, 0])
+    wijk_names = _area_names(store, "wijk", None)
+    buurt_names = _area_names(store, "buurt", None)
+    # Dwellings of the buurt where known, else of the wijk (the demo has them per wijk).
+    per_buurt = _dwelling_density(store, "buurt", query.incidents.municipality)
+    per_wijk = _dwelling_density(store, "wijk", query.incidents.municipality)
+    dens = np.array(
+        [
+            per_buurt.get(str(b), per_wijk.get(str(w), np.nan))
+            for b, w in zip(found["buurt_code"], found["wijk_code"], strict=True)
+        ],
+        dtype=float,
+    )
+    dwellings = cluster_sums(labels, np.nan_to_num(dens) * cell_area, n_clusters)
+    known = cluster_sums(labels, np.isfinite(dens).astype(float), n_clusters)
+    sizes = np.bincount(labels, minlength=n_clusters)
+    places = []
+    for c in range(n_clusters):
+        members = np.flatnonzero(labels == c)
+        wijken = Counter(str(found["wijk_code"][i]) for i in members if found["wijk_code"][i])
+        buurten = Counter(str(found["buurt_code"][i]) for i in members if found["buurt_code"][i])
+        wijk = wijk_names.get(wijken.most_common(1)[0][0], "-") if wijken else "buiten de wijken"
+        names = [buurt_names.get(b, b) for b, _ in buurten.most_common()]
+        buurt_text = ", ".join(names[:2]) + (f" en {len(names) - 2} meer" if len(names) > 2 else "")
+        strongest = max(classes[hot[i]] for i in members)
+        count = shown.count(incidents[c], int(place_keys[c]))
+        rate = "-"
+        if count is not None and known[c] == sizes[c] and dwellings[c] >= MIN_DWELLINGS:
+            rate = f"{count / dwellings[c] * 1000:.1f}".replace(".", ",")
+        lat, lon = centres[members].mean(axis=0)
+        places.append(
+            Place(
+                rank=0,
+                wijk=wijk,
+                buurten=buurt_text or "-",
+                strength={3: "99%", 2: "95%", 1: "90%"}[strongest],
+                cells=int(sizes[c]),
+                area_km2=round(float(areas_km2[c]), 3),
+                incidents=shown.text(incidents[c], int(place_keys[c])),
+                count=count,
+                per_1000_dwellings=rate,
+                centre=(round(float(lat), 5), round(float(lon), 5)),
+                hidden=count is None,
+            )
+        )
+    strength_rank = {"99%": 3, "95%": 2, "90%": 1}
+    places.sort(
+        key=lambda p: (not p.hidden, strength_rank[p.strength], p.count or 0, p.cells),
+        reverse=True,
+    )
+    visible = [p for p in places if not p.hidden]
+    small = len(places) - len(visible)
+    sentence = None
+    if not visible:
+        sentence = (
+            f"In {place_name} zijn {len(places)} kleine clusters gevonden, elk met minder dan "
+            f"{shown.policy.min_count} incidenten ({category}): te weinig om als hotspot te "
+            "duiden of te tonen."
+        )
+    elif small:
+        sentence = (
+            f"Daarnaast {small} kleine cluster(s) met minder dan {shown.policy.min_count} "
+            "incidenten, niet in de tabel."
+        )
+    ranked = [replace(p, rank=i + 1) for i, p in enumerate(visible[:limit])]
+    return Places(category, ranked, sentence, n_clusters, period, hot)
+
+
+def places_or_error(
+    request: Request,
+    store: Store,
+    principal: Principal,
+    query: LayerQuery,
+    shown: Shown,
+    *,
+    place_name: str,
+) -> tuple[Places | None, Exception | None]:
+    """Return :func:`hotspot_places`, or the domain error it raised (shown as a sentence)."""
+    try:
+        return hotspot_places(request, store, principal, query, shown, place_name=place_name), None
+    except (GeoServiceError, SpatialError) as exc:
+        return None, exc
