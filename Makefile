@@ -34,7 +34,7 @@ run: $(STAMP)
 	$(BIN)/geo-service --db $(DB) serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check geo_service spatial layers tests benchmarks
+	$(BIN)/ruff check geo_service spatial layers tests benchmarks tools
 	$(BIN)/mypy
 
 pytest: $(STAMP) browser
