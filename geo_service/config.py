@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from spatial.grid.h3grid import MAX_RES, MIN_RES
+
 Role = Literal["viewer", "analyst", "admin"]
 
 PDOK_BRT_TILES = (
@@ -45,7 +47,10 @@ class Settings(BaseSettings):
         description="viewers never see a count below this (small-count suppression)",
     )
     viewer_max_res: int = Field(
-        default=10, ge=8, le=11, description="finest H3 resolution without an analyst key"
+        default=10,
+        ge=MIN_RES,
+        le=MAX_RES,
+        description="finest H3 resolution without an analyst key",
     )
     viewer_disclosure: Literal["cellkey", "rounding"] = Field(
         default="cellkey",
@@ -132,7 +137,7 @@ class Settings(BaseSettings):
         default="Kaartgegevens &copy; Kadaster / PDOK (BRT-Achtergrondkaart)"
     )
     max_features: int = Field(default=10_000, ge=1, description="OGC API items page size limit")
-    default_h3_res: int = Field(default=10, ge=8, le=11)
+    default_h3_res: int = Field(default=10, ge=MIN_RES, le=MAX_RES)
     permutations: int = Field(default=999, ge=0)
 
 

@@ -266,14 +266,3 @@ def normalise_category(s: pd.Series) -> pd.Series:
     )
     # Work on the distinct values only: a file has few categories and many rows.
     return pd.Series(keys.to_numpy(dtype=object)[codes], index=s.index, dtype="string")
-
-
-def _row_ids(raw: pd.DataFrame) -> pd.Series:
-    """Deterministic ids from row content + occurrence number of that content in the file."""
-    h1 = pd.util.hash_pandas_object(raw, index=False, hash_key="geoservice-id-k1")
-    h2 = pd.util.hash_pandas_object(raw, index=False, hash_key="geoservice-id-k2")
-    content = pd.Series(h1.to_numpy(np.uint64), index=raw.index).map("{:016x}".format) + pd.Series(
-        h2.to_numpy(np.uint64), index=raw.index
-    ).map("{:016x}".format)
-    occurrence = content.groupby(content, sort=False).cumcount()
-    return "h" + content + "-" + occurrence.astype(str)

@@ -20,6 +20,7 @@ from geo_service.store import Store
 from geo_service.web.auth import Principal, authenticate, extract_secret
 from geo_service.web.cache import ResponseCache
 from spatial.errors import InvalidParameterError
+from spatial.grid.h3grid import MAX_RES, MIN_RES
 
 
 class InvalidQueryError(GeoServiceError, ValueError):
@@ -116,7 +117,12 @@ def bbox_dep(bbox: BBoxQuery = None) -> tuple[float, float, float, float] | None
 
 BBoxDep = Annotated[tuple[float, float, float, float] | None, Depends(bbox_dep)]
 
-ResQuery = Annotated[int, Query(ge=8, le=11, description="H3 resolution (8..11; 10 = ~0.015 km2)")]
+ResQuery = Annotated[
+    int,
+    Query(
+        ge=MIN_RES, le=MAX_RES, description=f"H3 resolution ({MIN_RES}..{MAX_RES}; 10 = ~0.015 km2)"
+    ),
+]
 
 #: Largest ``offset`` of any paged route. Unbounded, 2**63 reached DuckDB as an INT128 and
 #: failed (500); no client pages one by one through ten million features.
