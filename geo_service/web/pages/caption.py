@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -254,12 +254,26 @@ def build_caption(
     lo = start or window.first
     hi = end or window.last
     period = period_label(lo, hi) if lo and hi else "geen gegevens"
-    if start is None and end is None and lo and hi:
+    req_start, req_end = requested
+    if lo and hi and ((start is None and end is None) or (viewer and requested == (None, None))):
         period += " (alle gegevens)"
     notes = []
-    req_start, req_end = requested
     if viewer and ((req_start and req_start != start) or (req_end and req_end != end)):
         notes.append(snap_note)
+    if (
+        viewer
+        and privacy_text
+        and end
+        and window.last
+        and end < window.last
+        and (req_end is None or req_end > end)
+    ):
+        # The viewer lattice holds the running quarter back: say which months are missing.
+        after = end + timedelta(days=1)
+        notes.append(
+            f"{period_label(after, window.last)} nog niet getoond: dat kwartaal is niet compleet "
+            "(privacy)"
+        )
     if hi and window.last and hi > window.last:
         notes.append(f"gegevens lopen t/m {month_label(window.last)}: de periode is onvolledig")
     if lo and window.first and lo < window.first:
