@@ -240,9 +240,10 @@ def test_the_attack_is_real_without_the_protection(
 def _lattice_periods(clock: DemoClock) -> list[tuple[date, date]]:
     """Every quarter and calendar year of the data, all data, and a few arbitrary windows."""
     months = _idx(clock.last) - _idx(clock.first) + 1
+    q0 = -((clock.first.month - 1) % 3)  # the calendar quarter holding the first month
     quarters = [
         (add_months(clock.first, i), month_end(add_months(clock.first, i + 2)))
-        for i in range(-2, months, 3)
+        for i in range(q0, months, 3)
     ]
     years = [(date(y, 1, 1), date(y, 12, 31)) for y in range(clock.first.year, clock.last.year + 1)]
     arbitrary = _windows(clock.last, 24, range(3, 13))[::37]
@@ -276,7 +277,12 @@ def test_kde_shows_the_same_published_counts_as_gistar(
     protected_client: TestClient, demo_clock: DemoClock
 ) -> None:
     """The same records show the same value in every output: KDE adds no observation."""
-    for start, end in _lattice_periods(demo_clock)[-12:-6]:
+    shown = 0
+    years = [
+        (date(y, 1, 1), date(y, 12, 31))
+        for y in range(demo_clock.first.year, demo_clock.last.year + 1)
+    ]
+    for start, end in [*_lattice_periods(demo_clock)[:4], *years]:
         seen = {}
         for method in ("gistar", "kde"):
             r = protected_client.get(
@@ -294,7 +300,10 @@ def test_kde_shows_the_same_published_counts_as_gistar(
             seen[method] = {
                 f["properties"]["h3"]: f["properties"]["count"] for f in r.json()["features"]
             }
-        assert seen["kde"] and all(seen["gistar"][c] == n for c, n in seen["kde"].items())
+        # KDE shows only cells with a shown count (none in a quarter at res 10, often)
+        assert all(seen["gistar"][c] == n for c, n in seen["kde"].items())
+        shown += len(seen["kde"])
+    assert shown > 100
 
 
 def test_priorities_pin_no_small_count_and_rank_no_withheld_area(
