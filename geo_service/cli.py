@@ -19,8 +19,7 @@ from pathlib import Path
 import duckdb
 
 from geo_service import __version__
-from geo_service.errors import GeoServiceError
-from spatial.errors import SpatialError
+from geo_service.errors import DomainError
 
 # One line per command module; each registers its sub-commands.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -89,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.db = default_db()
     try:
         return int(args.handler(args))
-    except (GeoServiceError, SpatialError, FileNotFoundError, IsADirectoryError) as exc:
+    except (DomainError, FileNotFoundError, IsADirectoryError) as exc:
         print(f"geo-service: error: {exc}", file=sys.stderr)
         return 2
     except duckdb.IOException as exc:

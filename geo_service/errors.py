@@ -1,14 +1,32 @@
-"""Application-level exceptions (I/O, input files, the store, access).
+"""Application-level exceptions (I/O, input files, the store, access, pages).
 
 Like :mod:`spatial.errors`, each class inherits the project base and the builtin it
-specialises. The CLI prints their message and exits non-zero; the web layer maps
-the classes to HTTP status codes in one dict.
+specialises; :class:`GeoServiceError` and :class:`spatial.errors.SpatialError` share the root
+:class:`spatial.errors.DomainError` (the tree is drawn there). The CLI prints their message
+and exits non-zero; the web layer maps the classes to HTTP status codes in one dict.
 """
 
 from __future__ import annotations
 
+from spatial.errors import DomainError
 
-class GeoServiceError(Exception):
+__all__ = [
+    "AuthenticationError",
+    "AuthorizationError",
+    "BusyError",
+    "DomainError",
+    "GeoServiceError",
+    "InputFileError",
+    "InputTooLargeError",
+    "NotFoundError",
+    "PageInputError",
+    "PageNotFoundError",
+    "StaleDemoError",
+    "UnknownColumnError",
+]
+
+
+class GeoServiceError(DomainError):
     """Base class of every error raised by :mod:`geo_service`."""
 
 
@@ -25,7 +43,16 @@ class UnknownColumnError(InputFileError):
 
 
 class NotFoundError(GeoServiceError, LookupError):
-    """A requested object (area, municipality, layer, key) does not exist."""
+    """A requested object (area, municipality, category, layer, key) does not exist.
+
+    ``known`` lists the values that do exist where there is a short list of them (the
+    categories, the municipalities); the API returns it with the 404 so a caller can correct
+    a misspelling.
+    """
+
+    def __init__(self, message: str, *, known: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.known = known
 
 
 class AuthenticationError(GeoServiceError, PermissionError):
@@ -42,3 +69,11 @@ class BusyError(GeoServiceError, RuntimeError):
 
 class StaleDemoError(GeoServiceError, ValueError):
     """The store holds a demo of another period; it is replaced only when asked to."""
+
+
+class PageInputError(GeoServiceError, ValueError):
+    """A page parameter a person can correct (400); the message is Dutch, for the page."""
+
+
+class PageNotFoundError(NotFoundError):
+    """A municipality or other choice that does not exist (404); Dutch message."""

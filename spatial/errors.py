@@ -1,14 +1,30 @@
-"""Domain exceptions, in one place (as h3-py does).
+"""Domain exceptions, in one place (as h3-py does), and the root of the project's error tree.
 
-Each inherits the project base :class:`SpatialError` and the builtin it
-specialises, so callers may catch either. The web layer maps these classes to
-HTTP status codes in one dict (``geo_service.errors``).
+Every error the project raises on purpose descends from :class:`DomainError`: the statistics'
+errors from :class:`SpatialError` (here), the application's from
+``geo_service.errors.GeoServiceError``. Each class also inherits the builtin it specialises,
+so callers may catch either. The web layer maps the classes to HTTP status codes in one dict
+(``geo_service.web.errors.STATUS_CODES``); the CLI prints their message.
+
+The tree::
+
+    DomainError
+    +-- SpatialError                 (spatial/errors.py)
+    |   +-- InvalidResolutionError, CRSError, EmptyStudyAreaError
+    |   +-- InvalidParameterError
+    |       +-- TooManyCellsError
+    +-- GeoServiceError              (geo_service/errors.py)
+        +-- InputFileError, NotFoundError, AuthenticationError, ...
 """
 
 from __future__ import annotations
 
 
-class SpatialError(Exception):
+class DomainError(Exception):
+    """Root of every error the project raises on purpose (a message written for users)."""
+
+
+class SpatialError(DomainError):
     """Base class of every error raised by :mod:`spatial`."""
 
 

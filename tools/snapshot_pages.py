@@ -9,7 +9,8 @@ process (FastAPI's TestClient), as an anonymous viewer and as an analyst.
         --db ../main/demo.duckdb > ../main/before.txt     (one line)
     diff before.txt after.txt
 
-OGC's ``timeStamp`` (the time of the answer) and folium's random element ids are blanked.
+OGC's ``timeStamp`` (the time of the answer), the solver's ``solve_seconds`` and folium's
+random element ids are blanked.
 The database must already hold the demo (``geo-service demo --as-of …``); the script makes an
 analyst key in a copy of it, so the file itself is not changed.
 """
@@ -48,6 +49,10 @@ ANALYST_REQUESTS = (
     "/cameras?municipality=GM0518",
     "/waarschuwingszones?municipality=GM0518",
     "/api/v1/priorities?municipality=GM0518",
+    "/api/v1/priorities?municipality=GM0518&level=buurt&years=2",
+    "/api/v1/iha?municipality=GM0518&count=4",
+    "/api/v1/camera-plan?municipality=GM0518&count=6&radius_m=60",
+    "/cameras?municipality=GM0518&count=6&radius_m=60&half_life_days=30",
 )
 
 
@@ -55,6 +60,7 @@ def main() -> None:
     """Print one line per request: role, status, size, digest, URL."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--db", type=Path, required=True)
+    ap.add_argument("--dump", type=Path, help="also write each answer's body into this folder")
     args = ap.parse_args()
     from fastapi.testclient import TestClient
 
@@ -77,8 +83,13 @@ def main() -> None:
                     r = client.get(url, headers=headers)
                     body = r.content.replace(key.encode(), b"<key>")
                     body = re.sub(rb'"timeStamp":\s*"[^"]*"', b'"timeStamp":"-"', body)
+                    body = re.sub(rb'"solve_seconds":\s*[0-9.]+', b'"solve_seconds":0', body)
                     body = re.sub(rb"_[0-9a-f]{32}(?![0-9a-f])", b"_<id>", body)  # folium ids
                     digest = hashlib.sha256(body).hexdigest()[:16]
+                    if args.dump:
+                        args.dump.mkdir(parents=True, exist_ok=True)
+                        name = re.sub(r"[^A-Za-z0-9]+", "_", f"{who}{url}")[:120]
+                        (args.dump / name).write_bytes(body)
                     print(f"{who:8s} {r.status_code} {len(body):9d} {digest} {url}")
 
 

@@ -285,14 +285,7 @@ def compute_camera_plan(store: Store, params: CameraPlanParams) -> CameraPlanRes
     EmptyStudyAreaError, InvalidParameterError, InputFileError
     """
     flt = params.incidents
-    stored = store.categories()
-    cats = list(params.categories) or stored
-    unknown = sorted(set(cats) - set(stored))
-    if unknown:
-        raise NotFoundError(
-            f"unknown categories {', '.join(unknown)} / onbekende soort(en); bekend: "
-            f"{', '.join(stored) or 'geen'}"
-        )
+    cats = store.resolve_categories(params.categories, every=True)
     start, end = recent_window(store, flt, cats)
     crs = study_area(store, flt, STUDY_RES).metric_crs
     pts, keep = _points(store, flt.replace(category=None, start=start, end=end), cats)

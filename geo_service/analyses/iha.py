@@ -40,7 +40,7 @@ from geo_service.analyses.targeting import (
     polygonal,
     recent_window,
 )
-from geo_service.errors import InputFileError, NotFoundError
+from geo_service.errors import InputFileError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from spatial.errors import InvalidParameterError
@@ -143,19 +143,7 @@ class IHAResult:
 
 
 def _categories(store: Store, params: IHAParams) -> list[str]:
-    stored = store.categories()
-    if params.categories:
-        unknown = sorted(set(params.categories) - set(stored))
-        if unknown:
-            raise NotFoundError(
-                f"unknown categories {', '.join(unknown)} / onbekende soort(en); bekend: "
-                f"{', '.join(stored) or 'geen'}"
-            )
-        return list(params.categories)
-    cats: list[str] = [c for c in DEFAULT_CATEGORIES if c in stored] or stored
-    if not cats:
-        raise NotFoundError("no incidents stored yet / nog geen incidenten opgeslagen")
-    return cats
+    return store.resolve_categories(params.categories, prefer=DEFAULT_CATEGORIES, every=True)
 
 
 def _months_before(day: date, months: int) -> date:

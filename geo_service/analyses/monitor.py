@@ -103,14 +103,7 @@ def compute_monitor(store: Store, params: MonitorParams) -> dict[str, Any]:
     NotFoundError
         Unknown categories, no incidents, no areas.
     """
-    stored = store.categories()
-    cats = list(params.categories) or stored
-    unknown = sorted(set(cats) - set(stored))
-    if unknown or not cats:
-        raise NotFoundError(
-            f"unknown categories {', '.join(unknown) or '-'} / onbekende soort(en); bekend: "
-            f"{', '.join(stored) or 'geen'}"
-        )
+    cats = store.resolve_categories(params.categories, every=True)
     muni = params.incidents.municipality
     as_of = params.as_of
     if as_of is None:

@@ -75,6 +75,10 @@ SHRUNK: Final = 0.5
 TOP_K: Final = 10
 
 
+#: The category of the Driehoek's priorities when a request names none.
+DEFAULT_CATEGORY: Final = "woninginbraak"
+
+
 @dataclass(frozen=True)
 class PriorityParams:
     """Every parameter of a priority list; validated on construction.

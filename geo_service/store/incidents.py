@@ -9,6 +9,7 @@ days. System timestamps (batches, keys, audit log) are UTC.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,6 +18,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from geo_service.errors import NotFoundError
 from geo_service.filters import BBox, IncidentFilter
 from geo_service.store.core import RECORD_KEY_SQL, StoreBase, quarantine_key_sql, utc_now
 
@@ -241,6 +243,81 @@ class IncidentStore(StoreBase):
                 "SELECT DISTINCT category FROM incidents ORDER BY 1"
             ).fetchall()
         ]
+
+    def resolve_category(self, category: str | None, *, prefer: Sequence[str] = ()) -> str:
+        """Return the category a request asks for, checked, or the default one.
+
+        The one place where a category is checked against the store and a default chosen
+        (the API, OGC, pages, downloads and analyses all call it).
+
+        Parameters
+        ----------
+        category
+            The requested category; None or ``""`` for the default.
+        prefer
+            Defaults in order of preference: the first of them that is stored; when none is,
+            the first stored category (alphabetically).
+
+        Raises
+        ------
+        NotFoundError
+            An unknown category (the message and ``known`` name the stored ones), or nothing
+            stored yet.
+        """
+        return self.resolve_categories((category,) if category else (), prefer=prefer)[0]
+
+    def resolve_categories(
+        self, categories: Sequence[str], *, prefer: Sequence[str] = (), every: bool = False
+    ) -> list[str]:
+        """Return requested categories, checked, or the default ones (see :meth:`resolve_category`).
+
+        Parameters
+        ----------
+        categories
+            The requested categories; empty for the default.
+        prefer
+            Default: those of these that are stored (in this order), else ``every`` decides.
+        every
+            When no preferred category is stored: every stored category (True) or the first
+            one (False).
+
+        Raises
+        ------
+        NotFoundError
+        """
+        stored = self.categories()
+        unknown = [c for c in categories if c not in stored]
+        if unknown:
+            raise NotFoundError(
+                f"Soort incident {', '.join(map(repr, unknown))} is niet bekend. "
+                f"Bekend: {', '.join(stored) or 'geen'}. / unknown category",
+                known=tuple(stored),
+            )
+        if categories:
+            return list(dict.fromkeys(categories))
+        if not stored:
+            raise NotFoundError("Er zijn nog geen incidenten opgeslagen. / no incidents stored yet")
+        preferred = [c for c in prefer if c in stored]
+        return preferred or (stored if every else stored[:1])
+
+    def check_municipality(self, municipality: str | None) -> str | None:
+        """Return ``municipality`` when the store knows it (None passes).
+
+        Raises
+        ------
+        NotFoundError
+            A municipality the store holds no incidents or areas of (``known`` lists them).
+        """
+        if not municipality:
+            return None
+        munis = self.municipalities()
+        if municipality not in munis:
+            raise NotFoundError(
+                f"Gemeente {municipality!r} is niet bekend in deze dienst. "
+                f"Bekend: {', '.join(munis) or 'geen'}. / unknown municipality",
+                known=tuple(munis),
+            )
+        return municipality
 
     def municipalities(self) -> list[str]:
         """Return municipality codes present in incidents or areas."""

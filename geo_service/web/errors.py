@@ -19,6 +19,7 @@ from geo_service.errors import (
     AuthenticationError,
     AuthorizationError,
     BusyError,
+    DomainError,
     GeoServiceError,
     InputFileError,
     InputTooLargeError,
@@ -55,6 +56,7 @@ STATUS_CODES: dict[type[Exception], int] = {
     EmptyStudyAreaError: 404,
     SpatialError: 400,
     GeoServiceError: 400,
+    DomainError: 400,
 }
 
 #: Dutch / English titles per status.
@@ -122,7 +124,9 @@ def install_error_handlers(app: FastAPI) -> None:
         if is_page(request.url.path):
             return page_error_response(request, status, exc)
         # Domain messages are written for users (English / Dutch); they hold no internals.
-        return problem(status, str(exc), instance=request.url.path)
+        known = getattr(exc, "known", ())
+        extra: dict[str, object] = {"known": list(known)} if known else {}
+        return problem(status, str(exc), instance=request.url.path, **extra)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
@@ -155,8 +159,7 @@ def install_error_handlers(app: FastAPI) -> None:
             instance=request.url.path,
         )
 
-    app.add_exception_handler(GeoServiceError, domain_error)
-    app.add_exception_handler(SpatialError, domain_error)
+    app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, unexpected)

@@ -233,7 +233,7 @@ def test_given_candidates(tmp_path: Path, store: Store) -> None:
 
 
 def test_domain_errors(demo_db: Path, store: Store, capsys) -> None:
-    with pytest.raises(NotFoundError, match="onbekende soort"):
+    with pytest.raises(NotFoundError, match="niet bekend"):
         compute_camera_plan(store, CameraPlanParams(categories=("fietsdiefstal",)))
     with pytest.raises(InvalidParameterError, match="count"):
         CameraPlanParams(count=0)

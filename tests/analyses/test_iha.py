@@ -155,7 +155,7 @@ def test_works_on_bare_data_without_areas(store: Store, tmp_path: Path) -> None:
 
 
 def test_domain_errors(demo_db: Path, store: Store, tmp_path: Path, capsys) -> None:
-    with pytest.raises(NotFoundError, match="onbekende soort"):
+    with pytest.raises(NotFoundError, match="niet bekend"):
         compute_iha(store, IHAParams(categories=("fietsdiefstal",)))
     with pytest.raises(InvalidParameterError, match="resolutie"):
         IHAParams(min_km2=1.0, max_km2=1.2)

@@ -72,7 +72,10 @@ def hotspots(
         settings,
         analyst=principal.can("analyst"),
         incidents=IncidentFilter(
-            category=category, municipality=municipality, start=start, end=end
+            category=store.resolve_category(category),
+            municipality=store.check_municipality(municipality),
+            start=start,
+            end=end,
         ),
         res=res,
     )
@@ -91,7 +94,9 @@ def areas(
 ) -> Response:
     """Wijk or buurt outlines with dwellings and inhabitants."""
     layer = get_layer("wijken" if level == "wijk" else "buurten")
-    query = LayerQuery(incidents=IncidentFilter(municipality=municipality, bbox=bbox))
+    query = LayerQuery(
+        incidents=IncidentFilter(municipality=store.check_municipality(municipality), bbox=bbox)
+    )
     return layer_response(request, store, principal, cache, layer, query)
 
 
@@ -105,7 +110,9 @@ def cameras(
     bbox: BBoxDep = None,
 ) -> Response:
     """Return fixed and flexible camera locations."""
-    query = LayerQuery(incidents=IncidentFilter(municipality=municipality, bbox=bbox))
+    query = LayerQuery(
+        incidents=IncidentFilter(municipality=store.check_municipality(municipality), bbox=bbox)
+    )
     return layer_response(request, store, principal, cache, get_layer("cameras"), query)
 
 
@@ -128,7 +135,11 @@ def incidents(
     check_period(start, end)
     query = LayerQuery(
         incidents=IncidentFilter(
-            category=category, municipality=municipality, start=start, end=end, bbox=bbox
+            category=store.resolve_category(category) if category else None,
+            municipality=store.check_municipality(municipality),
+            start=start,
+            end=end,
+            bbox=bbox,
         )
     )
 

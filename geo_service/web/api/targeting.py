@@ -12,6 +12,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from geo_service.analyses import default_of
+from geo_service.analyses.camera_plan import CameraPlanParams
+from geo_service.analyses.iha import IHAParams
+from geo_service.analyses.priorities import DEFAULT_CATEGORY, PriorityParams
 from geo_service.filters import IncidentFilter
 from geo_service.web.deps import (
     CacheDep,
@@ -23,6 +27,7 @@ from geo_service.web.deps import (
     reject_unknown_params,
 )
 from geo_service.web.published.base import LayerQuery
+from geo_service.web.published.camera_plan import SERVICE_TIME_LIMIT_S
 from geo_service.web.published.registry import get_layer
 from geo_service.web.service import GEOJSON, layer_response
 
@@ -33,6 +38,12 @@ RESPONSES: dict[int | str, dict[str, object]] = {
     200: {"content": {GEOJSON: {}}, "description": "GeoJSON FeatureCollection with metadata"},
     304: {"description": "Not modified (ETag matched)"},
 }
+
+
+def _categories(store: StoreDep, categories: str | None) -> tuple[str, ...]:
+    """Return the comma-separated ``categories`` checked against the store (empty: default)."""
+    chosen = [c.strip() for c in (categories or "").split(",") if c.strip()]
+    return tuple(store.resolve_categories(chosen)) if chosen else ()
 
 
 def _serve(
@@ -54,8 +65,10 @@ def priorities(
     principal: PrincipalDep,
     cache: CacheDep,
     category: Text = None,
-    level: Literal["wijk", "buurt", "verzorgingsgebied", "stadsdeel", "gemeente"] = "wijk",
-    years: Annotated[int, Query(ge=1, le=20)] = 3,
+    level: Literal["wijk", "buurt", "verzorgingsgebied", "stadsdeel", "gemeente"] = default_of(
+        PriorityParams, "level"
+    ),
+    years: Annotated[int, Query(ge=1, le=20)] = default_of(PriorityParams, "years"),
     as_of: date | None = None,
     municipality: Text = None,
 ) -> Response:
@@ -65,15 +78,15 @@ def priorities(
     spot share. Viewers: counts below ``k`` null, others rounded; no score or exact risk.
     """
     check_period(as_of, None)
+    incidents = IncidentFilter(
+        category=store.resolve_category(category, prefer=(DEFAULT_CATEGORY,)),
+        municipality=store.check_municipality(municipality),
+    )
     query = LayerQuery.with_settings(
         settings,
         analyst=principal.can("analyst"),
-        incidents=IncidentFilter(category=category, municipality=municipality),
-        extra=(
-            ("level", level),
-            ("years", str(years)),
-            ("as_of", as_of.isoformat() if as_of else ""),
-        ),
+        incidents=incidents,
+        params=PriorityParams(incidents=incidents, level=level, years=years, as_of=as_of),
     )
     return _serve(request, store, principal, cache, "prioriteiten", query)
 
@@ -86,7 +99,7 @@ def iha(
     principal: PrincipalDep,
     cache: CacheDep,
     categories: Text = None,
-    count: Annotated[int, Query(ge=1, le=30)] = 10,
+    count: Annotated[int, Query(ge=1, le=30)] = default_of(IHAParams, "count"),
     start: date | None = None,
     end: date | None = None,
     municipality: Text = None,
@@ -97,9 +110,11 @@ def iha(
     query = LayerQuery.with_settings(
         settings,
         analyst=principal.can("analyst"),
-        incidents=IncidentFilter(municipality=municipality, start=start, end=end),
+        incidents=IncidentFilter(
+            municipality=store.check_municipality(municipality), start=start, end=end
+        ),
         res=res,
-        extra=(("categories", categories or ""), ("count", str(count))),
+        params=IHAParams(categories=_categories(store, categories), count=count, res=res),
     )
     return _serve(request, store, principal, cache, "iha-voorstellen", query)
 
@@ -112,9 +127,11 @@ def camera_plan(
     principal: PrincipalDep,
     cache: CacheDep,
     categories: Text = None,
-    count: Annotated[int, Query(ge=1, le=50)] = 22,
-    radius_m: Annotated[float, Query(ge=10, le=250)] = 75.0,
-    half_life_days: Annotated[float, Query(ge=0, le=3650)] = 90.0,
+    count: Annotated[int, Query(ge=1, le=50)] = default_of(CameraPlanParams, "count"),
+    radius_m: Annotated[float, Query(ge=10, le=250)] = default_of(CameraPlanParams, "radius_m"),
+    half_life_days: Annotated[float, Query(ge=0, le=3650)] = default_of(
+        CameraPlanParams, "half_life_days"
+    ),
     start: date | None = None,
     end: date | None = None,
     municipality: Text = None,
@@ -124,12 +141,15 @@ def camera_plan(
     query = LayerQuery.with_settings(
         settings,
         analyst=principal.can("analyst"),
-        incidents=IncidentFilter(municipality=municipality, start=start, end=end),
-        extra=(
-            ("categories", categories or ""),
-            ("count", str(count)),
-            ("radius_m", repr(float(radius_m))),
-            ("half_life_days", repr(float(half_life_days))),
+        incidents=IncidentFilter(
+            municipality=store.check_municipality(municipality), start=start, end=end
+        ),
+        params=CameraPlanParams(
+            categories=_categories(store, categories),
+            count=count,
+            radius_m=float(radius_m),
+            half_life_days=float(half_life_days),
+            time_limit_s=SERVICE_TIME_LIMIT_S,
         ),
     )
     return _serve(request, store, principal, cache, "cameraplan", query)

@@ -17,13 +17,14 @@ from urllib.parse import urlencode
 from fastapi import Depends, Query, Request, Response
 
 from geo_service.config import Settings
+from geo_service.errors import NotFoundError, PageInputError, PageNotFoundError
 from geo_service.filters import MAX_YEAR, MIN_YEAR, IncidentFilter
 from geo_service.store import Store
 from geo_service.web.auth import Principal
 from geo_service.web.cache import ResponseCache
 from geo_service.web.deps import ALWAYS_ALLOWED_PARAMS, ResQuery, unknown_params
 from geo_service.web.pages.caption import Caption, DataWindow, build_caption
-from geo_service.web.pages.errors import PageInputError, PageNotFoundError, dutch_message
+from geo_service.web.pages.errors import dutch_message
 from geo_service.web.pages.overview import Shown, places_or_error, year_table
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.published.base import LayerQuery
@@ -144,8 +145,12 @@ def resolve(
     municipality: str | None,
     category: str | None,
     res: int,
+    prefer: tuple[str, ...] = (),
 ) -> Choices:
     """Check the choices against the store and the role; fill defaults.
+
+    The category is checked and defaulted by :meth:`~geo_service.store.Store.resolve_category`
+    (``prefer``: the page's preferred default categories).
 
     Raises
     ------
@@ -161,10 +166,10 @@ def resolve(
             f"Gemeente {municipality!r} is niet bekend in deze dienst. Kies een gemeente uit "
             "de lijst op de kaartpagina."
         )
-    if category and category not in cats:
-        raise PageNotFoundError(
-            f"Soort incident {category!r} is niet bekend. Bekend: {', '.join(cats) or 'geen'}."
-        )
+    try:
+        category = store.resolve_category(category, prefer=prefer) if cats else None
+    except NotFoundError as exc:
+        raise PageNotFoundError(str(exc).split(" / ")[0], known=exc.known) from None
     res_note = None
     if viewer and res > policy.max_res:
         res_note = (
@@ -174,7 +179,7 @@ def resolve(
         res = policy.max_res
     return Choices(
         municipality=municipality or (munis[0] if munis else None),
-        category=category or (cats[0] if cats else None),
+        category=category,
         municipalities=munis,
         categories=cats,
         names=_names(store),

@@ -18,8 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from geo_service.errors import (
     AuthenticationError,
     AuthorizationError,
-    GeoServiceError,
     NotFoundError,
+    PageInputError,
+    PageNotFoundError,
 )
 from geo_service.web.pages.templating import render_page
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError, TooManyCellsError
@@ -33,14 +34,6 @@ PAGE_PREFIXES = (
     "/driehoek",
     "/cameras",
 )
-
-
-class PageInputError(GeoServiceError, ValueError):
-    """A page parameter a person can correct (400); the message is Dutch, for the page."""
-
-
-class PageNotFoundError(NotFoundError):
-    """A municipality or other choice that does not exist (404); Dutch message."""
 
 
 def is_page(path: str) -> bool:

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from geo_service.config import Settings
-from geo_service.errors import GeoServiceError
+from geo_service.errors import DomainError, GeoServiceError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.auth import Principal
@@ -56,7 +56,6 @@ from geo_service.web.service import cache_key, layer_collection
 from layers import maps
 from layers.change import CHANGE_STYLE, change_shapes, hotspot_change
 from layers.svgmap import Shape, svg_map
-from spatial.errors import SpatialError
 
 NL_BOUNDS = (3.3, 50.75, 7.2, 53.55)
 
@@ -93,7 +92,7 @@ def map_layers(
     try:
         gi = layer_collection(request, store, get_layer("hotspots-gistar"), query, principal)
         kde = layer_collection(request, store, get_layer("hotspots-kde"), query, principal)
-    except (GeoServiceError, SpatialError) as exc:
+    except DomainError as exc:
         return MapLayers(None, None, " ".join(dutch_message(exc, 400)))
     return MapLayers(gi, kde, None)
 
@@ -220,7 +219,7 @@ def build_emerging_map_html(
     fc: FeatureCollection | None = None
     try:
         fc = layer_collection(request, store, get_layer("emerging-hotspots"), query, principal)
-    except (GeoServiceError, SpatialError) as exc:
+    except DomainError as exc:
         message = " ".join(dutch_message(exc, 400))
     used = query.incidents.start, query.incidents.end
     quarterly = False
@@ -694,7 +693,7 @@ def waarschuwingszones(
             store,
             AlertParams(incidents=IncidentFilter(cat, ch.municipality, since, None)),
         )
-    except (GeoServiceError, SpatialError) as exc:
+    except DomainError as exc:
         message = " ".join(dutch_message(exc, 400))
     else:
         meta = fc.get("metadata") or {}

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from fastapi import Request
 
-from geo_service.errors import GeoServiceError
+from geo_service.errors import DomainError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.auth import Principal
@@ -28,7 +28,6 @@ from geo_service.web.policy import ViewerPolicy
 from geo_service.web.published.base import LayerQuery
 from geo_service.web.published.registry import get_layer
 from geo_service.web.service import layer_collection
-from spatial.errors import SpatialError
 from spatial.grid.h3grid import area_m2, cells_of_points
 from spatial.hotspots.clusters import cell_clusters, cluster_sums
 from spatial.privacy.disclosure import cell_keys, combine_keys
@@ -491,5 +490,5 @@ def places_or_error(
     """Return :func:`hotspot_places`, or the domain error it raised (shown as a sentence)."""
     try:
         return hotspot_places(request, store, principal, query, shown, place_name=place_name), None
-    except (GeoServiceError, SpatialError) as exc:
+    except DomainError as exc:
         return None, exc

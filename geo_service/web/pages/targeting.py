@@ -21,9 +21,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
+from geo_service.analyses import default_of
+from geo_service.analyses.camera_plan import CameraPlanParams
+from geo_service.analyses.priorities import DEFAULT_CATEGORY, PriorityParams
 from geo_service.analyses.targeting import nl
 from geo_service.config import Settings
-from geo_service.errors import GeoServiceError
+from geo_service.errors import DomainError, PageInputError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.api import targeting as targeting_api
@@ -37,13 +40,13 @@ from geo_service.web.pages.context import (
     reject_unknown_page_params,
     resolve,
 )
-from geo_service.web.pages.errors import PageInputError, dutch_message
+from geo_service.web.pages.errors import dutch_message
 from geo_service.web.pages.templating import NAV, render_page
 from geo_service.web.published.base import LayerQuery
+from geo_service.web.published.camera_plan import SERVICE_TIME_LIMIT_S
 from geo_service.web.published.registry import get_layer
 from geo_service.web.service import layer_collection
 from layers.svgmap import Shape, svg_map
-from spatial.errors import SpatialError
 
 router = APIRouter()
 router.include_router(targeting_api.router)
@@ -133,22 +136,24 @@ def driehoek_context(
     if level not in {value for value, _ in LEVELS}:
         raise PageInputError(f"Gebiedsniveau {level!r} bestaat niet; kies wijk, buurt of "
                              "verzorgingsgebied.")  # fmt: skip
-    years = int(_number(params.get("years"), 3, 2, 10, "Aantal jaren"))
-    cats = store.categories()
-    category = params.get("category") or ("woninginbraak" if "woninginbraak" in cats else None)
+    years = int(
+        _number(params.get("years"), default_of(PriorityParams, "years"), 2, 10, "Aantal jaren")
+    )
     ch = resolve(
         store,
         settings,
         principal,
         municipality=params.get("municipality"),
-        category=category,
+        category=params.get("category"),
         res=10,
+        prefer=(DEFAULT_CATEGORY,),
     )
+    incidents = IncidentFilter(category=ch.category, municipality=ch.municipality)
     query = LayerQuery.with_settings(
         settings,
         analyst=principal.can("analyst"),
-        incidents=IncidentFilter(category=ch.category, municipality=ch.municipality),
-        extra=(("level", level), ("years", str(years)), ("as_of", "")),
+        incidents=incidents,
+        params=PriorityParams(incidents=incidents, level=level, years=years),
     )
     fc = layer_collection(request, store, get_layer("prioriteiten"), query, principal)
     meta = fc.get("metadata") or {}
@@ -222,7 +227,7 @@ def driehoek(
     params = {"municipality": municipality, "category": category, "level": level, "years": years}
     try:
         context.update(driehoek_context(request, store, settings, principal, params))
-    except (GeoServiceError, SpatialError) as exc:
+    except DomainError as exc:
         return _error_page(request, "driehoek.html", context, exc)
     return render_page(request, "driehoek.html", context)
 
@@ -238,9 +243,15 @@ def cameras_context(
     params: dict[str, str | None],
 ) -> dict[str, Any]:
     """Return the figures of ``/cameras`` (raises domain errors and PageInputError)."""
-    count = int(_number(params.get("count"), 22, 1, 50, "Aantal camera's"))
-    radius = _number(params.get("radius_m"), 75, 10, 250, "Straal")
-    half_life = _number(params.get("half_life_days"), 90, 0, 3650, "Halveringstijd")
+
+    def default(name: str) -> float:
+        return float(default_of(CameraPlanParams, name))
+
+    count = int(_number(params.get("count"), default("count"), 1, 50, "Aantal camera's"))
+    radius = _number(params.get("radius_m"), default("radius_m"), 10, 250, "Straal")
+    half_life = _number(
+        params.get("half_life_days"), default("half_life_days"), 0, 3650, "Halveringstijd"
+    )
     cats = store.categories()
     chosen = [c for c in (params.get("categories") or "").split(",") if c]
     unknown = sorted(set(chosen) - set(cats))
@@ -253,11 +264,12 @@ def cameras_context(
         settings,
         analyst=principal.can("analyst"),
         incidents=IncidentFilter(municipality=ch.municipality),
-        extra=(
-            ("categories", ",".join(chosen)),
-            ("count", str(count)),
-            ("radius_m", repr(float(radius))),
-            ("half_life_days", repr(float(half_life))),
+        params=CameraPlanParams(
+            categories=tuple(chosen),
+            count=count,
+            radius_m=float(radius),
+            half_life_days=float(half_life),
+            time_limit_s=SERVICE_TIME_LIMIT_S,
         ),
     )
     fc = layer_collection(request, store, get_layer("cameraplan"), query, principal)
@@ -379,7 +391,7 @@ def cameras(
     }
     try:
         context.update(cameras_context(request, store, settings, principal, params))
-    except (GeoServiceError, SpatialError) as exc:
+    except DomainError as exc:
         return _error_page(request, "cameras.html", context, exc)
     return render_page(request, "cameras.html", context)
 

@@ -11,9 +11,9 @@ registry imports them, so the arrows run one way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from geo_service.config import Role, Settings
 from geo_service.filters import IncidentFilter
@@ -23,6 +23,7 @@ from layers.cells import CellTable
 from spatial.privacy.disclosure import CellKeyPerturbation
 
 FeatureCollection = dict[str, Any]
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,13 @@ class LayerQuery:
         Largest study grid this request may compute (lower for anonymous callers).
     disclosure
         How a viewer's layer is published (:class:`spatial.privacy.disclosure.CellKeyPerturbation`).
+    params
+        The layer's own parameters, typed: an instance of its analysis's ``*Params`` class
+        (e.g. :class:`~geo_service.analyses.camera_plan.CameraPlanParams`) holding what the
+        caller chose; the layer fills in the incidents and the disclosure from this query.
+        None: the ``*Params`` defaults. Frozen and hashable (part of the cache key). The
+        defaults live once, in the ``*Params`` class; routes and pages read them from there
+        (:func:`geo_service.analyses.default_of`).
     """
 
     incidents: IncidentFilter = field(default_factory=IncidentFilter)
@@ -50,10 +58,25 @@ class LayerQuery:
     min_count: int = 5
     permutations: int = 999
     max_cells: int = 300_000
-    extra: tuple[tuple[str, str], ...] = ()
+    params: Hashable | None = None
     #: Viewers: the disclosure control the layer publishes with (cell key method); None =
     #: exact values (analysts, or the old rounding rule applied after computing).
     disclosure: CellKeyPerturbation | None = None
+
+    def params_of(self, cls: type[P], **defaults: Any) -> P:
+        """Return :attr:`params` when it is a ``cls``, else ``cls(**defaults)``.
+
+        Raises
+        ------
+        TypeError
+            :attr:`params` is set but of another class (a route handed the wrong layer's
+            parameters).
+        """
+        if self.params is None:
+            return cls(**defaults)
+        if not isinstance(self.params, cls):
+            raise TypeError(f"expected {cls.__name__}, got {type(self.params).__name__}")
+        return self.params
 
     @classmethod
     def with_settings(
@@ -112,7 +135,6 @@ class Layer:
     cells: bool = False
     temporal: bool = False
     page: Callable[[Store, LayerQuery, int, int], tuple[list[dict[str, Any]], int]] | None = None
-    query_params: tuple[str, ...] = field(default=())
     table: Callable[[Store, LayerQuery], CellTable] | None = None
     viewer_table_filter: Callable[[CellTable, ViewerPolicy], CellTable] | None = None
 

@@ -9,8 +9,14 @@ next). The camera positions themselves are public in the ``cameras`` layer.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from geo_service.store import Store
 from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
+
+#: The solver's limit for a plan the service computes while a person waits (the CLI allows
+#: longer: ``CameraPlanParams.time_limit_s``).
+SERVICE_TIME_LIMIT_S = 20.0
 
 
 def _camera_plan(store: Store, query: LayerQuery) -> FeatureCollection:
@@ -20,18 +26,12 @@ def _camera_plan(store: Store, query: LayerQuery) -> FeatureCollection:
         compute_camera_plan,
     )
 
-    extra = dict(query.extra)
     flt = query.incidents
-    cats = tuple(c for c in extra.get("categories", "").split(",") if c) or (
-        (flt.category,) if flt.category else ()
-    )
-    params = CameraPlanParams(
+    chosen = query.params_of(CameraPlanParams, time_limit_s=SERVICE_TIME_LIMIT_S)
+    params = replace(
+        chosen,
         incidents=flt.replace(category=None, bbox=None),
-        categories=cats,
-        count=int(extra.get("count", "22")),
-        radius_m=float(extra.get("radius_m", "75")),
-        half_life_days=float(extra.get("half_life_days", "90")),
-        time_limit_s=20.0,
+        categories=chosen.categories or ((flt.category,) if flt.category else ()),
     )
     return camera_plan_geojson(compute_camera_plan(store, params))
 

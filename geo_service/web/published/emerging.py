@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from geo_service.errors import NotFoundError
 from geo_service.store import Store
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.privacy import suppress_counts, suppress_props
@@ -29,12 +28,7 @@ PATTERN_FIELDS = ("pattern", "patroon", "pattern_code", "n_hot_bins", "n_cold_bi
 def _emerging(store: Store, query: LayerQuery) -> FeatureCollection:
     from geo_service.analyses.emerging import EmergingParams, emerging_geojson
 
-    category = query.incidents.category
-    if not category:
-        cats = store.categories()
-        if not cats:
-            raise NotFoundError("no incidents stored yet / nog geen incidenten opgeslagen")
-        category = cats[0]
+    category = store.resolve_category(query.incidents.category)
     params = EmergingParams(
         incidents=query.incidents.replace(category=category),
         res=query.res,

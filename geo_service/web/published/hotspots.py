@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from geo_service.errors import NotFoundError
 from geo_service.store import Store
 from geo_service.web.privacy import viewer_gistar_table, viewer_kde_table
 from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 from layers.cells import CellTable
-
-
-def _default_category(store: Store, query: LayerQuery) -> str:
-    if query.incidents.category:
-        return query.incidents.category
-    cats = store.categories()
-    if not cats:
-        raise NotFoundError("no incidents stored yet / nog geen incidenten opgeslagen")
-    return cats[0]
 
 
 def hotspot_table(store: Store, query: LayerQuery, method: Literal["gistar", "kde"]) -> CellTable:
@@ -25,7 +15,9 @@ def hotspot_table(store: Store, query: LayerQuery, method: Literal["gistar", "kd
     from geo_service.analyses.hotspots import HotspotParams, compute_hotspots
 
     params = HotspotParams(
-        incidents=query.incidents.replace(category=_default_category(store, query)),
+        incidents=query.incidents.replace(
+            category=store.resolve_category(query.incidents.category)
+        ),
         method=method,
         res=query.res,
         permutations=query.permutations,

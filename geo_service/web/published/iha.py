@@ -10,6 +10,8 @@ hot spot layers, which follow the viewer rules.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from geo_service.store import Store
 from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 
@@ -17,15 +19,12 @@ from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 def _iha(store: Store, query: LayerQuery) -> FeatureCollection:
     from geo_service.analyses.iha import IHAParams, compute_iha, iha_geojson
 
-    extra = dict(query.extra)
     flt = query.incidents
-    cats = tuple(c for c in extra.get("categories", "").split(",") if c) or (
-        (flt.category,) if flt.category else ()
-    )
-    params = IHAParams(
+    chosen = query.params_of(IHAParams)
+    params = replace(
+        chosen,
         incidents=flt.replace(category=None, bbox=None),
-        categories=cats,
-        count=int(extra.get("count", "10")),
+        categories=chosen.categories or ((flt.category,) if flt.category else ()),
         res=query.res,
     )
     return iha_geojson(compute_iha(store, params))

@@ -15,17 +15,15 @@ minimum.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
 from typing import Any
 
 from geo_service.analyses.targeting import nl
-from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.privacy import suppress_counts
 from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
-from spatial.errors import InvalidParameterError
 
 #: Exact figures viewers never get.
 PRIORITY_HIDDEN = ("score", "trend_rate_ratio", "risk_per_1000")
@@ -34,32 +32,18 @@ PRIORITY_HIDDEN = ("score", "trend_rate_ratio", "risk_per_1000")
 def priority_params(store: Store, query: LayerQuery) -> Any:
     """Return the :class:`~geo_service.analyses.priorities.PriorityParams` of a layer query.
 
-    ``query.extra`` may hold ``level``, ``years`` and ``as_of``; the category defaults to
-    woninginbraak (else the first stored category).
+    ``query.params`` may hold the caller's :class:`~geo_service.analyses.priorities.PriorityParams`
+    (level, years, as_of); the category comes from the query (default
+    :data:`~geo_service.analyses.priorities.DEFAULT_CATEGORY`, else the first stored one).
     """
-    from geo_service.analyses.priorities import PriorityParams
+    from geo_service.analyses.priorities import DEFAULT_CATEGORY, PriorityParams
 
-    extra = dict(query.extra)
-    category = query.incidents.category
-    if not category:
-        cats = store.categories()
-        if not cats:
-            raise NotFoundError("no incidents stored yet / nog geen incidenten opgeslagen")
-        category = "woninginbraak" if "woninginbraak" in cats else cats[0]
-    try:
-        years = int(extra.get("years", "3"))
-        as_of = date.fromisoformat(extra["as_of"]) if extra.get("as_of") else None
-    except ValueError:
-        raise InvalidParameterError(
-            "years or as_of is invalid / ongeldige jaren of datum"
-        ) from None
-    return PriorityParams(
-        incidents=IncidentFilter(category=category, municipality=query.incidents.municipality),
-        level=extra.get("level", "wijk"),
-        years=years,
-        as_of=as_of,
-        disclosure=query.disclosure,
+    incidents = IncidentFilter(
+        category=store.resolve_category(query.incidents.category, prefer=(DEFAULT_CATEGORY,)),
+        municipality=query.incidents.municipality,
     )
+    chosen = query.params_of(PriorityParams, incidents=incidents)
+    return replace(chosen, incidents=incidents, disclosure=query.disclosure)
 
 
 def _priorities(store: Store, query: LayerQuery) -> FeatureCollection:

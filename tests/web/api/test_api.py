@@ -170,3 +170,28 @@ def test_upload_ingests_and_is_audited(demo_copy: DemoDB) -> None:
     ingest_row = audit[audit["action"] == "incidents.ingest"].iloc[0]
     assert ingest_row["role"] == "admin"
     assert json.loads(ingest_row["detail"])["file"] == "nieuw.csv"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/hotspots?category=Woninginbraak",
+        "/api/v1/hotspots?category=fietsdiefstal&method=kde",
+        "/api/v1/priorities?category=Woninginbraak",
+    ],
+)
+def test_unknown_category_is_404_naming_the_known_ones(client: TestClient, url: str) -> None:
+    # A misspelled category used to answer 200 with an empty map (every cell 0).
+    r = client.get(url)
+    assert r.status_code == 404, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert "woninginbraak" in body["known"] and "jeugdoverlast" in body["known"]
+    assert "niet bekend" in body["detail"]
+
+
+def test_unknown_municipality_is_404(client: TestClient) -> None:
+    for url in ("/api/v1/hotspots?municipality=GM9999", "/api/v1/areas?municipality=GM9999"):
+        r = client.get(url)
+        assert r.status_code == 404, (url, r.text)
+        assert "GM0518" in r.json()["known"]
