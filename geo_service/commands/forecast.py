@@ -5,20 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from geo_service.commands.common import open_existing, parse_date
 from geo_service.filters import IncidentFilter
-from geo_service.store import Store
-from spatial.errors import InvalidParameterError
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, got {text!r}") from exc
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -53,8 +44,8 @@ def register(
     p.add_argument(
         "--coverage", type=float, default=0.03, help="share of cells forecast (default 0.03)"
     )
-    p.add_argument("--start", type=_date, help="first day of the test window (origins)")
-    p.add_argument("--end", type=_date, help="last day of the test window (inclusive)")
+    p.add_argument("--start", type=parse_date, help="first day of the test window (origins)")
+    p.add_argument("--end", type=parse_date, help="last day of the test window (inclusive)")
     p.add_argument("--res", type=int, default=10, help="H3 resolution 8-11 (default 10)")
     p.add_argument("--municipality", help="CBS code, e.g. GM0518")
     p.add_argument("--seed", type=int, default=0, help="seed of the random baseline")
@@ -75,12 +66,6 @@ def register(
     p.add_argument("--format", choices=["markdown", "json"], default="markdown")
     p.add_argument("--out", type=Path, help="output file (default: stdout)")
     p.set_defaults(handler=_model_card)
-
-
-def _open(args: argparse.Namespace) -> Store:
-    if not Path(args.db).exists():
-        raise InvalidParameterError(f"database {args.db} does not exist; run `geo-service demo`")
-    return Store.open(args.db, read_only=True)
 
 
 def _backtest(args: argparse.Namespace) -> int:
@@ -113,7 +98,7 @@ def _backtest(args: argparse.Namespace) -> int:
             bar = tqdm(total=total, desc="backtest", unit="voorspelling", file=sys.stderr)
         bar.update(done - bar.n)
 
-    with _open(args) as store:
+    with open_existing(args.db) as store:
         try:
             report = run_backtest(store, params, progress=progress)
         finally:
@@ -140,7 +125,7 @@ def _backtest(args: argparse.Namespace) -> int:
 def _model_card(args: argparse.Namespace) -> int:
     from geo_service.analyses.modelcard import model_card, model_card_markdown
 
-    with _open(args) as store:
+    with open_existing(args.db) as store:
         card = model_card(store, args.db, args.category, args.municipality)
     if args.format == "json":
         text = json.dumps(card, ensure_ascii=False, indent=2)

@@ -5,19 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
+from geo_service.commands.common import open_existing, parse_date
 from geo_service.filters import IncidentFilter
-from geo_service.store import Store
 from spatial.errors import InvalidParameterError
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, got {text!r}") from exc
 
 
 def register(
@@ -33,8 +25,8 @@ def register(
     p.add_argument(
         "--k-ring", type=int, default=1, help="Gi* neighbourhood: grid distance 1-5 (default 1)"
     )
-    p.add_argument("--start", type=_date, help="first day (inclusive)")
-    p.add_argument("--end", type=_date, help="last day (inclusive)")
+    p.add_argument("--start", type=parse_date, help="first day (inclusive)")
+    p.add_argument("--end", type=parse_date, help="last day (inclusive)")
     p.add_argument("--municipality", help="CBS code, e.g. GM0518")
     p.add_argument("--permutations", type=int, default=999)
     p.add_argument("--fdr-alpha", type=float, default=0.05)
@@ -72,7 +64,7 @@ def _hotspots(args: argparse.Namespace) -> int:
     )
     if not Path(args.db).exists():
         raise InvalidParameterError(f"database {args.db} does not exist; run `geo-service demo`")
-    with Store.open(args.db, read_only=True) as store:
+    with open_existing(args.db) as store:
         fc = hotspots_geojson(store, params)
     text = json.dumps(fc, ensure_ascii=False, separators=(",", ":"))
     if args.out:

@@ -5,20 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from geo_service.commands.common import open_existing, parse_date
 from geo_service.filters import IncidentFilter
-from geo_service.store import Store
 from spatial.errors import InvalidParameterError
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, got {text!r}") from exc
 
 
 def _edges(text: str) -> tuple[float, ...]:
@@ -34,8 +26,8 @@ def _filter_args(p: argparse.ArgumentParser, *, period: bool = True) -> None:
     p.add_argument("--category", help="category, e.g. woninginbraak (required)")
     p.add_argument("--municipality", help="CBS code, e.g. GM0518")
     if period:
-        p.add_argument("--start", type=_date, help="first local day (inclusive)")
-        p.add_argument("--end", type=_date, help="last local day (inclusive)")
+        p.add_argument("--start", type=parse_date, help="first local day (inclusive)")
+        p.add_argument("--end", type=parse_date, help="last local day (inclusive)")
 
 
 def _knox_args(p: argparse.ArgumentParser) -> None:
@@ -97,8 +89,8 @@ def register(
         help="alert zones (GeoJSON) around every incident since a date: for warning letters",
     )
     _filter_args(a, period=False)
-    a.add_argument("--since", type=_date, required=True, help="first local day with zones")
-    a.add_argument("--until", type=_date, help="last local day with zones (default: all)")
+    a.add_argument("--since", type=parse_date, required=True, help="first local day with zones")
+    a.add_argument("--until", type=parse_date, help="last local day with zones (default: all)")
     a.add_argument("--radius-m", type=float, help="zone radius (default: from the Knox test)")
     a.add_argument("--days", type=int, help="period of raised risk (default: from the Knox test)")
     a.add_argument(
@@ -107,16 +99,12 @@ def register(
         default=730,
         help="the Knox test uses the incidents of this many days before --since (730)",
     )
-    a.add_argument("--as-of", type=_date, help="reference day of `active` (default: last data)")
+    a.add_argument(
+        "--as-of", type=parse_date, help="reference day of `active` (default: last data)"
+    )
     _knox_args(a)
     a.add_argument("--out", type=Path, help="output file (default: stdout)")
     a.set_defaults(handler=_alerts)
-
-
-def _open(args: argparse.Namespace) -> Store:
-    if not Path(args.db).exists():
-        raise InvalidParameterError(f"database {args.db} does not exist; run `geo-service demo`")
-    return Store.open(args.db, read_only=True)
 
 
 def _require_category(args: argparse.Namespace) -> str:
@@ -163,7 +151,7 @@ def _emerging(args: argparse.Namespace) -> int:
         fdr=not args.no_fdr,
         max_cells=None,
     )
-    with _open(args) as store:
+    with open_existing(args.db) as store:
         fc = emerging_geojson(store, params)
     _write(fc, args.out, "cells")
     counts = fc["metadata"]["pattern_counts"]
@@ -191,7 +179,7 @@ def _near_repeat(args: argparse.Namespace) -> int:
         seed=args.seed,
         **_bands(args),
     )
-    with _open(args) as store:
+    with open_existing(args.db) as store:
         result = near_repeat(store, params)
     if args.format == "table":
         sys.stdout.write(near_repeat_table(result) + "\n")
@@ -218,7 +206,7 @@ def _alerts(args: argparse.Namespace) -> int:
         as_of=args.as_of,
         **_bands(args),
     )
-    with _open(args) as store:
+    with open_existing(args.db) as store:
         fc = alerts_geojson(store, params)
     _write(fc, args.out, "zones")
     ext = fc["metadata"]["extent"]

@@ -5,21 +5,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Any
 
+from geo_service.analyses import default_of
+from geo_service.analyses.camera_plan import CameraPlanParams
+from geo_service.analyses.iha import IHAParams
+from geo_service.analyses.monitor import MonitorParams
+from geo_service.analyses.priorities import PriorityParams
 from geo_service.analyses.targeting import nl
+from geo_service.commands.common import (
+    open_existing,
+    param_argument,
+    parse_date,
+    parse_list,
+    write_output,
+)
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from spatial.errors import InvalidParameterError
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a date like 2026-01-31, got {text!r}") from exc
 
 
 def _pair(text: str) -> tuple[float, float]:
@@ -30,15 +34,6 @@ def _pair(text: str) -> tuple[float, float]:
             f"expected two numbers 'count,risk' like 1,1, got {text!r}"
         ) from exc
     return a, b
-
-
-def _list(text: str) -> tuple[str, ...]:
-    return tuple(x.strip() for x in text.split(",") if x.strip())
-
-
-def _weights(text: str) -> tuple[str, ...]:
-    """Keep the raw items; they are matched to the categories in the handler."""
-    return tuple(x.strip() for x in text.split(",") if x.strip())
 
 
 def _resolve_weights(
@@ -93,25 +88,23 @@ def register(
     p.add_argument("--category", required=True)
     p.add_argument(
         "--level",
-        default="wijk",
+        default=default_of(PriorityParams, "level"),
         choices=["wijk", "buurt", "verzorgingsgebied", "stadsdeel", "gemeente"],
     )
-    p.add_argument("--years", type=int, default=3, help="full calendar years (default 3)")
-    p.add_argument("--as-of", type=_date, help="reference day (default: last stored incident)")
+    param_argument(p, "--years", PriorityParams, "full calendar years")
+    p.add_argument("--as-of", type=parse_date, help="reference day (default: last stored incident)")
     p.add_argument("--municipality", help="CBS code, e.g. GM0518")
     p.add_argument("--format", choices=["json", "csv"], default="json")
     p.add_argument(
         "--weights",
         type=_pair,
-        default=(1.0, 1.0),
+        default=default_of(PriorityParams, "weights"),
         help="weights of count and risk in the score, 'count,risk' (default 1,1 = count x risk)",
     )
-    p.add_argument(
-        "--replicates", type=int, default=1000, help="Poisson replicates (rank interval)"
-    )
-    p.add_argument("--interval", type=float, default=0.90, help="rank interval level (0.90)")
-    p.add_argument("--res", type=int, default=10, help="H3 resolution of the hotspot share")
-    p.add_argument("--seed", type=int, default=0)
+    param_argument(p, "--replicates", PriorityParams, "Poisson replicates (rank interval)")
+    param_argument(p, "--interval", PriorityParams, "rank interval level")
+    param_argument(p, "--res", PriorityParams, "H3 resolution of the hotspot share")
+    param_argument(p, "--seed", PriorityParams, "seed of the replicates")
     p.add_argument("--out", type=Path, help="output file (default: stdout)")
     p.set_defaults(handler=_priorities)
 
@@ -121,16 +114,18 @@ def register(
         parents=[common],
         help="plan the flexible cameras (exact MCLP): proposed sites, keep/move/withdraw",
     )
-    p.add_argument("--count", type=int, default=22, help="flexible cameras to place (22)")
-    p.add_argument("--radius-m", type=float, default=75.0, help="coverage radius (75 m)")
-    p.add_argument("--categories", type=_list, default=(), help="comma-separated (default: all)")
-    p.add_argument("--start", type=_date, help="first day (default: 365 days before --end)")
-    p.add_argument("--end", type=_date, help="last day (default: last stored incident)")
+    param_argument(p, "--count", CameraPlanParams, "flexible cameras to place")
+    param_argument(p, "--radius-m", CameraPlanParams, "coverage radius in metres")
     p.add_argument(
+        "--categories", type=parse_list, default=(), help="comma-separated (default: all)"
+    )
+    p.add_argument("--start", type=parse_date, help="first day (default: 365 days before --end)")
+    p.add_argument("--end", type=parse_date, help="last day (default: last stored incident)")
+    param_argument(
+        p,
         "--half-life-days",
-        type=float,
-        default=90.0,
-        help="recency weighting: weight halves every N days (0 = unweighted; default 90)",
+        CameraPlanParams,
+        "recency weighting: weight halves every N days (0 = unweighted)",
     )
     p.add_argument("--candidates", type=Path, help="candidate sites: GeoJSON/GPKG points or CSV")
     p.add_argument(
@@ -139,14 +134,14 @@ def register(
         default=None,
         help="candidates only inside designated camera areas (default: when stored)",
     )
-    p.add_argument("--spacing-m", type=float, default=25.0, help="candidate grid (25 m)")
+    param_argument(p, "--spacing-m", CameraPlanParams, "candidate grid in metres")
     p.add_argument("--municipality", help="CBS code, e.g. GM0518")
-    p.add_argument("--time-limit-s", type=float, default=30.0, help="solver limit (30 s)")
-    p.add_argument(
+    param_argument(p, "--time-limit-s", CameraPlanParams, "solver limit in seconds")
+    param_argument(
+        p,
         "--min-move-gain",
-        type=float,
-        default=1.0,
-        help="move a current camera only when that covers at least this much more (1.0)",
+        CameraPlanParams,
+        "move a current camera only when that covers at least this much more",
     )
     p.add_argument("--out", type=Path, help="output GeoJSON (default: stdout)")
     p.set_defaults(handler=_camera_plan)
@@ -157,29 +152,29 @@ def register(
         help="IHA proposals: walkable action areas where problems come together "
         "(`iha import FILE` stores past actions)",
     )
-    p.add_argument("--count", type=int, default=10, help="number of proposals (10)")
+    param_argument(p, "--count", IHAParams, "number of proposals")
     p.add_argument(
         "--categories",
-        type=_list,
+        type=parse_list,
         default=(),
         help="comma-separated (default: woninginbraak,jeugdoverlast where stored)",
     )
     p.add_argument(
         "--weights",
-        type=_weights,
+        type=parse_list,
         default=None,
         help="one weight per category, '2,1' or 'woninginbraak=2,jeugdoverlast=1' (default 1)",
     )
-    p.add_argument("--start", type=_date, help="first day (default: 365 days before --end)")
-    p.add_argument("--end", type=_date, help="last day (default: last stored incident)")
-    p.add_argument("--min-km2", type=float, default=0.2, help="smallest action area (0.2)")
-    p.add_argument("--max-km2", type=float, default=1.5, help="largest action area (1.5)")
-    p.add_argument("--gap-m", type=float, default=250.0, help="least distance between two (250)")
-    p.add_argument("--res", type=int, default=10, help="H3 resolution 8-11 (10)")
-    p.add_argument("--z-hot", type=float, default=1.96, help="composite z of a hot cell (1.96)")
-    p.add_argument("--recent-months", type=int, default=12, help="past actions penalised (12)")
-    p.add_argument("--penalty", type=float, default=0.5, help="score x (1 - penalty x share)")
-    p.add_argument("--bonus", type=float, default=0.25, help="designated: x (1 + bonus x share)")
+    p.add_argument("--start", type=parse_date, help="first day (default: 365 days before --end)")
+    p.add_argument("--end", type=parse_date, help="last day (default: last stored incident)")
+    param_argument(p, "--min-km2", IHAParams, "smallest action area in km2")
+    param_argument(p, "--max-km2", IHAParams, "largest action area in km2")
+    param_argument(p, "--gap-m", IHAParams, "least distance between two, in metres")
+    param_argument(p, "--res", IHAParams, "H3 resolution 8-11")
+    param_argument(p, "--z-hot", IHAParams, "composite z of a hot cell")
+    param_argument(p, "--recent-months", IHAParams, "past actions penalised")
+    param_argument(p, "--penalty", IHAParams, "score x (1 - penalty x share)")
+    param_argument(p, "--bonus", IHAParams, "designated: x (1 + bonus x share)")
     p.add_argument("--municipality", help="CBS code, e.g. GM0518")
     p.add_argument("--out", type=Path, help="output GeoJSON (default: stdout)")
     p.set_defaults(handler=_iha)
@@ -189,16 +184,18 @@ def register(
         help="policy monitor: incidents per 1,000 dwellings/inhabitants per year vs a target",
     )
     m.add_argument("--municipality", help="CBS code, e.g. GM0518")
-    m.add_argument("--categories", type=_list, default=(), help="comma-separated (default: all)")
+    m.add_argument(
+        "--categories", type=parse_list, default=(), help="comma-separated (default: all)"
+    )
     m.add_argument(
         "--target",
-        type=_list,
+        type=parse_list,
         default=(),
         help="target per category per 1,000 per year, e.g. 'woninginbraak=8,jeugdoverlast=20'",
     )
     m.add_argument("--per", choices=["dwellings", "inhabitants"], default="dwellings")
-    m.add_argument("--years", type=int, default=5, help="full calendar years (5)")
-    m.add_argument("--as-of", type=_date, help="reference day (default: last stored incident)")
+    param_argument(m, "--years", MonitorParams, "full calendar years")
+    m.add_argument("--as-of", type=parse_date, help="reference day (default: last stored incident)")
     m.add_argument("--format", choices=["json", "csv"], default="json")
     m.add_argument("--out", type=Path, help="output file (default: stdout)")
     m.set_defaults(handler=_monitor)
@@ -206,25 +203,11 @@ def register(
     q = isub.add_parser("import", parents=[common], help="import past IHA actions (polygons)")
     q.add_argument("file")
     q.add_argument("--date-field", help="column with the action's date (default: datum/date)")
-    q.add_argument("--date", type=_date, help="one date for every action in the file")
+    q.add_argument("--date", type=parse_date, help="one date for every action in the file")
     q.add_argument("--code-field")
     q.add_argument("--name-field")
     q.add_argument("--municipality", help="CBS code, e.g. GM0518")
     q.set_defaults(handler=_iha_import)
-
-
-def _open(db: Path) -> Store:
-    if not Path(db).exists():
-        raise InvalidParameterError(f"database {db} does not exist; run `geo-service demo`")
-    return Store.open(db, read_only=True)
-
-
-def _write(text: str, out: Path | None, summary: str) -> None:
-    if out:
-        out.write_text(text, encoding="utf-8")
-        print(f"{summary} -> {out}", file=sys.stderr)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def _json(doc: dict[str, Any]) -> str:
@@ -250,10 +233,10 @@ def _priorities(args: argparse.Namespace) -> int:
         seed=args.seed,
         res=args.res,
     )
-    with _open(args.db) as store:
+    with open_existing(args.db) as store:
         result = compute_priorities(store, params)
     text = priorities_csv(result) if args.format == "csv" else _json(priorities_json(result))
-    _write(text, args.out, f"{len(result.codes)} gebieden ({args.level})")
+    write_output(text, args.out, f"{len(result.codes)} gebieden ({args.level})")
     return 0
 
 
@@ -277,7 +260,7 @@ def _camera_plan(args: argparse.Namespace) -> int:
         time_limit_s=args.time_limit_s,
         min_move_gain=args.min_move_gain,
     )
-    with _open(args.db) as store:
+    with open_existing(args.db) as store:
         result = compute_camera_plan(store, params)
     fc = camera_plan_geojson(result)
     meta = fc["metadata"]
@@ -294,7 +277,7 @@ def _camera_plan(args: argparse.Namespace) -> int:
     text = json.dumps(fc, ensure_ascii=False, separators=(",", ":"))
     if not args.out:
         print(summary, file=sys.stderr)
-    _write(text, args.out, summary)
+    write_output(text, args.out, summary)
     return 0
 
 
@@ -315,13 +298,13 @@ def _iha(args: argparse.Namespace) -> int:
         penalty=args.penalty,
         bonus=args.bonus,
     )
-    with _open(args.db) as store:
+    with open_existing(args.db) as store:
         result = compute_iha(store, params)
     fc = iha_geojson(result)
     summary = f"{len(fc['features'])} IHA-voorstellen"
     if not args.out:
         print(summary, file=sys.stderr)
-    _write(json.dumps(fc, ensure_ascii=False, separators=(",", ":")), args.out, summary)
+    write_output(json.dumps(fc, ensure_ascii=False, separators=(",", ":")), args.out, summary)
     return 0
 
 
@@ -360,8 +343,8 @@ def _monitor(args: argparse.Namespace) -> int:
         years=args.years,
         as_of=args.as_of,
     )
-    with _open(args.db) as store:
+    with open_existing(args.db) as store:
         doc = compute_monitor(store, params)
     text = monitor_csv(doc) if args.format == "csv" else _json(doc)
-    _write(text, args.out, f"{len(doc['rows'])} regels")
+    write_output(text, args.out, f"{len(doc['rows'])} regels")
     return 0
