@@ -34,6 +34,7 @@ from typing import Any
 
 import folium
 import geopandas as gpd
+import h3
 import numpy as np
 import orjson
 import pandas as pd
@@ -203,8 +204,8 @@ def _cell_res(fc: Mapping[str, Any], ids: Sequence[str]) -> int:
     res = meta.get("h3_resolution")
     if isinstance(res, int):
         return res
-    # The second hex digit of an H3 cell id is its resolution ("8a..." = 10).
-    return int(ids[0][1], 16) if ids else 10
+    # A collection without the metadata (a caller's own GeoJSON): ask H3.
+    return int(h3.get_resolution(ids[0])) if ids else 10
 
 
 #: Style order of the Gi* layer: index = 3 - class (3 .. -3).

@@ -156,16 +156,10 @@ def warm_up(app: Any) -> None:
         store.close()
 
 
-def layer_collection(
+def _as_caller(
     request: Request, store: Store, layer: Layer, query: LayerQuery, principal: Principal
-) -> FeatureCollection:
-    """Return ``layer`` for ``query`` as ``principal`` may see it.
-
-    Raises
-    ------
-    AuthenticationError, AuthorizationError
-        If the caller's role is below the layer's minimum role.
-    """
+) -> tuple[LayerQuery, ViewerPolicy, bool]:
+    """Return the query as ``principal`` may ask it, the viewer policy, and whether it applies."""
     require(principal, layer.min_role)
     private = layer.private and not principal.can("analyst")
     policy = ViewerPolicy.from_settings(request.app.state.settings)
@@ -180,23 +174,74 @@ def layer_collection(
         # Layers that count incidents publish by the cell key method (None: the old rule,
         # rounding after computing, in the layer's viewer filter).
         query = replace(query, disclosure=policy.cell_key)
+    return query, policy, private
+
+
+def layer_table(
+    request: Request, store: Store, layer: Layer, query: LayerQuery, principal: Principal
+) -> CellTable:
+    """Return a cell layer for ``query`` as ``principal`` may see it, as a typed table.
+
+    What :func:`layer_collection` renders, before it becomes GeoJSON: pages that compute
+    from a layer (hotspot places) read the same cells a caller sees on the map.
+
+    Raises
+    ------
+    AuthenticationError, AuthorizationError
+        If the caller's role is below the layer's minimum role.
+    TypeError
+        ``layer`` has no table.
+    """
+    query, policy, private = _as_caller(request, store, layer, query, principal)
+    cache: CollectionCache = request.app.state.collections
+    version = store.data_version()
+    return _table(cache, store, layer, query, version, policy if private else None)
+
+
+def _table(
+    cache: CollectionCache,
+    store: Store,
+    layer: Layer,
+    query: LayerQuery,
+    version: str,
+    policy: ViewerPolicy | None,
+) -> CellTable:
+    exact = exact_layer(cache, store, layer, query, version)
+    if not isinstance(exact, CellTable):
+        raise TypeError(f"layer {layer.id!r} has no table")
+    if policy is None or layer.viewer_table_filter is None:
+        return exact
+    table_filter = layer.viewer_table_filter
+    return cache.get_or_compute(
+        (version, layer.id, query, "table", policy), lambda: table_filter(exact, policy)
+    )
+
+
+def layer_collection(
+    request: Request, store: Store, layer: Layer, query: LayerQuery, principal: Principal
+) -> FeatureCollection:
+    """Return ``layer`` for ``query`` as ``principal`` may see it.
+
+    Raises
+    ------
+    AuthenticationError, AuthorizationError
+        If the caller's role is below the layer's minimum role.
+    """
+    query, policy, private = _as_caller(request, store, layer, query, principal)
     cache: CollectionCache = request.app.state.collections
     # One version for the exact layer and what is rendered from it: read twice, a write in
     # between could file a rendering of old data under the new version.
     version = store.data_version()
-    exact = exact_layer(cache, store, layer, query, version)
-    if isinstance(exact, CellTable):
-        table = exact
-        key = (version, layer.id, query, "geojson")
-        if private and layer.viewer_table_filter is not None:
-            table_filter = layer.viewer_table_filter
-            return cache.get_or_compute(
-                (*key, policy), lambda: table_filter(table, policy).to_geojson()
-            )
-        exact = cache.get_or_compute(key, table.to_geojson)
+    if layer.table is not None:
+        shown = policy if private and layer.viewer_table_filter is not None else None
+        table = _table(cache, store, layer, query, version, shown)
+        key = (version, layer.id, query, "geojson") + ((shown,) if shown else ())
+        fc: FeatureCollection = cache.get_or_compute(key, table.to_geojson)
+    else:
+        fc = cast(FeatureCollection, exact_layer(cache, store, layer, query, version))
     if private and layer.viewer_filter is not None:
-        return layer.viewer_filter(exact, policy)
-    return exact
+        return layer.viewer_filter(fc, policy)
+    return fc
 
 
 def layer_page(

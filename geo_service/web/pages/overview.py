@@ -10,15 +10,14 @@ is never computed twice in two ways.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-import h3
 import numpy as np
 import pandas as pd
 from fastapi import Request
 
+from geo_service.analyses.places import compute_hotspot_clusters, hot_cells
 from geo_service.errors import DomainError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
@@ -27,10 +26,8 @@ from geo_service.web.pages.caption import MONTHS_NL, DataWindow, used_period
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.published.base import LayerQuery
 from geo_service.web.published.registry import get_layer
-from geo_service.web.service import layer_collection
-from spatial.grid.h3grid import area_m2, cells_of_points
-from spatial.hotspots.clusters import cell_clusters, cluster_sums
-from spatial.privacy.disclosure import cell_keys, combine_keys
+from geo_service.web.service import layer_table
+from spatial.privacy.disclosure import combine_keys
 
 #: Below this many (estimated) dwellings a rate per 1,000 dwellings says more about the
 #: estimate than about the place (dunes, harbours, parks): it is left out.
@@ -310,28 +307,6 @@ class Places:
     cells: list[str] = field(default_factory=list)
 
 
-def _area_names(store: Store, level: str, municipality: str | None) -> dict[str, str]:
-    frame = store.areas_frame(level=level, municipality=municipality)
-    return dict(zip(frame["code"].astype(str), frame["name"].astype(str), strict=True))
-
-
-def _dwelling_density(store: Store, level: str, municipality: str | None) -> dict[str, float]:
-    """Dwellings per m² of each area of ``level`` with known dwellings (areal weighting)."""
-    areas = store.areas_frame(level=level, municipality=municipality)
-    out: dict[str, float] = {}
-    if "dwellings" not in areas:
-        return out
-    for code, dwellings, geom in zip(
-        areas["code"].astype(str), areas["dwellings"], areas.geometry, strict=True
-    ):
-        if dwellings is None or pd.isna(dwellings) or geom is None:
-            continue
-        area = area_m2(geom)
-        if area > 0:
-            out[code] = float(dwellings) / area
-    return out
-
-
 def hotspot_places(
     request: Request,
     store: Store,
@@ -345,30 +320,21 @@ def hotspot_places(
     """Hot clusters of one category as places: areas, size, incidents, rate per dwellings.
 
     Clusters are the connected components of the FDR-significant hot cells (H3 neighbours)
-    of the Gi* layer *as the caller may see it*. Incidents per cluster are counted from the
-    incidents of the same (for viewers: month-snapped) period and shown through the policy;
-    the rate per 1,000 dwellings is computed from the *shown* count, so it reveals nothing the
-    count does not. Dwellings per cluster are estimated by areal weighting: each cell takes the
-    dwellings of the buurt (else the wijk) its centre lies in, in proportion to its area.
+    of the Gi* layer *as the caller may see it* (:func:`~geo_service.web.service.layer_table`),
+    counted and named by :func:`geo_service.analyses.places.compute_hotspot_clusters` from the
+    incidents of the same (for viewers: lattice) period; counts are shown through the policy
+    and the rate per 1,000 dwellings is computed from the *shown* count, so it reveals nothing
+    the count does not.
 
     Raises
     ------
-    GeoServiceError, SpatialError
+    DomainError
         When the layer cannot be computed (the page shows the Dutch message).
     """
     category = query.incidents.category or ""
-    fc = layer_collection(request, store, get_layer("hotspots-gistar"), query, principal)
-    period = used_period(fc.get("metadata"))
-    hot = [
-        str(f["properties"]["h3"])
-        for f in fc["features"]
-        if int(f["properties"].get("gi_class_fdr") or 0) > 0
-    ]
-    classes = {
-        str(f["properties"]["h3"]): int(f["properties"].get("gi_class_fdr") or 0)
-        for f in fc["features"]
-        if int(f["properties"].get("gi_class_fdr") or 0) > 0
-    }
+    table = layer_table(request, store, get_layer("hotspots-gistar"), query, principal)
+    period = used_period(table.metadata)
+    hot, classes = hot_cells(table)
     flt = replace(query.incidents, start=period[0], end=period[1])
     total = shown.count(*store.count_and_key(flt))
     sentence: str | None
@@ -384,71 +350,30 @@ def hotspot_places(
                 f"{place_name} liggen niet opvallend dicht bij elkaar."
             )
         return Places(category, [], sentence, 0, period)
-    res = query.res
-    ids = np.array([int(c, 16) for c in hot], dtype=np.uint64)
-    labels = cell_clusters(ids, res)
-    n_clusters = int(labels.max()) + 1
-    # Incidents per cluster, from the incidents of the period actually used.
-    pts = store.incident_points(flt, record_keys=shown.viewer)
-    pt_cells = cells_of_points(pts["lon"].to_numpy(), pts["lat"].to_numpy(), res)
-    order = np.argsort(ids)
-    pos = np.searchsorted(ids[order], pt_cells)
-    pos = np.minimum(pos, len(ids) - 1)
-    inside = ids[order][pos] == pt_cells
-    per_cell = np.bincount(order[pos[inside]], minlength=len(ids)).astype(float)
-    incidents = cluster_sums(labels, per_cell, n_clusters)
-    place_keys = (
-        cell_keys(
-            pts["record_key"].to_numpy(dtype=np.uint64)[inside],
-            labels[order[pos[inside]]],
-            n_clusters,
-        )
-        if shown.viewer
-        else np.zeros(n_clusters, dtype=np.uint64)
+    clusters = compute_hotspot_clusters(
+        store, hot, classes, query.res, flt, record_keys=shown.viewer
     )
-    cell_area = np.array([h3.cell_area(c, unit="m^2") for c in hot])
-    areas_km2 = cluster_sums(labels, cell_area, n_clusters) / 1e6
-    # Places: buurt and wijk of each cell's centre.
-    centres = np.array([h3.cell_to_latlng(c) for c in hot], dtype=float)
-    found = store.areas_for_points(centres[:, 1], centres[:, 0])
-    wijk_names = _area_names(store, "wijk", None)
-    buurt_names = _area_names(store, "buurt", None)
-    # Dwellings of the buurt where known, else of the wijk (the demo has them per wijk).
-    per_buurt = _dwelling_density(store, "buurt", query.incidents.municipality)
-    per_wijk = _dwelling_density(store, "wijk", query.incidents.municipality)
-    dens = np.array(
-        [
-            per_buurt.get(str(b), per_wijk.get(str(w), np.nan))
-            for b, w in zip(found["buurt_code"], found["wijk_code"], strict=True)
-        ],
-        dtype=float,
-    )
-    dwellings = cluster_sums(labels, np.nan_to_num(dens) * cell_area, n_clusters)
-    known = cluster_sums(labels, np.isfinite(dens).astype(float), n_clusters)
-    sizes = np.bincount(labels, minlength=n_clusters)
+    prof = clusters.profile
+    n_clusters = prof.n_clusters
     places = []
     for c in range(n_clusters):
-        members = np.flatnonzero(labels == c)
-        wijken = Counter(str(found["wijk_code"][i]) for i in members if found["wijk_code"][i])
-        buurten = Counter(str(found["buurt_code"][i]) for i in members if found["buurt_code"][i])
-        wijk = wijk_names.get(wijken.most_common(1)[0][0], "-") if wijken else "buiten de wijken"
-        names = [buurt_names.get(b, b) for b, _ in buurten.most_common()]
+        names = clusters.buurten[c]
         buurt_text = ", ".join(names[:2]) + (f" en {len(names) - 2} meer" if len(names) > 2 else "")
-        strongest = max(classes[hot[i]] for i in members)
-        count = shown.count(incidents[c], int(place_keys[c]))
+        key = int(prof.keys[c])
+        count = shown.count(prof.incidents[c], key)
         rate = "-"
-        if count is not None and known[c] == sizes[c] and dwellings[c] >= MIN_DWELLINGS:
-            rate = f"{count / dwellings[c] * 1000:.1f}".replace(".", ",")
-        lat, lon = centres[members].mean(axis=0)
+        if count is not None and prof.dwellings_known[c] and prof.dwellings[c] >= MIN_DWELLINGS:
+            rate = f"{count / prof.dwellings[c] * 1000:.1f}".replace(".", ",")
+        lat, lon = prof.centre[c]
         places.append(
             Place(
                 rank=0,
-                wijk=wijk,
+                wijk=clusters.wijk[c],
                 buurten=buurt_text or "-",
-                strength={3: "99%", 2: "95%", 1: "90%"}[strongest],
-                cells=int(sizes[c]),
-                area_km2=round(float(areas_km2[c]), 3),
-                incidents=shown.text(incidents[c], int(place_keys[c])),
+                strength={3: "99%", 2: "95%", 1: "90%"}[int(prof.strongest[c])],
+                cells=int(prof.cells[c]),
+                area_km2=round(float(prof.area_km2[c]), 3),
+                incidents=shown.text(prof.incidents[c], key),
                 count=count,
                 per_1000_dwellings=rate,
                 centre=(round(float(lat), 5), round(float(lon), 5)),

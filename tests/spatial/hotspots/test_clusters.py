@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from spatial.errors import InvalidParameterError
-from spatial.hotspots.clusters import cell_clusters, cluster_sums
+from spatial.hotspots.clusters import cell_clusters, cluster_profile, cluster_sums
 
 
 def _ids(cells: list[str]) -> np.ndarray:
@@ -47,3 +47,52 @@ def test_empty_and_duplicate_input() -> None:
 def test_cluster_sums() -> None:
     assert cluster_sums([1, 0, 1], [1.0, 2.0, 3.0]).tolist() == [2.0, 4.0]
     assert cluster_sums([0], [1.0], n_clusters=3).tolist() == [1.0, 0.0, 0.0]
+
+
+def test_cluster_profile_matches_a_loop_over_points() -> None:
+    """Counts, keys, sizes, areas, dwellings and strength against plain Python loops."""
+    rng = np.random.default_rng(7)
+    centre = h3.latlng_to_cell(52.07, 4.30, 10)
+    pool = sorted(h3.grid_disk(centre, 6))
+    hot = [pool[i] for i in rng.choice(len(pool), size=40, replace=False)]
+    ids = np.array([int(c, 16) for c in hot], dtype=np.uint64)
+    classes = rng.integers(1, 4, size=len(hot))
+    # points in hot cells, in other cells of the pool, and far away
+    point_cells = np.array(
+        [int(pool[i], 16) for i in rng.integers(0, len(pool), size=500)], dtype=np.uint64
+    )
+    keys = rng.integers(0, 2**32, size=len(point_cells), dtype=np.uint64)
+    density = rng.uniform(0.001, 0.01, size=len(hot))
+    density[3] = np.nan
+
+    prof = cluster_profile(ids, classes, 10, point_cells, record_keys=keys, density_per_m2=density)
+    labels = cell_clusters(ids, 10)
+    assert prof.labels.tolist() == labels.tolist()
+    for c in range(prof.n_clusters):
+        members = [i for i in range(len(hot)) if labels[i] == c]
+        member_ids = {int(ids[i]) for i in members}
+        inside = [j for j, pc in enumerate(point_cells) if int(pc) in member_ids]
+        assert prof.incidents[c] == len(inside)
+        assert int(prof.keys[c]) == sum(int(keys[j]) for j in inside) % 2**32
+        assert prof.cells[c] == len(members)
+        areas = [h3.cell_area(hot[i], unit="m^2") for i in members]
+        assert prof.area_km2[c] == pytest.approx(sum(areas) / 1e6, rel=1e-12)
+        dw = sum(
+            0.0 if np.isnan(density[i]) else density[i] * a
+            for i, a in zip(members, areas, strict=True)
+        )
+        assert prof.dwellings[c] == pytest.approx(dw, rel=1e-12)
+        assert bool(prof.dwellings_known[c]) == (3 not in members)
+        assert prof.strongest[c] == max(classes[i] for i in members)
+        lat = np.mean([h3.cell_to_latlng(hot[i])[0] for i in members])
+        assert prof.centre[c, 0] == pytest.approx(lat, abs=1e-12)
+    assert prof.incidents.sum() < len(point_cells)  # some points lie outside the hot cells
+
+
+def test_cluster_profile_without_keys_or_points() -> None:
+    a = int(h3.latlng_to_cell(52.07, 4.30, 9), 16)
+    prof = cluster_profile(np.array([a], dtype=np.uint64), [2], 9, np.array([], dtype=np.uint64))
+    assert prof.n_clusters == 1
+    assert prof.incidents.tolist() == [0.0]
+    assert prof.keys.tolist() == [0]
+    assert not prof.dwellings_known[0]
