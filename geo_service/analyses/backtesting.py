@@ -29,28 +29,20 @@ measures in
   origin only (tested in ``tests/spatial``); ``train_days`` caps every method's history,
   ``msrate`` included.
 
-The latest backtest per category is kept in a JSON file beside the database
-(:func:`evaluations_path`), read by the model card (:mod:`geo_service.analyses.modelcard`): a
-read-only store (``serve`` may hold the database) can still record it, and it leaves the
-schema alone. Each record carries the data version it was computed on.
+The time axis and the origins are in :mod:`spatial.forecast.origins`; the latest backtest per
+category is recorded beside the database by :mod:`geo_service.store.evaluations`.
 """
 
 from __future__ import annotations
 
-import calendar
-import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, date, datetime
 from typing import Any, Final, Literal
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from geo_service import __version__
@@ -74,6 +66,15 @@ from spatial.forecast.methods import (
     multiscale_rate,
     random_scores,
 )
+from spatial.forecast.origins import (
+    DAYS_PER_MONTH_CLOCK,
+    Origins,
+    day_clock,
+    day_origins,
+    is_month_resolution,
+    month_index,
+    month_origins,
+)
 from spatial.grid.crs import WGS84, transform
 from spatial.grid.h3grid import cells_of_points, check_resolution, neighbours
 
@@ -83,10 +84,6 @@ TimeResolution = Literal["day", "month"]
 OWN_METHOD: Final = "msrate"
 #: The goal set for it: a mean PAI at least 15 % above the best baseline's.
 GOAL_RATIO: Final = 1.15
-#: Days of one month on the month clock.
-DAYS_PER_MONTH_CLOCK: Final = 30.0
-#: Default test window: the last 18 months of data.
-DEFAULT_TEST_MONTHS: Final = 18
 #: Default horizons per time resolution.
 DEFAULT_HORIZON_DAYS: Final[dict[str, float]] = {"day": 14.0, "month": DAYS_PER_MONTH_CLOCK}
 #: Reference period of the RRI (the year before each origin).
@@ -96,9 +93,6 @@ MAX_HORIZON_DAYS: Final = 365.0
 
 VERDICT_BETTER: Final = "beter dan de beste eenvoudige methode"
 VERDICT_NOT_BETTER: Final = "niet beter dan de beste eenvoudige methode"
-
-_EPOCH: Final = np.datetime64("1970-01-01T00:00:00", "ns")
-_ONE_DAY: Final = np.timedelta64(1, "D")
 
 
 def method_names() -> tuple[str, ...]:
@@ -195,208 +189,6 @@ def _check_number(name: str, value: object, lo: float, hi: float) -> None:
         or not lo <= value <= hi
     ):
         raise InvalidParameterError(f"{name} must be a number from {lo:g} to {hi:g}, got {value!r}")
-
-
-# --------------------------------------------------------------------------- the time axis
-
-
-def is_month_resolution(occurred: pd.Series) -> bool:
-    """Return whether every timestamp is the 1st of a month at 00:00 (data that give months).
-
-    Examples
-    --------
-    >>> is_month_resolution(pd.Series(pd.to_datetime(["2018-10-01", "2018-11-01"])))
-    True
-    >>> is_month_resolution(pd.Series(pd.to_datetime(["2018-10-01 00:00", "2018-11-01 09:30"])))
-    False
-    """
-    if occurred.empty:
-        return False
-    ts = pd.DatetimeIndex(occurred)
-    return bool(((ts.day == 1) & (ts == ts.normalize())).all())
-
-
-def day_clock(occurred: pd.Series) -> npt.NDArray[np.float64]:
-    """Days since 1970-01-01 on the local wall clock (the store's timestamps as they are).
-
-    Examples
-    --------
-    >>> day_clock(pd.Series(pd.to_datetime(["1970-01-02 12:00"]))).tolist()
-    [1.5]
-    """
-    ns = occurred.to_numpy(dtype="datetime64[ns]")
-    return np.asarray((ns - _EPOCH) / _ONE_DAY, dtype=np.float64)
-
-
-def month_index(occurred: pd.Series) -> npt.NDArray[np.int64]:
-    """Months since 1970-01 (January 1970 is 0).
-
-    Examples
-    --------
-    >>> month_index(pd.Series(pd.to_datetime(["1970-01-31", "2018-10-01"]))).tolist()
-    [0, 585]
-    """
-    ts = pd.DatetimeIndex(occurred)
-    return np.asarray((ts.year - 1970) * 12 + ts.month - 1, dtype=np.int64)
-
-
-def _month_start(m: int) -> date:
-    return date(1970 + m // 12, m % 12 + 1, 1)
-
-
-def _month_of(d: date) -> int:
-    return (d.year - 1970) * 12 + d.month - 1
-
-
-def _add_months(d: date, months: int) -> date:
-    m = _month_of(d) + months
-    first = _month_start(m)
-    return first.replace(day=min(d.day, calendar.monthrange(first.year, first.month)[1]))
-
-
-@dataclass(frozen=True)
-class Origins:
-    """The forecast origins of a backtest on one clock.
-
-    Attributes
-    ----------
-    t_days
-        Origin times on the clock (days since 1970-01-01, or month-clock days).
-    dates
-        The local day each origin starts (midnight; the 1st of a month on the month clock).
-    test_start, test_end
-        First and last local day that some test period covers.
-    horizon_days
-        Length of each test period on the clock.
-    source
-        Where the test window came from (requested, or the default rule).
-    """
-
-    t_days: npt.NDArray[np.float64]
-    dates: tuple[date, ...]
-    test_start: date
-    test_end: date
-    horizon_days: float
-    source: str
-
-
-def day_origins(
-    first: date, last: date, horizon_days: float, start: date | None, end: date | None
-) -> Origins:
-    """Origins every ``horizon_days`` on the day clock whose test period lies in the window.
-
-    Parameters
-    ----------
-    first, last
-        First and last local day with an incident of the category.
-    horizon_days
-        Length of each test period.
-    start, end
-        Test window (inclusive local days); default the 18 months up to ``last``, starting
-        no earlier than one horizon after ``first``.
-
-    Raises
-    ------
-    InvalidParameterError
-        When no whole test period fits.
-
-    Examples
-    --------
-    >>> o = day_origins(date(2020, 1, 1), date(2021, 12, 31), 14.0, date(2021, 1, 1), None)
-    >>> len(o.dates), str(o.dates[0]), str(o.dates[-1]), str(o.test_end)  # 30-31 Dec untested
-    (26, '2021-01-01', '2021-12-17', '2021-12-30')
-    """
-    end_day = end if end is not None else last
-    if start is not None:
-        begin, source = start, "gevraagd / requested"
-    else:
-        stop = end_day + timedelta(days=1)
-        earliest = first + timedelta(days=math.ceil(horizon_days))
-        begin = max(_add_months(stop, -DEFAULT_TEST_MONTHS), earliest)
-        source = (
-            f"standaard: de laatste {DEFAULT_TEST_MONTHS} maanden met gegevens / default: the "
-            f"last {DEFAULT_TEST_MONTHS} months of data"
-        )
-    t_begin = float((np.datetime64(begin, "D") - np.datetime64("1970-01-01", "D")).astype(int))
-    t_stop = t_begin + float((end_day - begin).days + 1)
-    n = math.floor((t_stop - t_begin) / horizon_days + 1e-9)
-    if n < 1:
-        raise InvalidParameterError(
-            f"the test window {begin} .. {end_day} holds no whole horizon of {horizon_days:g} "
-            "days / testperiode korter dan de horizon"
-        )
-    t0 = t_begin + horizon_days * np.arange(n, dtype=np.float64)
-    dates = tuple(begin + timedelta(days=float(t - t_begin)) for t in t0)
-    last_test = begin + timedelta(days=math.ceil(float(t0[-1] - t_begin + horizon_days)) - 1)
-    return Origins(t0, dates, begin, last_test, horizon_days, source)
-
-
-def month_origins(
-    first_month: int, last_month: int, horizon_days: float, start: date | None, end: date | None
-) -> Origins:
-    """Origins at month starts on the month clock (month ``m`` starts at day ``30 m``).
-
-    Parameters
-    ----------
-    first_month, last_month
-        First and last month with an incident (months since 1970-01).
-    horizon_days
-        Whole months of 30 clock days.
-    start, end
-        Test window (local days); only whole months inside it are tested. Default: the 18
-        months up to the last month of data, from the second month of data on.
-
-    Raises
-    ------
-    InvalidParameterError
-        A horizon that is not whole months, or no whole test period.
-
-    Examples
-    --------
-    data.police.uk 2018-10 .. 2019-02: every month with a month of history is an origin.
-
-    >>> o = month_origins(585, 589, 30.0, None, None)
-    >>> [str(d) for d in o.dates], o.t_days.tolist()[0], str(o.test_end)
-    (['2018-11-01', '2018-12-01', '2019-01-01', '2019-02-01'], 17580.0, '2019-02-28')
-    """
-    k = horizon_days / DAYS_PER_MONTH_CLOCK
-    if abs(k - round(k)) > 1e-9 or round(k) < 1:
-        raise InvalidParameterError(
-            "these data give only the month of each incident: the horizon must be whole "
-            f"months (--horizon-days 30, 60, ...), got {horizon_days:g} / gegevens per maand: "
-            "kies een horizon van hele maanden"
-        )
-    step = round(k)
-    if start is not None:
-        m_lo = _month_of(start) + (0 if start.day == 1 else 1)
-        source = "gevraagd / requested"
-    else:
-        m_lo = first_month + step
-        source = (
-            f"standaard: de laatste {DEFAULT_TEST_MONTHS} maanden met gegevens / default: the "
-            f"last {DEFAULT_TEST_MONTHS} months of data"
-        )
-    if end is not None:
-        month_end = calendar.monthrange(end.year, end.month)[1]
-        m_hi = _month_of(end) - (0 if end.day == month_end else 1)
-    else:
-        m_hi = last_month
-    if start is None:
-        m_lo = max(m_lo, m_hi - DEFAULT_TEST_MONTHS + 1)
-    n = (m_hi - m_lo + 1) // step
-    if n < 1:
-        raise InvalidParameterError(
-            f"the test window holds no whole horizon of {step} month(s) / testperiode korter "
-            "dan de horizon"
-        )
-    months = m_lo + step * np.arange(n, dtype=np.int64)
-    dates = tuple(_month_start(int(m)) for m in months)
-    last_m = int(months[-1]) + step - 1
-    test_end = _month_start(last_m).replace(
-        day=calendar.monthrange(1970 + last_m // 12, last_m % 12 + 1)[1]
-    )
-    t0 = DAYS_PER_MONTH_CLOCK * months.astype(np.float64)
-    return Origins(t0, dates, dates[0], test_end, horizon_days, source)
 
 
 # --------------------------------------------------------------------------- the backtest
@@ -666,67 +458,3 @@ def methods_frame(doc: Mapping[str, Any]) -> pd.DataFrame:
     cols = ["method", "baseline", "origins", "mean_pai", "median_pai", "hit_rate", "rri", "pei"]
     frame = pd.DataFrame([{c: r[c] for c in cols} for r in doc["methods"]], columns=cols)
     return frame.sort_values("mean_pai", ascending=False, na_position="last").reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- the latest record
-
-
-def evaluations_path(db: Path | str) -> Path:
-    """Return the file beside the database that keeps the latest backtest per category.
-
-    Examples
-    --------
-    >>> evaluations_path("/data/hotspots.duckdb").name
-    'hotspots.duckdb.backtest.json'
-    """
-    p = Path(db)
-    return p.with_name(p.name + ".backtest.json")
-
-
-def _record_key(category: str, municipality: str | None) -> str:
-    return category if not municipality else f"{category}@{municipality}"
-
-
-def record_backtest(db: Path | str, doc: Mapping[str, Any]) -> Path:
-    """Keep ``doc`` as the latest backtest of its category (and municipality) beside ``db``.
-
-    The file is replaced atomically (write a temporary file, then rename), so a reader never
-    sees half a file. Two backtests finishing at the same moment may lose one record.
-
-    Raises
-    ------
-    OSError
-        When the folder is not writable.
-    """
-    path = evaluations_path(db)
-    records = read_backtests(db)
-    par = doc["metadata"]["parameters"]
-    records[_record_key(par["category"], par["municipality"])] = dict(doc)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"version": 1, "backtests": records}, fh, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def read_backtests(db: Path | str) -> dict[str, Any]:
-    """Return every recorded backtest beside ``db`` by key (empty when none or unreadable)."""
-    path = evaluations_path(db)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    records = data.get("backtests") if isinstance(data, dict) else None
-    return dict(records) if isinstance(records, dict) else {}
-
-
-def latest_backtest(
-    db: Path | str, category: str, municipality: str | None = None
-) -> dict[str, Any] | None:
-    """Return the latest recorded backtest of a category (and municipality), or None."""
-    found = read_backtests(db).get(_record_key(category, municipality))
-    return found if isinstance(found, dict) else None

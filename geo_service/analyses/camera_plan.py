@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any, Final, Literal
 
 import geopandas as gpd
@@ -43,15 +42,15 @@ from geo_service.analyses.targeting import (
     incidents_text,
     nl,
     per_wijk,
-    polygonal,
     recent_window,
 )
-from geo_service.errors import InputFileError, NotFoundError
+from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from layers.geojson import COORD_DECIMALS
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError
 from spatial.grid.crs import WGS84, transform
+from spatial.grid.geometry import polygonal
 from spatial.targeting.camera_plan import (
     CameraPlan,
     counts_near,
@@ -164,46 +163,6 @@ class CameraPlanResult:
     incidents_lonlat: npt.NDArray[np.float64]
     incidents_category: npt.NDArray[np.object_]
     metadata: dict[str, Any]
-
-
-def read_candidates(path: Path | str) -> tuple[tuple[float, float], ...]:
-    """Read candidate sites (lon, lat) from a GeoJSON/GeoPackage of points, or a CSV.
-
-    A CSV needs ``lon`` and ``lat`` columns (WGS84); a vector file may be in any CRS.
-
-    Raises
-    ------
-    InputFileError
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise InputFileError(f"file not found / bestand niet gevonden: {p.name}")
-    try:
-        if p.suffix.lower() == ".csv":
-            df = pd.read_csv(p, sep=None, engine="python")
-            cols = {c.lower(): c for c in df.columns}
-            if not {"lon", "lat"} <= set(cols):
-                raise InputFileError(
-                    "a candidate CSV needs lon and lat columns / kolommen lon, lat"
-                )
-            lon = pd.to_numeric(df[cols["lon"]], errors="coerce").to_numpy(float)
-            lat = pd.to_numeric(df[cols["lat"]], errors="coerce").to_numpy(float)
-        else:
-            gdf = gpd.read_file(p)
-            if gdf.crs is None:
-                raise InputFileError("the candidate file has no CRS / geen coördinatenstelsel")
-            gdf = gdf.to_crs(WGS84)
-            if not bool((gdf.geometry.geom_type == "Point").all()):
-                raise InputFileError("candidate files must hold points / alleen punten")
-            lon, lat = shapely.get_x(gdf.geometry.values), shapely.get_y(gdf.geometry.values)
-    except InputFileError:
-        raise
-    except Exception as exc:  # any reader error is the file's, said in one line
-        raise InputFileError(f"cannot read {p.name}: {type(exc).__name__}") from exc
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    if not ok.any():
-        raise InputFileError(f"no valid points in {p.name} / geen geldige punten")
-    return tuple(zip(lon[ok].tolist(), lat[ok].tolist(), strict=True))
 
 
 def _project(geom: BaseGeometry, crs: str) -> BaseGeometry:

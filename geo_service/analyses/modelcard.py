@@ -5,7 +5,7 @@ sections: general information (naam, organisatie, korte omschrijving, status), r
 use (doel en impact, juridische grondslag, impacttoetsen, menselijke tussenkomst, risico's)
 and operation (gegevens, technische werking, evaluatie, bekende beperkingen). This module
 fills every section it can from the store and the latest backtest
-(:func:`geo_service.analyses.backtesting.latest_backtest`) and marks the fields only the
+(:func:`geo_service.store.evaluations.latest_backtest`) and marks the fields only the
 municipality can fill (organisation, legal basis, impact assessments, who decides) as
 ``in_te_vullen``: such a field is never filled with a guess.
 
@@ -19,15 +19,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from geo_service import __version__
-from geo_service.analyses.backtesting import (
-    OWN_METHOD,
-    is_month_resolution,
-    latest_backtest,
-    methods_frame,
-)
+from geo_service.analyses.backtesting import OWN_METHOD, methods_frame
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
+from geo_service.store.evaluations import latest_backtest
+from spatial.forecast.origins import is_month_resolution
 
 STANDARD: Final = (
     "Algoritmeregister van de Nederlandse overheid (indeling van de publicatiestandaard); "

@@ -102,14 +102,6 @@ def geometry_json(geom: BaseGeometry) -> dict[str, Any]:
     return out
 
 
-def polygonal(geom: BaseGeometry) -> BaseGeometry:
-    """Return only the (Multi)Polygon part of a geometry (unions may hold stray lines)."""
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else shapely.Polygon()
-
-
 def names_of(codes: npt.ArrayLike, names: dict[str, str]) -> list[str]:
     """Names for codes (the code where no name is known)."""
     return [names.get(str(c), str(c)) for c in np.asarray(codes, dtype=object).tolist()]

@@ -74,9 +74,9 @@ def _backtest(args: argparse.Namespace) -> int:
     from geo_service.analyses.backtesting import (
         BacktestParams,
         backtest_json,
-        record_backtest,
         run_backtest,
     )
+    from geo_service.store.evaluations import record_backtest
 
     params = BacktestParams(
         incidents=IncidentFilter(

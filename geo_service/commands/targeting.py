@@ -215,12 +215,8 @@ def _json(doc: dict[str, Any]) -> str:
 
 
 def _priorities(args: argparse.Namespace) -> int:
-    from geo_service.analyses.priorities import (
-        PriorityParams,
-        compute_priorities,
-        priorities_csv,
-        priorities_json,
-    )
+    from geo_service.analyses.priorities import compute_priorities
+    from geo_service.analyses.priorities_output import priorities_csv, priorities_json
 
     params = PriorityParams(
         incidents=IncidentFilter(category=args.category, municipality=args.municipality),
@@ -245,8 +241,8 @@ def _camera_plan(args: argparse.Namespace) -> int:
         CameraPlanParams,
         camera_plan_geojson,
         compute_camera_plan,
-        read_candidates,
     )
+    from geo_service.ingest.plans import read_candidates
 
     params = CameraPlanParams(
         incidents=IncidentFilter(municipality=args.municipality, start=args.start, end=args.end),
@@ -309,7 +305,7 @@ def _iha(args: argparse.Namespace) -> int:
 
 
 def _iha_import(args: argparse.Namespace) -> int:
-    from geo_service.analyses.iha import import_iha_actions, read_actions
+    from geo_service.ingest.plans import import_iha_actions, read_actions
 
     actions = read_actions(args.file)  # before opening the store: a bad file changes nothing
     with Store.open(args.db) as store:

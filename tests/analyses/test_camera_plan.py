@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -20,36 +19,24 @@ from geo_service.analyses.camera_plan import (
     camera_plan_geojson,
     compute_camera_plan,
     plan_coverage_curve,
-    read_candidates,
 )
 from geo_service.cli import main
-from geo_service.demo.dataset import build_demo, planted_spots
+from geo_service.demo.dataset import planted_spots
 from geo_service.errors import InputFileError, NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.ingest import import_areas, import_cameras, ingest_frame
+from geo_service.ingest.plans import read_candidates
 from geo_service.store import Store
 from geo_service.web import create_app
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import RD_NEW, WGS84, transform
+from tests.analyses.conftest import END
 from tests.web_fixtures import web_settings
-
-END = date(2026, 10, 1)
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("cameras") / "demo.duckdb"
-    with Store.open(path) as s:
-        build_demo(s, end_month=END, progress=False)
-        path.with_suffix(".key").write_text(s.create_key("analyst", "test")[1])
-    return path
 
 
 @pytest.fixture
-def store(demo_db: Path) -> Iterator[Store]:
-    s = Store.open(demo_db, read_only=True)
-    yield s
-    s.close()
+def store(demo_store: Store) -> Store:
+    return demo_store
 
 
 def kinds(fc: dict) -> dict[str, list[dict]]:

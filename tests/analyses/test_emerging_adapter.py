@@ -6,7 +6,6 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from geo_service.analyses.emerging import (
     compute_emerging,
     emerging_geojson,
 )
-from geo_service.demo.dataset import build_demo, planted_spots
+from geo_service.demo.dataset import planted_spots
 from geo_service.filters import IncidentFilter
 from geo_service.ingest import ingest_frame
 from geo_service.store import Store
@@ -34,22 +33,15 @@ from spatial.grid.h3grid import cells_of_points
 from spatial.spacetime.emerging import PATROON, PATTERNS
 from tests.web_fixtures import web_settings
 
-END = date(2026, 10, 1)
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("emerging") / "demo.duckdb"
-    with Store.open(path) as s:
-        build_demo(s, seed=5, end_month=END, progress=False)
-    return path
-
 
 @pytest.fixture
-def store(demo_db: Path) -> Iterator[Store]:
-    s = Store.open(demo_db, read_only=True)
-    yield s
-    s.close()
+def store(demo_store: Store) -> Store:
+    return demo_store
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_db_seed5: Path) -> Path:
+    return demo_db_seed5
 
 
 def ep(category: str = "jeugdoverlast", *, municipality="GM0518", start=None, end=None, **kw):

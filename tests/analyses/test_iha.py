@@ -4,46 +4,33 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pytest
 import shapely
 from fastapi.testclient import TestClient
 from geojson_pydantic import FeatureCollection
 
-from geo_service.analyses.iha import IHAParams, compute_iha, iha_geojson, import_iha_actions
+from geo_service.analyses.iha import IHAParams, compute_iha, iha_geojson
 from geo_service.cli import main
-from geo_service.demo.dataset import build_demo, planted_spots
+from geo_service.demo.dataset import planted_spots
 from geo_service.errors import InputFileError, NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.ingest import import_areas, ingest_frame
+from geo_service.ingest.plans import import_iha_actions
 from geo_service.store import Store
 from geo_service.web import create_app
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import RD_NEW, WGS84
+from tests.analyses.conftest import END
 from tests.web_fixtures import web_settings
-
-END = date(2026, 10, 1)
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("iha") / "demo.duckdb"
-    with Store.open(path) as s:
-        build_demo(s, end_month=END, progress=False)
-        path.with_suffix(".key").write_text(s.create_key("analyst", "test")[1])
-    return path
 
 
 @pytest.fixture
-def store(demo_db: Path) -> Iterator[Store]:
-    s = Store.open(demo_db, read_only=True)
-    yield s
-    s.close()
+def store(demo_store: Store) -> Store:
+    return demo_store
 
 
 def rd(fc: dict) -> gpd.GeoSeries:
@@ -173,7 +160,6 @@ def test_domain_errors(demo_db: Path, store: Store, tmp_path: Path, capsys) -> N
     other = ["--db", str(tmp_path / "other.duckdb"), "iha"]
     assert main([*other, "import", str(tmp_path / "nope.geojson"), "--date", "2026-01-01"]) == 2
     assert "niet gevonden" in capsys.readouterr().err
-    assert np.isfinite(1.0)
 
 
 def test_equity_of_the_proposals(store: Store, tmp_path: Path) -> None:

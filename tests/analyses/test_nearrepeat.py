@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -28,30 +27,25 @@ from geo_service.analyses.nearrepeat import (
     near_repeat_json,
     near_repeat_table,
 )
-from geo_service.demo.dataset import DEN_HAAG, WESTLAND, build_demo
+from geo_service.demo.dataset import DEN_HAAG, WESTLAND
 from geo_service.filters import IncidentFilter
 from geo_service.ingest import ingest_frame
 from geo_service.store import Store
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import RD_NEW, WGS84, transform
+from tests.analyses.conftest import END
 
-END = date(2026, 10, 1)
 BURGLARY = "woninginbraak"
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("nearrepeat") / "demo.duckdb"
-    with Store.open(path) as s:
-        build_demo(s, seed=5, end_month=END, progress=False)
-    return path
-
-
 @pytest.fixture
-def store(demo_db: Path) -> Iterator[Store]:
-    s = Store.open(demo_db, read_only=True)
-    yield s
-    s.close()
+def store(demo_store: Store) -> Store:
+    return demo_store
+
+
+@pytest.fixture(scope="session")
+def demo_db(demo_db_seed5: Path) -> Path:
+    return demo_db_seed5
 
 
 def _cell(bands: list[dict], d_from: float, t_from: float) -> dict:

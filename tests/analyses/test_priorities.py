@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -17,15 +16,13 @@ import shapely
 from fastapi.testclient import TestClient
 from geojson_pydantic import FeatureCollection
 
-from geo_service.analyses.priorities import (
-    PriorityParams,
-    compute_priorities,
+from geo_service.analyses.priorities import PriorityParams, compute_priorities
+from geo_service.analyses.priorities_output import (
     priorities_csv,
     priorities_feature_collection,
     priorities_json,
 )
 from geo_service.cli import main
-from geo_service.demo.dataset import build_demo
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.ingest import import_areas, ingest_frame
@@ -35,24 +32,12 @@ from spatial.errors import InvalidParameterError
 from spatial.grid.crs import RD_NEW, WGS84
 from tests.web_fixtures import web_settings
 
-END = date(2026, 10, 1)
 YEARS = ["2023", "2024", "2025"]
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("priorities") / "demo.duckdb"
-    with Store.open(path) as s:
-        build_demo(s, end_month=END, progress=False)
-        path.with_suffix(".key").write_text(s.create_key("analyst", "test")[1])
-    return path
-
-
 @pytest.fixture
-def store(demo_db: Path) -> Iterator[Store]:
-    s = Store.open(demo_db, read_only=True)
-    yield s
-    s.close()
+def store(demo_store: Store) -> Store:
+    return demo_store
 
 
 def pp(level: str = "wijk", municipality: str | None = "GM0518", **kw) -> PriorityParams:

@@ -18,9 +18,10 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from geo_service.analyses.backtesting import VERDICT_BETTER, VERDICT_NOT_BETTER, evaluations_path
+from geo_service.analyses.backtesting import VERDICT_BETTER, VERDICT_NOT_BETTER
 from geo_service.cli import main
 from geo_service.store import Store
+from geo_service.store.evaluations import evaluations_path
 from spatial.forecast.methods import METHODS
 
 TORONTO_COLUMNS = "occurred_from=occurred_at,category=mci"

@@ -47,7 +47,8 @@ def priority_params(store: Store, query: LayerQuery) -> Any:
 
 
 def _priorities(store: Store, query: LayerQuery) -> FeatureCollection:
-    from geo_service.analyses.priorities import compute_priorities, priorities_feature_collection
+    from geo_service.analyses.priorities import compute_priorities
+    from geo_service.analyses.priorities_output import priorities_feature_collection
 
     return priorities_feature_collection(compute_priorities(store, priority_params(store, query)))
 
