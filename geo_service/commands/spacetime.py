@@ -51,6 +51,14 @@ def _knox_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--permutations", type=int, default=99)
     p.add_argument("--seed", type=int, default=0, help="seed of the permutations")
+    p.add_argument(
+        "--null",
+        choices=["stratified", "unrestricted"],
+        default="stratified",
+        help="permute dates within squares of --stratum-m (default; robust to trends per "
+        "district) or over all incidents (the classic Near Repeat Calculator)",
+    )
+    p.add_argument("--stratum-m", type=float, default=1000.0, help="side of the squares (1000 m)")
 
 
 def register(
@@ -108,6 +116,12 @@ def register(
         help="the Knox test uses the incidents of this many days before --since (730)",
     )
     a.add_argument("--as-of", type=_date, help="reference day of `active` (default: last data)")
+    a.add_argument(
+        "--max-zone-radius-m",
+        type=float,
+        default=400.0,
+        help="every zone fits in a disc of this radius; longer chains are split (400)",
+    )
     _knox_args(a)
     a.add_argument("--out", type=Path, help="output file (default: stdout)")
     a.set_defaults(handler=_alerts)
@@ -189,6 +203,8 @@ def _near_repeat(args: argparse.Namespace) -> int:
         ),
         permutations=args.permutations,
         seed=args.seed,
+        null=args.null,
+        stratum_m=args.stratum_m,
         **_bands(args),
     )
     with _open(args) as store:
@@ -201,7 +217,7 @@ def _near_repeat(args: argparse.Namespace) -> int:
 
 
 def _alerts(args: argparse.Namespace) -> int:
-    from geo_service.analyses.nearrepeat import AlertParams, alerts_geojson
+    from geo_service.analyses.alerts import AlertParams, alerts_geojson
 
     params = AlertParams(
         incidents=IncidentFilter(
@@ -215,6 +231,9 @@ def _alerts(args: argparse.Namespace) -> int:
         history_days=args.history_days,
         permutations=args.permutations,
         seed=args.seed,
+        null=args.null,
+        stratum_m=args.stratum_m,
+        max_zone_radius_m=args.max_zone_radius_m,
         as_of=args.as_of,
         **_bands(args),
     )

@@ -663,7 +663,7 @@ def waarschuwingszones(
     """
     from datetime import timedelta
 
-    from geo_service.analyses.nearrepeat import AlertParams, alerts_geojson
+    from geo_service.analyses.alerts import AlertParams, alerts_geojson
     from geo_service.web.auth import require
 
     require(principal, "analyst")
