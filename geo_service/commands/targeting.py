@@ -148,6 +148,12 @@ def register(
         default=1.0,
         help="move a current camera only when that covers at least this much more (1.0)",
     )
+    p.add_argument(
+        "--min-move-m",
+        type=float,
+        default=None,
+        help="never propose a move shorter than this (default: --radius-m, the view radius)",
+    )
     p.add_argument("--out", type=Path, help="output GeoJSON (default: stdout)")
     p.set_defaults(handler=_camera_plan)
 
@@ -276,6 +282,7 @@ def _camera_plan(args: argparse.Namespace) -> int:
         designated=args.designated,
         time_limit_s=args.time_limit_s,
         min_move_gain=args.min_move_gain,
+        min_move_m=args.min_move_m,
     )
     with _open(args.db) as store:
         result = compute_camera_plan(store, params)
