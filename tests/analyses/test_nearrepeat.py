@@ -140,6 +140,8 @@ def test_dutch_table_marks_significant_cells(store: Store) -> None:
     first_row = next(line for line in text.splitlines() if line.startswith("0-<100 m"))
     assert first_row.split()[2].endswith("*")  # 0-100 m, 0-6 days: significant
     assert "," in first_row.split()[2]  # decimal comma
+    assert "nulhypothese: data gepermuteerd binnen vakken van 1000 m" in text
+    assert result.metadata["null"] == "stratified" and result.metadata["n_strata"] > 1
 
 
 # --------------------------------------------------------------------------- CLI
