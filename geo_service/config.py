@@ -139,6 +139,13 @@ class Settings(BaseSettings):
     max_features: int = Field(default=10_000, ge=1, description="OGC API items page size limit")
     default_h3_res: int = Field(default=10, ge=MIN_RES, le=MAX_RES)
     permutations: int = Field(default=999, ge=0)
+    alert_max_zone_radius_m: float = Field(
+        default=400.0,
+        ge=50.0,
+        le=5_000.0,
+        description="largest near-repeat alert zone (radius of the enclosing disc, metres): "
+        "one leafleting round; longer chains of circles are split",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -99,6 +99,9 @@ class CameraPlanParams:
         Twelve-month periods a fixed camera's surroundings must have improved in a row.
     min_move_gain
         Move a current camera only when that covers at least this much more (weighted).
+    min_move_m
+        Never propose a move shorter than this (metres); None: ``radius_m``, the camera's own
+        view radius (a shorter move changes less than what the camera sees).
 
     Raises
     ------
@@ -116,6 +119,7 @@ class CameraPlanParams:
     time_limit_s: float = 30.0
     review_years: int = 5
     min_move_gain: float = 1.0
+    min_move_m: float | None = None
 
     def __post_init__(self) -> None:
         if self.incidents.category:
@@ -128,6 +132,7 @@ class CameraPlanParams:
             ("time_limit_s", self.time_limit_s, 1, 3600),
             ("review_years", self.review_years, 2, 10),
             ("min_move_gain", self.min_move_gain, 0, 1e6),
+            ("min_move_m", self.radius_m if self.min_move_m is None else self.min_move_m, 0, 5000),
         )
         for name, value, lo, hi in checks:
             if (
@@ -278,6 +283,7 @@ def compute_camera_plan(store: Store, params: CameraPlanParams) -> CameraPlanRes
         time_limit_s=params.time_limit_s,
         min_move_gain=params.min_move_gain,
         current_allowed=allowed,
+        min_move_m=params.min_move_m,
     )
     sel = plan.mclp.selected
     sx, sy = plan.selected_xy.T if sel.size else (np.zeros(0), np.zeros(0))
@@ -331,6 +337,7 @@ def compute_camera_plan(store: Store, params: CameraPlanParams) -> CameraPlanRes
             "time_limit_s": params.time_limit_s,
             "review_years": params.review_years,
             "min_move_gain": params.min_move_gain,
+            "min_move_m": plan.min_move_m,
         },
         "weighting": (
             f"recente incidenten wegen zwaarder: gewicht 2^(-leeftijd/{nl(params.half_life_days)}"
@@ -521,6 +528,7 @@ def camera_plan_geojson(result: CameraPlanResult) -> dict[str, Any]:
                     "camera_id": str(row["camera_id"]),
                     "name": row.get("name"),
                     "advice": str(plan.advice[j]),
+                    "keep_reason": str(plan.keep_reason[j]) or None,
                     "target_site": f"P{plan.target[j] + 1:02d}" if plan.target[j] >= 0 else None,
                     "distance_m": round(float(dist)) if np.isfinite(dist) else None,
                     "covered_here": round(float(plan.covered_here[j]), 3),
@@ -535,29 +543,54 @@ def camera_plan_geojson(result: CameraPlanResult) -> dict[str, Any]:
 
 
 def advice_text(result: CameraPlanResult, j: int) -> str:
-    """Return the Dutch reason of the advice for current camera ``j``."""
+    """Return the Dutch reason of the advice for current camera ``j``, in numbers.
+
+    Every text names what the camera covers where it hangs; a keep or a move also names the
+    planned site, the distance, the coverage at stake and the threshold that decided.
+    """
     plan = result.plan
     here = nl(plan.covered_here[j], 1)
     t = int(plan.target[j])
     advice = str(plan.advice[j])
-    if advice == "keep" and plan.stay_loss[j] == 0:
+    reason = str(plan.keep_reason[j])
+    site = f"P{t + 1:02d}"
+    dist = nl(plan.distance_m[j]) if np.isfinite(plan.distance_m[j]) else "-"
+    loss = nl(plan.stay_loss[j], 1) if np.isfinite(plan.stay_loss[j]) else "-"
+    radius = nl(result.radius_m)
+    if advice == "keep" and reason == "planned":
         return (
-            f"Laten hangen: deze plek zit ook in het nieuwe plan (P{t + 1:02d}); de camera dekt "
+            f"Laten hangen: deze plek zit ook in het nieuwe plan ({site}); de camera dekt "
             f"hier {here} gewogen incidenten die geen vaste camera dekt."
+        )
+    if advice == "keep" and reason == "short_move":
+        return (
+            f"Laten hangen: het plan wijst plek {site} aan, maar die ligt maar {dist} m verderop, "
+            f"minder dan de minimale verplaatsing van {nl(plan.min_move_m)} m (kijkstraal "
+            f"{radius} m); de camera dekt hier {here} gewogen incidenten die geen vaste camera "
+            f"dekt, op {site} zou het plan {loss} gewogen incidenten meer dekken."
         )
     if advice == "keep":
         return (
-            f"Laten hangen: verplaatsen naar P{t + 1:02d} ({nl(plan.distance_m[j])} m verderop) "
-            f"zou maar {nl(plan.stay_loss[j], 1)} gewogen incidenten meer dekken; hier dekt de "
-            f"camera {here} gewogen incidenten die geen vaste camera dekt."
+            f"Laten hangen: verplaatsen naar {site} ({dist} m verderop) zou maar {loss} gewogen "
+            f"incidenten meer dekken, minder dan de drempel van {nl(plan.min_move_gain, 1)}; "
+            f"hier dekt de camera {here} gewogen incidenten die geen vaste camera dekt."
         )
     if advice == "move":
+        # Shorter than min_move_m only for a camera whose site may not be used.
+        forced = (
+            "; korter dan de minimale verplaatsing, omdat de huidige plek niet gebruikt mag "
+            "worden (buiten de aangewezen cameragebieden)"
+            if plan.distance_m[j] < plan.min_move_m
+            else ""
+        )
         return (
-            f"Verplaatsen naar P{t + 1:02d} ({nl(plan.distance_m[j])} m verderop): hier dekt de "
-            f"camera {here} gewogen incidenten die geen vaste camera dekt; daar dekt het plan "
-            f"{nl(plan.stay_loss[j], 1)} gewogen incidenten meer dan wanneer ze blijft hangen."
+            f"Verplaatsen naar {site} ({dist} m verderop): hier dekt de camera {here} gewogen "
+            f"incidenten die geen vaste camera dekt; daar dekt het plan {loss} gewogen "
+            f"incidenten meer dan wanneer ze blijft hangen (drempels: {nl(plan.min_move_m)} m "
+            f"en {nl(plan.min_move_gain, 1)} gewogen incidenten){forced}."
         )
     return (
         f"Intrekken: hier dekt de camera {here} gewogen incidenten die geen vaste camera dekt, "
-        "en er is geen plek meer die nog iets toevoegt."
+        f"en van de {plan.mclp.selected.size} plekken in het plan is er geen meer vrij die "
+        "nog iets toevoegt."
     )

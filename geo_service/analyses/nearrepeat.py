@@ -1,55 +1,43 @@
-"""Adapter: near repeat (Knox test) and near-repeat alert zones from the store.
+"""Adapter: the Knox test for near repeat on the store's incidents.
 
-Only validation, I/O and projection happen here; the statistics are in :mod:`spatial.spacetime.knox`
-and the zones in :mod:`spatial.spacetime.nearrepeat`.
+Only validation, I/O and projection happen here; the statistics are in
+:mod:`spatial.spacetime.knox`. The alert zones built on it are in
+:mod:`geo_service.analyses.alerts`.
 
 * **Space.** Incidents are projected at analysis time from lon/lat to the study area's metric
   CRS (:func:`geo_service.analyses.hotspots.study_area`: RD New in the Netherlands, else the local
-  UTM
-  zone), so distances are metres in one CRS.
+  UTM zone), so distances are metres in one CRS.
 * **Time.** ``t`` is the local calendar date of ``occurred_from`` (the store keeps local
   wall-clock time), as whole days; the time gap of a pair is the absolute difference of the
   two dates in days, so two burglaries on the same date are 0 days apart and 23:50 / 00:10
   the next day are 1 day apart. Bands are half-open: ``[0, 7)`` days holds gaps 0-6.
-* **Alert zones.** For every incident since a date: a circle and a period of raised risk
-  (:func:`spatial.spacetime.nearrepeat.merge_alert_zones`), radius and period read from the
-  significant
-  cells of a Knox test on the municipality's own incidents in the ``history_days`` before that
-  date (:func:`spatial.spacetime.nearrepeat.near_repeat_extent`), else 200 m / 14 days; dwellings
-  inside
-  a zone estimated by areal weighting of the finest stored areas with dwellings. Alert zones
-  locate incidents: analysts only.
+* **Null.** By default (``null="stratified"``) the dates are permuted only within squares of
+  ``stratum_m`` (1 km) of the metric CRS, so a district whose burglaries rise or fall over the
+  period keeps its own dates in every permutation and its trend is not read as near repeat
+  (:mod:`spatial.spacetime.knox`, restricted randomisation; Kulldorff and Hjalmars 1999 on the
+  bias of the unrestricted null). Why 1 km squares: larger than the largest distance band
+  (500 m), so most pairs that the table counts lie in one square, and about the size of a
+  Dutch wijk, the scale at which trends differ; buurten (often < 500 m) would absorb the
+  near repeats themselves into the strata's dates. ``null="unrestricted"`` is the classic
+  Near Repeat Calculator null (Ratcliffe 2009) over all incidents.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import shapely
-import shapely.geometry
 
 from geo_service import __version__
 from geo_service.analyses.hotspots import study_area
 from geo_service.filters import IncidentFilter, analysis_parameters
 from geo_service.store import Store
-from layers.geojson import COORD_DECIMALS
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import WGS84, transform
-from spatial.spacetime.knox import KnoxResult, knox_test
-from spatial.spacetime.nearrepeat import (
-    DEFAULT_DAYS,
-    DEFAULT_RADIUS_M,
-    AlertZones,
-    NearRepeatExtent,
-    areal_estimate,
-    merge_alert_zones,
-    near_repeat_extent,
-)
+from spatial.spacetime.knox import KnoxNull, KnoxResult, knox_test
 
 #: Near Repeat Calculator defaults (Ratcliffe 2009): 100 m and 7-day bands.
 DISTANCE_EDGES_M: Final = (0.0, 100.0, 200.0, 300.0, 400.0, 500.0)
@@ -59,9 +47,13 @@ MAX_DISTANCE_M: Final = 5_000.0
 #: The metric CRS comes from the study area at this (coarsest) resolution: cheap, and the
 #: median cell centre hardly moves with the resolution.
 CRS_RES: Final = 8
+#: Default null of the product: dates permuted within squares of this side (module notes).
+DEFAULT_NULL: Final[KnoxNull] = "stratified"
+DEFAULT_STRATUM_M: Final = 1_000.0
 
 
-def _edges(name: str, edges: tuple[float, ...], upper: float | None) -> None:
+def check_edges(name: str, edges: tuple[float, ...], upper: float | None) -> None:
+    """Validate band edges: 2 to 51, finite, >= 0, increasing, at most ``upper``."""
     e = np.asarray(edges, dtype=np.float64)
     if e.ndim != 1 or e.size < 2 or e.size > 51:
         raise InvalidParameterError(f"{name} needs 2 to 51 edges, got {edges!r}")
@@ -73,13 +65,28 @@ def _edges(name: str, edges: tuple[float, ...], upper: float | None) -> None:
         raise InvalidParameterError(f"{name} may reach at most {upper:g}, got {edges!r}")
 
 
-def _check_knox_args(permutations: int, seed: int) -> None:
+def check_knox_args(permutations: int, seed: int) -> None:
+    """Validate the permutations (0-9999) and the seed (>= 0)."""
     if isinstance(permutations, bool) or not isinstance(permutations, int):
         raise InvalidParameterError(f"permutations must be an integer, got {permutations!r}")
     if not 0 <= permutations <= 9999:
         raise InvalidParameterError(f"permutations must be from 0 to 9999, got {permutations!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InvalidParameterError(f"seed must be an integer >= 0, got {seed!r}")
+
+
+def check_null(null: str, stratum_m: float) -> None:
+    """Validate the Knox null (``stratified`` / ``unrestricted``) and the stratum side (m)."""
+    if null not in get_args(KnoxNull):
+        raise InvalidParameterError(
+            f"null must be one of {', '.join(get_args(KnoxNull))}, got {null!r}"
+        )
+    if (
+        isinstance(stratum_m, bool)
+        or not isinstance(stratum_m, int | float)
+        or not 100.0 <= stratum_m <= 20_000.0
+    ):
+        raise InvalidParameterError(f"stratum_m must be from 100 to 20000 m, got {stratum_m!r}")
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,11 @@ class NearRepeatParams:
         Monte-Carlo permutations of the dates (0: observed counts and analytic expectation).
     seed
         Seed of the permutations.
+    null
+        ``"stratified"`` (default: dates permuted within squares of ``stratum_m``, robust to
+        trends per district) or ``"unrestricted"`` (over all incidents).
+    stratum_m
+        Side of the squares of the stratified null, metres (100 to 20,000).
 
     Raises
     ------
@@ -109,13 +121,16 @@ class NearRepeatParams:
     time_edges_days: tuple[float, ...] = TIME_EDGES_DAYS
     permutations: int = 99
     seed: int = 0
+    null: KnoxNull = DEFAULT_NULL
+    stratum_m: float = DEFAULT_STRATUM_M
 
     def __post_init__(self) -> None:
         if not self.incidents.category:
             raise InvalidParameterError("category is required / categorie is verplicht")
-        _edges("distance_edges_m", self.distance_edges_m, MAX_DISTANCE_M)
-        _edges("time_edges_days", self.time_edges_days, 36_500.0)
-        _check_knox_args(self.permutations, self.seed)
+        check_edges("distance_edges_m", self.distance_edges_m, MAX_DISTANCE_M)
+        check_edges("time_edges_days", self.time_edges_days, 36_500.0)
+        check_knox_args(self.permutations, self.seed)
+        check_null(self.null, self.stratum_m)
 
 
 @dataclass(frozen=True)
@@ -136,31 +151,56 @@ def metric_crs(store: Store, flt: IncidentFilter) -> str:
     return study_area(store, flt, CRS_RES).metric_crs
 
 
-def _days(frame: pd.DataFrame) -> npt.NDArray[np.int64]:
+def incident_days(frame: pd.DataFrame) -> npt.NDArray[np.int64]:
     """Local calendar date of ``occurred_from`` as days since 1970-01-01."""
     return np.asarray(
         frame["occurred_from"].to_numpy().astype("datetime64[D]").astype(np.int64), dtype=np.int64
     )
 
 
-def _knox_on(
+def squares(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], side_m: float
+) -> npt.NDArray[np.int64]:
+    """Label of the ``side_m`` square (anchored at the CRS origin) each point lies in."""
+    ix = np.floor(x / side_m).astype(np.int64)
+    iy = np.floor(y / side_m).astype(np.int64)
+    _, label = np.unique(np.column_stack([ix, iy]), axis=0, return_inverse=True)
+    return np.asarray(label, dtype=np.int64).ravel()
+
+
+def knox_on(
     frame: pd.DataFrame,
     crs: str,
     distance_edges_m: tuple[float, ...],
     time_edges_days: tuple[float, ...],
     permutations: int,
     seed: int,
+    null: KnoxNull = DEFAULT_NULL,
+    stratum_m: float = DEFAULT_STRATUM_M,
 ) -> KnoxResult:
+    """Run the Knox test on incident rows (``lon``, ``lat``, ``occurred_from``) in ``crs``."""
     x, y = transform(frame["lon"].to_numpy(), frame["lat"].to_numpy(), WGS84, crs)
     return knox_test(
         x,
         y,
-        _days(frame),
+        incident_days(frame),
         distance_edges_m,
         time_edges_days,
         permutations=permutations,
         rng=seed,
+        strata=squares(x, y, stratum_m) if null == "stratified" else None,
     )
+
+
+def null_description(knox: KnoxResult, stratum_m: float) -> str:
+    """One Dutch / English line saying how the dates were permuted."""
+    if knox.null == "stratified":
+        return (
+            f"data gepermuteerd binnen vakken van {stratum_m:g} m ({knox.n_strata} vakken): "
+            "trend per wijk telt niet als near repeat / dates permuted within squares of "
+            f"{stratum_m:g} m (restricted randomisation)"
+        )
+    return "data gepermuteerd over alle incidenten / dates permuted over all incidents"
 
 
 def knox_bands(knox: KnoxResult) -> list[dict[str, Any]]:
@@ -206,13 +246,15 @@ def near_repeat(store: Store, params: NearRepeatParams) -> NearRepeatResult:
     flt = params.incidents
     crs = metric_crs(store, flt)
     pts = store.incident_points(flt)
-    knox = _knox_on(
+    knox = knox_on(
         pts,
         crs,
         params.distance_edges_m,
         params.time_edges_days,
         params.permutations,
         params.seed,
+        params.null,
+        params.stratum_m,
     )
     first = pts["occurred_from"].min()
     last = pts["occurred_from"].max()
@@ -232,6 +274,9 @@ def near_repeat(store: Store, params: NearRepeatParams) -> NearRepeatResult:
         ),
         "bands": "half-open [from, to)",
         "p_value": "one-sided (1 + #sims >= observed) / (1 + permutations)",
+        "null": knox.null,
+        "n_strata": knox.n_strata,
+        "null_description": null_description(knox, params.stratum_m),
         "time_convention": "lokale kloktijd van de plaats van het incident (tz per incident)",
         "software": f"geo-service {__version__}",
         "data_version": store.data_version(),
@@ -296,6 +341,7 @@ def near_repeat_table(result: NearRepeatResult, alpha: float = 0.05) -> str:
         f"periode: {period}",
         f"incidenten: {_nl(k.n, 0)}   paren binnen {d[-1]:g} m: {_nl(k.pairs_considered, 0)}   "
         f"permutaties: {k.permutations} (seed {k.seed})   CRS: {meta['metric_crs']}",
+        f"nulhypothese: {meta['null_description'].split(' / ')[0]}",
         "",
     ]
     body = matrix(
@@ -311,335 +357,3 @@ def near_repeat_table(result: NearRepeatResult, alpha: float = 0.05) -> str:
         f"{_nl(1 / (1 + k.permutations), 3) if k.permutations else '-'}.",
     ]
     return "\n".join([*head, *body, "", *obs, *foot])
-
-
-# --------------------------------------------------------------------------- alert zones
-
-
-@dataclass(frozen=True)
-class AlertParams:
-    """Every parameter of a near-repeat alert-zone layer; validated on construction.
-
-    Attributes
-    ----------
-    incidents
-        Which incidents get a zone: category, municipality, ``start`` = the *since* date
-        (required), optional ``end``.
-    radius_m, days
-        Fix the zone radius / period; None: from the Knox test (else the default).
-    history_days
-        The Knox test runs on the ``history_days`` before ``start``.
-    distance_edges_m, time_edges_days, permutations, seed
-        Knox test parameters.
-    alpha
-        Significance level of a Knox cell.
-    as_of
-        Reference day for ``active``; None: the last day of stored data of the municipality.
-
-    Raises
-    ------
-    InvalidParameterError
-    """
-
-    incidents: IncidentFilter
-    radius_m: float | None = None
-    days: int | None = None
-    history_days: int = 730
-    distance_edges_m: tuple[float, ...] = DISTANCE_EDGES_M
-    time_edges_days: tuple[float, ...] = TIME_EDGES_DAYS
-    permutations: int = 99
-    seed: int = 0
-    alpha: float = 0.05
-    as_of: date | None = None
-
-    def __post_init__(self) -> None:
-        if not self.incidents.category:
-            raise InvalidParameterError("category is required / categorie is verplicht")
-        if self.incidents.start is None:
-            raise InvalidParameterError("since (start) is required / --since is verplicht")
-        if self.radius_m is not None and not 10.0 <= self.radius_m <= 2_000.0:
-            raise InvalidParameterError(
-                f"radius_m must be from 10 to 2000 m, got {self.radius_m!r}"
-            )
-        if self.days is not None and (
-            isinstance(self.days, bool)
-            or not isinstance(self.days, int)
-            or not 1 <= self.days <= 365
-        ):
-            raise InvalidParameterError(f"days must be an integer from 1 to 365, got {self.days!r}")
-        if (
-            isinstance(self.history_days, bool)
-            or not isinstance(self.history_days, int)
-            or not 30 <= self.history_days <= 3660
-        ):
-            raise InvalidParameterError(
-                f"history_days must be an integer from 30 to 3660, got {self.history_days!r}"
-            )
-        _edges("distance_edges_m", self.distance_edges_m, MAX_DISTANCE_M)
-        _edges("time_edges_days", self.time_edges_days, 36_500.0)
-        _check_knox_args(self.permutations, self.seed)
-        if not 0 < self.alpha < 1:
-            raise InvalidParameterError(f"alpha must be in (0, 1), got {self.alpha!r}")
-
-
-@dataclass(frozen=True)
-class AlertLayer:
-    """Alert zones (geometry in WGS84) with their incidents, extent and metadata."""
-
-    zones: AlertZones
-    geometry_wgs84: npt.NDArray[np.object_]
-    incident_ids: tuple[list[str], ...]
-    dwellings: npt.NDArray[np.float64]
-    dwellings_coverage: npt.NDArray[np.float64]
-    extent: NearRepeatExtent
-    as_of: date
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-def _to_wgs84(geoms: npt.NDArray[np.object_], crs: str) -> npt.NDArray[np.object_]:
-    def project(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        lon, lat = transform(coords[:, 0], coords[:, 1], crs, WGS84)
-        return np.column_stack([lon, lat])
-
-    out: npt.NDArray[np.object_] = shapely.transform(geoms, project)
-    return out
-
-
-def _dwelling_areas(
-    store: Store, municipality: str | None, crs: str
-) -> tuple[str | None, npt.NDArray[np.object_], npt.NDArray[np.float64], bool]:
-    """Finest stored area level with known dwellings: (level, polygons in ``crs``, dwellings)."""
-    for level in ("buurt", "wijk", "gemeente"):
-        areas = store.areas_frame(level=level, municipality=municipality)
-        if not len(areas):
-            continue
-        values = pd.to_numeric(areas["dwellings"], errors="coerce").to_numpy(dtype=np.float64)
-        if not np.isfinite(values).any():
-            continue
-        polys = shapely.make_valid(areas.geometry.to_numpy())
-
-        def project(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-            x, y = transform(coords[:, 0], coords[:, 1], WGS84, crs)
-            return np.column_stack([x, y])
-
-        estimated = (
-            bool(areas["dwellings_estimated"].fillna(False).any())
-            if "dwellings_estimated" in areas
-            else False
-        )
-        return level, shapely.transform(polys, project), values, estimated
-    return None, np.empty(0, dtype=object), np.empty(0), False
-
-
-def _as_day(value: date | None) -> date:
-    if value is None:
-        raise InvalidParameterError("a date is required / datum is verplicht")
-    return value.date() if isinstance(value, datetime) else value
-
-
-def compute_alerts(store: Store, params: AlertParams) -> AlertLayer:
-    """Alert zones for every incident since ``params.incidents.start``.
-
-    Raises
-    ------
-    NotFoundError, EmptyStudyAreaError, InvalidParameterError
-    """
-    flt = params.incidents
-    since = _as_day(flt.start)
-    crs = metric_crs(store, flt)
-
-    # 1. The extent: given, else from the Knox test on the history before `since`.
-    history = IncidentFilter(
-        category=flt.category,
-        municipality=flt.municipality,
-        start=since - timedelta(days=params.history_days),
-        end=since - timedelta(days=1),
-    )
-    knox: KnoxResult | None = None
-    if params.radius_m is None or params.days is None:
-        past = store.incident_points(history)
-        if len(past) >= 2:
-            knox = _knox_on(
-                past,
-                crs,
-                params.distance_edges_m,
-                params.time_edges_days,
-                params.permutations,
-                params.seed,
-            )
-    extent = near_repeat_extent(knox, alpha=params.alpha)
-    if params.radius_m is not None and params.days is not None:
-        extent = NearRepeatExtent(
-            float(params.radius_m),
-            int(params.days),
-            "given",
-            "opgegeven / given",
-            np.zeros((0, 0), dtype=bool),
-        )
-    elif params.radius_m is not None or params.days is not None:
-        extent = NearRepeatExtent(
-            float(params.radius_m if params.radius_m is not None else extent.radius_m),
-            int(params.days if params.days is not None else extent.days),
-            "given",
-            f"deels opgegeven; de rest: {extent.source} ({extent.reason}) / partly given",
-            extent.region,
-        )
-
-    # 2. The zones.
-    pts = store.incident_points(flt)
-    x, y = transform(pts["lon"].to_numpy(), pts["lat"].to_numpy(), WGS84, crs)
-    zones = merge_alert_zones(x, y, _days(pts), radius_m=extent.radius_m, days=extent.days)
-    ids = pts["incident_id"].to_numpy(dtype=object)
-    incident_ids = tuple([str(v) for v in ids[m]] for m in zones.members)
-
-    # 3. Dwellings inside (estimate).
-    level, areas, values, source_estimated = _dwelling_areas(store, flt.municipality, crs)
-    dwellings, coverage = areal_estimate(zones.geometry, areas, values)
-
-    as_of = params.as_of
-    if as_of is None:
-        as_of = store.data_window(IncidentFilter(municipality=flt.municipality))[1] or since
-    parameters = analysis_parameters(params)
-    parameters["since"] = since.isoformat()
-    parameters["as_of"] = params.as_of.isoformat() if params.as_of else None
-    meta: dict[str, Any] = {
-        "analysis": "near-repeat alert zones (Knox extent, merged circles)",
-        "parameters": parameters,
-        "extent": {
-            "radius_m": extent.radius_m,
-            "days": extent.days,
-            "source": extent.source,
-            "reason": extent.reason,
-            "default": {"radius_m": DEFAULT_RADIUS_M, "days": DEFAULT_DAYS},
-            "period_rule": (
-                "risico verhoogd van de dag van de inbraak t/m dag + days - 1 / raised from "
-                "the day of the incident through day + days - 1"
-            ),
-        },
-        "knox": None
-        if knox is None
-        else {
-            "history_start": history.start.isoformat() if history.start else None,
-            "history_end": history.end.isoformat() if history.end else None,
-            "n_incidents": knox.n,
-            "permutations": knox.permutations,
-            "seed": knox.seed,
-            "alpha": params.alpha,
-            "bands": knox_bands(knox),
-            "region": [
-                {
-                    "distance_to": float(knox.distance_edges_m[a + 1]),
-                    "days_to": float(knox.time_edges_days[b + 1]),
-                }
-                for a, b in zip(*np.nonzero(extent.region), strict=True)
-            ]
-            if extent.region.shape == knox.observed.shape
-            else [],
-        },
-        "merging": (
-            "cirkels samengevoegd waar cirkels en perioden overlappen / circles merged where "
-            "both the discs and the periods overlap (connected components)"
-        ),
-        "dwellings": {
-            "estimated": True,
-            "level": level,
-            "source_estimated": source_estimated,
-            "method": (
-                "som over gebieden van woningen x aandeel van het gebied in de zone (schatting) "
-                "/ sum over areas of dwellings x share of the area inside the zone (estimate)"
-            ),
-        },
-        "n_incidents": len(pts),
-        "n_zones": zones.n,
-        "as_of": as_of.isoformat(),
-        "metric_crs": crs,
-        "privacy": (
-            "alleen analisten: zones tonen de plaats van incidenten / analysts only: zones "
-            "reveal incident locations"
-        ),
-        "time_convention": "lokale kloktijd van de plaats van het incident (tz per incident)",
-        "software": f"geo-service {__version__}",
-        "data_version": store.data_version(),
-    }
-    return AlertLayer(
-        zones=zones,
-        geometry_wgs84=_to_wgs84(zones.geometry, crs),
-        incident_ids=incident_ids,
-        dwellings=dwellings,
-        dwellings_coverage=coverage,
-        extent=extent,
-        as_of=as_of,
-        metadata=meta,
-    )
-
-
-def _geometry_dict(geom: Any) -> dict[str, Any]:
-    # RFC 7946 section 3.1.6: exterior rings counter-clockwise, holes clockwise.
-    oriented = shapely.orient_polygons(shapely.set_precision(geom, 10.0**-COORD_DECIMALS))
-    out: dict[str, Any] = shapely.geometry.mapping(oriented)
-    return out
-
-
-def alerts_geojson(store: Store, params: AlertParams) -> dict[str, Any]:
-    """Return the alert zones as an RFC 7946 FeatureCollection with ``metadata``.
-
-    One feature per merged zone, with English keys and Dutch duplicates for mail merges:
-    ``zone`` / ``zone_id``, ``period_start`` / ``begin``, ``period_end`` / ``einde``
-    (inclusive), ``count`` / ``aantal_inbraken``, ``incident_ids`` / ``incidenten``,
-    ``radius_m`` / ``straal_m``, ``days`` / ``dagen``, ``dwellings`` / ``woningen``
-    (estimate, ``dwellings_estimated: true``), ``dwellings_coverage``, ``active`` /
-    ``actief`` (on ``metadata.as_of``) and ``omschrijving`` (one Dutch sentence).
-    """
-    layer = compute_alerts(store, params)
-    z = layer.zones
-    epoch = np.datetime64("1970-01-01", "D")
-    start = (epoch + z.start_day.astype("timedelta64[D]")).astype(str).tolist()
-    end = (epoch + z.end_day.astype("timedelta64[D]")).astype(str).tolist()
-    as_of = layer.as_of.isoformat()
-    dwell = [None if not np.isfinite(v) else round(float(v)) for v in layer.dwellings]
-    cover = np.round(layer.dwellings_coverage, 3).tolist()
-    category = params.incidents.category
-    features = []
-    for i in range(z.n):
-        n = int(z.n_incidents[i])
-        active = start[i] <= as_of <= end[i]
-        what = "inbraak" if n == 1 else "inbraken"
-        text = (
-            f"Verhoogd risico op {category} binnen {z.radius_m:g} m van {n} {what}, "
-            f"van {start[i]} t/m {end[i]}"
-            + (f"; ca. {dwell[i]} woningen (schatting)" if dwell[i] is not None else "")
-        )
-        zone_id = f"NR-{start[i]}-{i + 1:04d}"
-        props = {
-            "zone": zone_id,
-            "zone_id": zone_id,
-            "period_start": start[i],
-            "begin": start[i],
-            "period_end": end[i],
-            "einde": end[i],
-            "count": n,
-            "aantal_inbraken": n,
-            "incident_ids": layer.incident_ids[i],
-            "incidenten": layer.incident_ids[i],
-            "radius_m": z.radius_m,
-            "straal_m": z.radius_m,
-            "days": z.days,
-            "dagen": z.days,
-            "dwellings": dwell[i],
-            "woningen": dwell[i],
-            "dwellings_estimated": True,
-            "woningen_geschat": True,
-            "dwellings_coverage": cover[i],
-            "active": active,
-            "actief": active,
-            "omschrijving": text,
-        }
-        features.append(
-            {
-                "type": "Feature",
-                "id": zone_id,
-                "geometry": _geometry_dict(layer.geometry_wgs84[i]),
-                "properties": props,
-            }
-        )
-    return {"type": "FeatureCollection", "features": features, "metadata": layer.metadata}

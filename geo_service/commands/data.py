@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import date
 
+from geo_service.errors import InputFileError
 from geo_service.store import Store
 
 
@@ -82,8 +84,14 @@ def register(
     p.add_argument("file")
     p.add_argument(
         "--level",
-        required=True,
         choices=["buurt", "wijk", "stadsdeel", "verzorgingsgebied", "gemeente", "designated"],
+        help="level of the areas (required, except with --cbs: then only this level)",
+    )
+    p.add_argument(
+        "--cbs",
+        action="store_true",
+        help="CBS wijk- en buurtkaart (GeoPackage, BU_CODE/WK_CODE/GM_CODE, WONINGEN, AANT_INW):"
+        " buurten, wijken and gemeenten; negative special codes read as unknown",
     )
     p.add_argument("--code-field")
     p.add_argument("--name-field")
@@ -190,21 +198,41 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _areas_import(args: argparse.Namespace) -> int:
-    from geo_service.ingest import import_areas
+    from geo_service.ingest.areas import CBS_FIELDS, import_areas_report, import_cbs
 
-    with Store.open(args.db) as store:
-        n = import_areas(
-            store,
-            args.file,
-            level=args.level,
-            code_field=args.code_field,
-            name_field=args.name_field,
-            dwellings_field=args.dwellings_field,
-            inhabitants_field=args.inhabitants_field,
-            municipality=args.municipality,
-            municipality_field=args.municipality_field,
-        )
-    print(f'{{"areas": {n}, "level": "{args.level}"}}')
+    if args.cbs:
+        if args.level is not None and args.level not in CBS_FIELDS:
+            raise InputFileError(
+                f"--cbs kent de niveaus buurt, wijk en gemeente, niet {args.level}"
+            )
+        levels = (args.level,) if args.level else ("gemeente", "wijk", "buurt")
+        with Store.open(args.db) as store:
+            reports = import_cbs(store, args.file, levels=levels, municipality=args.municipality)
+    else:
+        if args.level is None:
+            raise InputFileError("--level is verplicht (of --cbs voor een CBS-wijk- en buurtkaart)")
+        with Store.open(args.db) as store:
+            reports = (
+                import_areas_report(
+                    store,
+                    args.file,
+                    level=args.level,
+                    code_field=args.code_field,
+                    name_field=args.name_field,
+                    dwellings_field=args.dwellings_field,
+                    inhabitants_field=args.inhabitants_field,
+                    municipality=args.municipality,
+                    municipality_field=args.municipality_field,
+                ),
+            )
+    for report in reports:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        if report.special_codes:
+            codes = ", ".join(f"{k} ({v}x)" for k, v in report.special_codes.items())
+            print(
+                f"{report.level}: CBS-codes als onbekend gelezen / read as unknown: {codes}",
+                file=sys.stderr,
+            )
     return 0
 
 

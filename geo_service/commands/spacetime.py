@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from geo_service.commands.common import open_existing, parse_date
+from geo_service.analyses import default_of
+from geo_service.analyses.alerts import AlertParams
+from geo_service.analyses.nearrepeat import NearRepeatParams
+from geo_service.commands.common import open_existing, param_argument, parse_date
 from geo_service.filters import IncidentFilter
 from spatial.errors import InvalidParameterError
 
@@ -41,8 +44,16 @@ def _knox_args(p: argparse.ArgumentParser) -> None:
         type=_edges,
         help="time band edges in days, half-open bands (default 0,7,14,21,28,35,42,49,56)",
     )
-    p.add_argument("--permutations", type=int, default=99)
-    p.add_argument("--seed", type=int, default=0, help="seed of the permutations")
+    param_argument(p, "--permutations", NearRepeatParams, "Knox permutations")
+    param_argument(p, "--seed", NearRepeatParams, "seed of the permutations")
+    p.add_argument(
+        "--null",
+        choices=["stratified", "unrestricted"],
+        default=default_of(NearRepeatParams, "null"),
+        help="permute dates within squares of --stratum-m (default; robust to trends per "
+        "district) or over all incidents (the classic Near Repeat Calculator)",
+    )
+    param_argument(p, "--stratum-m", NearRepeatParams, "side of the squares in metres")
 
 
 def register(
@@ -93,14 +104,20 @@ def register(
     a.add_argument("--until", type=parse_date, help="last local day with zones (default: all)")
     a.add_argument("--radius-m", type=float, help="zone radius (default: from the Knox test)")
     a.add_argument("--days", type=int, help="period of raised risk (default: from the Knox test)")
-    a.add_argument(
+    param_argument(
+        a,
         "--history-days",
-        type=int,
-        default=730,
-        help="the Knox test uses the incidents of this many days before --since (730)",
+        AlertParams,
+        "the Knox test uses the incidents of this many days before --since",
     )
     a.add_argument(
         "--as-of", type=parse_date, help="reference day of `active` (default: last data)"
+    )
+    param_argument(
+        a,
+        "--max-zone-radius-m",
+        AlertParams,
+        "every zone fits in a disc of this radius in metres; longer chains are split",
     )
     _knox_args(a)
     a.add_argument("--out", type=Path, help="output file (default: stdout)")
@@ -177,6 +194,8 @@ def _near_repeat(args: argparse.Namespace) -> int:
         ),
         permutations=args.permutations,
         seed=args.seed,
+        null=args.null,
+        stratum_m=args.stratum_m,
         **_bands(args),
     )
     with open_existing(args.db) as store:
@@ -189,7 +208,7 @@ def _near_repeat(args: argparse.Namespace) -> int:
 
 
 def _alerts(args: argparse.Namespace) -> int:
-    from geo_service.analyses.nearrepeat import AlertParams, alerts_geojson
+    from geo_service.analyses.alerts import AlertParams, alerts_geojson
 
     params = AlertParams(
         incidents=IncidentFilter(
@@ -203,6 +222,9 @@ def _alerts(args: argparse.Namespace) -> int:
         history_days=args.history_days,
         permutations=args.permutations,
         seed=args.seed,
+        null=args.null,
+        stratum_m=args.stratum_m,
+        max_zone_radius_m=args.max_zone_radius_m,
         as_of=args.as_of,
         **_bands(args),
     )

@@ -143,6 +143,12 @@ def register(
         CameraPlanParams,
         "move a current camera only when that covers at least this much more",
     )
+    p.add_argument(
+        "--min-move-m",
+        type=float,
+        default=None,
+        help="never propose a move shorter than this (default: --radius-m, the view radius)",
+    )
     p.add_argument("--out", type=Path, help="output GeoJSON (default: stdout)")
     p.set_defaults(handler=_camera_plan)
 
@@ -255,6 +261,7 @@ def _camera_plan(args: argparse.Namespace) -> int:
         designated=args.designated,
         time_limit_s=args.time_limit_s,
         min_move_gain=args.min_move_gain,
+        min_move_m=args.min_move_m,
     )
     with open_existing(args.db) as store:
         result = compute_camera_plan(store, params)

@@ -1,13 +1,27 @@
-"""Importing area polygons (buurt, wijk, ..., with dwellings) and camera points."""
+"""Importing area polygons (buurt, wijk, ..., with dwellings) and camera points.
+
+**CBS wijk- en buurtkaart.** :func:`import_cbs` reads CBS's "Wijk- en buurtkaart" with the
+"Kerncijfers wijken en buurten" (GeoPackage, RD New): one layer per level, codes in
+``BU_CODE`` / ``WK_CODE`` / ``GM_CODE``, names in ``BU_NAAM`` / ``WK_NAAM`` / ``GM_NAAM``,
+dwellings in ``WONINGEN`` and inhabitants in ``AANT_INW``. CBS codes values it may not publish
+(secret: too few inhabitants) or does not know as large negative numbers, e.g. ``-99997``,
+``-99999997`` and ``-99999999``. A count of dwellings or inhabitants is never negative, so every
+negative value in those fields is read as unknown (NULL), in any area file, and the import
+report counts them per code: they never reach a rate as negative dwellings.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyogrio
 import shapely
 
 from geo_service.errors import InputFileError, UnknownColumnError
@@ -16,7 +30,82 @@ from spatial.grid.crs import WGS84
 
 _CODE_FIELDS = ("code", "statcode", "cbscode", "wijk_code", "buurt_code", "gm_code", "id")
 _NAME_FIELDS = ("name", "naam", "statnaam", "wijk_name", "buurt_name", "wijknaam", "buurtnaam")
+_LEVEL_CODE = {"buurt": ("bu_code",), "wijk": ("wk_code",), "gemeente": ("gm_code",)}
+_LEVEL_NAME = {"buurt": ("bu_naam",), "wijk": ("wk_naam",), "gemeente": ("gm_naam",)}
 _LEVELS = ("buurt", "wijk", "stadsdeel", "verzorgingsgebied", "gemeente", "designated")
+#: CBS kerncijfers layout per level: code, name field; a layer is the level's when it has the
+#: code field and not the finer level's code (a buurt row also has WK_CODE and GM_CODE).
+CBS_FIELDS: Final = {
+    "buurt": ("BU_CODE", "BU_NAAM", None),
+    "wijk": ("WK_CODE", "WK_NAAM", "BU_CODE"),
+    "gemeente": ("GM_CODE", "GM_NAAM", "WK_CODE"),
+}
+CBS_DWELLINGS: Final = "WONINGEN"
+CBS_INHABITANTS: Final = "AANT_INW"
+CBS_MUNICIPALITY: Final = "GM_CODE"
+
+
+@dataclass(frozen=True)
+class AreaImportReport:
+    """What an area import wrote and what it read as unknown.
+
+    Attributes
+    ----------
+    level
+        Area level written.
+    layer
+        GeoPackage layer read (None: the file's only or first layer, or a frame).
+    n_areas
+        Areas written (upserted by ``(level, code)``).
+    dropped_empty
+        Rows left out for an empty or missing geometry.
+    unknown_dwellings, unknown_inhabitants
+        Areas whose dwellings / inhabitants are unknown after the import (missing, not a
+        number, or a negative special code).
+    special_codes
+        Negative special codes read as unknown, ``{"WONINGEN=-99997": 2, ...}`` (field=code).
+    """
+
+    level: str
+    layer: str | None
+    n_areas: int
+    dropped_empty: int
+    unknown_dwellings: int
+    unknown_inhabitants: int
+    special_codes: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the report as a JSON-ready dict."""
+        return {
+            "level": self.level,
+            "layer": self.layer,
+            "areas": self.n_areas,
+            "dropped_empty_geometry": self.dropped_empty,
+            "unknown_dwellings": self.unknown_dwellings,
+            "unknown_inhabitants": self.unknown_inhabitants,
+            "special_codes": dict(self.special_codes),
+        }
+
+
+def count_field(values: pd.Series, name: str, codes: dict[str, int]) -> npt.NDArray[np.float64]:
+    """Read a count column: numbers, negative values (CBS special codes) as NaN.
+
+    The negative values found are tallied into ``codes`` as ``"<name>=<value>"``.
+
+    Examples
+    --------
+    >>> codes: dict[str, int] = {}
+    >>> count_field(pd.Series([1200, -99997, None, "x", -99997]), "WONINGEN", codes).tolist()
+    [1200.0, nan, nan, nan, nan]
+    >>> codes
+    {'WONINGEN=-99997': 2}
+    """
+    num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    negative = num < 0
+    for value, n in zip(*np.unique(num[negative], return_counts=True), strict=True):
+        key = f"{name}={int(value) if float(value).is_integer() else value}"
+        codes[key] = codes.get(key, 0) + int(n)
+    return np.where(negative, np.nan, num)
 
 
 def _pick(
@@ -36,7 +125,7 @@ def _pick(
     return None
 
 
-def _read_geo(source: Path | str | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _read_geo(source: Path | str | gpd.GeoDataFrame, layer: str | None = None) -> gpd.GeoDataFrame:
     if isinstance(source, gpd.GeoDataFrame):
         gdf = source
     else:
@@ -44,7 +133,7 @@ def _read_geo(source: Path | str | gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if not p.is_file():
             raise InputFileError(f"file not found / bestand niet gevonden: {p}")
         try:
-            gdf = gpd.read_file(p)
+            gdf = gpd.read_file(p, layer=layer)
         except Exception as exc:
             raise InputFileError(f"cannot read {p.name}: {type(exc).__name__}: {exc}") from exc
     if gdf.crs is None:
@@ -68,20 +157,63 @@ def import_areas(
 ) -> int:
     """Import area polygons (upsert by ``(level, code)``); returns the number of areas written.
 
+    See :func:`import_areas_report` (the same import, with its report).
+
     Raises
     ------
     InputFileError
         Unreadable file, unknown level or fields, no code field.
     """
+    return import_areas_report(
+        store,
+        source,
+        level=level,
+        code_field=code_field,
+        name_field=name_field,
+        dwellings_field=dwellings_field,
+        inhabitants_field=inhabitants_field,
+        municipality=municipality,
+        municipality_field=municipality_field,
+        dwellings_estimated=dwellings_estimated,
+        source_note=source_note,
+    ).n_areas
+
+
+def import_areas_report(
+    store: Store,
+    source: Path | str | gpd.GeoDataFrame,
+    *,
+    level: str,
+    code_field: str | None = None,
+    name_field: str | None = None,
+    dwellings_field: str | None = None,
+    inhabitants_field: str | None = None,
+    municipality: str | None = None,
+    municipality_field: str | None = None,
+    dwellings_estimated: bool = False,
+    source_note: str | None = None,
+    layer: str | None = None,
+) -> AreaImportReport:
+    """Import area polygons (upsert by ``(level, code)``) and report what was unknown.
+
+    Fields not given are looked up by usual names (``code``/``statcode``/``bu_code``...,
+    ``woningen``, ``aant_inw``...). Negative dwellings or inhabitants (CBS special codes) are
+    stored as NULL and counted in the report (module notes).
+
+    Raises
+    ------
+    InputFileError
+        Unreadable file or layer, unknown level or fields, no code field.
+    """
     if level not in _LEVELS:
         raise InputFileError(f"unknown level {level!r}; use one of {', '.join(_LEVELS)}")
-    gdf = _read_geo(source)
-    code_col = _pick(gdf, code_field, _CODE_FIELDS, "code")
+    gdf = _read_geo(source, layer)
+    code_col = _pick(gdf, code_field, _LEVEL_CODE.get(level, ()) + _CODE_FIELDS, "code")
     if code_col is None:
         raise UnknownColumnError(
             f"no code field found; pass --code-field (fields: {', '.join(map(str, gdf.columns))})"
         )
-    name_col = _pick(gdf, name_field, _NAME_FIELDS, "name")
+    name_col = _pick(gdf, name_field, _LEVEL_NAME.get(level, ()) + _NAME_FIELDS, "name")
     dw_col = _pick(gdf, dwellings_field, ("dwellings", "woningen", "aant_won"), "dwellings")
     inh_col = _pick(gdf, inhabitants_field, ("inhabitants", "aant_inw", "inwoners"), "inhabitants")
     gm_col = _pick(
@@ -89,6 +221,10 @@ def import_areas(
     )
     geoms = gdf.geometry.make_valid(method="structure", keep_collapsed=False)
     keep = ~(geoms.isna() | geoms.is_empty).to_numpy()
+    codes: dict[str, int] = {}
+    n = len(gdf)
+    dwellings = count_field(gdf[dw_col], dw_col, codes) if dw_col else np.full(n, np.nan)
+    inhabitants = count_field(gdf[inh_col], inh_col, codes) if inh_col else np.full(n, np.nan)
     frame = pd.DataFrame(
         {
             "code": gdf[code_col].astype(str).to_numpy(),
@@ -97,13 +233,9 @@ def import_areas(
             "municipality": municipality
             if municipality
             else (gdf[gm_col].astype(str).to_numpy() if gm_col else None),
-            "dwellings": pd.to_numeric(gdf[dw_col], errors="coerce").to_numpy()
-            if dw_col
-            else np.nan,
+            "dwellings": dwellings,
             "dwellings_estimated": bool(dwellings_estimated),
-            "inhabitants": pd.to_numeric(gdf[inh_col], errors="coerce").to_numpy()
-            if inh_col
-            else np.nan,
+            "inhabitants": inhabitants,
             "source": source_note
             or (str(source) if not isinstance(source, gpd.GeoDataFrame) else None),
             "wkb": shapely.to_wkb(geoms.to_numpy()),
@@ -112,7 +244,124 @@ def import_areas(
     if level == "gemeente":
         # A gemeente is its own municipality.
         frame["municipality"] = frame["municipality"].fillna(frame["code"])
-    return store.upsert_areas(frame)
+    written = store.upsert_areas(frame)
+    return AreaImportReport(
+        level=level,
+        layer=layer,
+        n_areas=written,
+        dropped_empty=int((~keep).sum()),
+        unknown_dwellings=int(np.isnan(dwellings[keep]).sum()),
+        unknown_inhabitants=int(np.isnan(inhabitants[keep]).sum()),
+        special_codes=codes,
+    )
+
+
+def cbs_layers(path: Path | str) -> dict[str, str]:
+    """Find the layer of each level in a CBS wijk- en buurtkaart GeoPackage.
+
+    A layer is a level's when it has that level's code field and not the finer level's
+    (:data:`CBS_FIELDS`).
+
+    Raises
+    ------
+    InputFileError
+        Unreadable file, or no layer in the CBS layout.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputFileError(f"file not found / bestand niet gevonden: {p}")
+    try:
+        names = [str(row[0]) for row in pyogrio.list_layers(p)]
+        fields = {
+            name: {str(f).upper() for f in pyogrio.read_info(p, layer=name)["fields"]}
+            for name in names
+        }
+    except Exception as exc:
+        raise InputFileError(f"cannot read {p.name}: {type(exc).__name__}: {exc}") from exc
+    found: dict[str, str] = {}
+    for level, (code, _, finer) in CBS_FIELDS.items():
+        for name in names:
+            if code in fields[name] and (finer is None or finer not in fields[name]):
+                found.setdefault(level, name)
+    if not found:
+        raise InputFileError(
+            f"{p.name} is not in the CBS wijk- en buurtkaart layout (no layer with BU_CODE, "
+            "WK_CODE or GM_CODE) / geen CBS-wijk- en buurtkaart"
+        )
+    return found
+
+
+def import_cbs(
+    store: Store,
+    path: Path | str,
+    *,
+    levels: tuple[str, ...] = ("gemeente", "wijk", "buurt"),
+    municipality: str | None = None,
+) -> tuple[AreaImportReport, ...]:
+    """Import the buurten, wijken and gemeenten of a CBS wijk- en buurtkaart (module notes).
+
+    Parameters
+    ----------
+    path
+        The GeoPackage (one layer per level; the layers are found by their fields).
+    levels
+        Levels to import (those the file holds).
+    municipality
+        Import only this gemeente's areas (``GM_CODE``), e.g. ``GM0518``; None: all.
+
+    Returns
+    -------
+    One report per level imported, in the order of ``levels``.
+
+    Raises
+    ------
+    InputFileError
+        Not a CBS layout, a level the file lacks, no area of ``municipality``.
+    """
+    layers = cbs_layers(path)
+    unknown = [lv for lv in levels if lv not in CBS_FIELDS]
+    if unknown:
+        raise InputFileError(f"CBS levels are buurt, wijk and gemeente, got {', '.join(unknown)}")
+    missing = [lv for lv in levels if lv not in layers]
+    if missing:
+        raise InputFileError(
+            f"{Path(path).name} has no layer for {', '.join(missing)} / niveau ontbreekt"
+        )
+    reports = []
+    for level in levels:
+        code, name, _ = CBS_FIELDS[level]
+        gdf = _read_geo(path, layers[level])
+        cols = {str(c).upper(): str(c) for c in gdf.columns}
+        if municipality is not None:
+            gdf = gdf[gdf[cols[CBS_MUNICIPALITY]].astype(str) == municipality]
+            if gdf.empty:
+                raise InputFileError(
+                    f"no {level} of {municipality} in {Path(path).name} / geen gebieden van "
+                    f"{municipality}"
+                )
+        report = import_areas_report(
+            store,
+            gdf,
+            level=level,
+            code_field=cols[code],
+            name_field=cols.get(name),
+            dwellings_field=cols.get(CBS_DWELLINGS),
+            inhabitants_field=cols.get(CBS_INHABITANTS),
+            municipality_field=cols.get(CBS_MUNICIPALITY),
+            source_note=f"CBS wijk- en buurtkaart ({Path(path).name}, laag {layers[level]})",
+        )
+        reports.append(
+            AreaImportReport(
+                level=report.level,
+                layer=layers[level],
+                n_areas=report.n_areas,
+                dropped_empty=report.dropped_empty,
+                unknown_dwellings=report.unknown_dwellings,
+                unknown_inhabitants=report.unknown_inhabitants,
+                special_codes=report.special_codes,
+            )
+        )
+    return tuple(reports)
 
 
 def import_cameras(

@@ -9,12 +9,14 @@ from spatial.spacetime.emerging import (
     spacetime_gistar_z,
 )
 from spatial.spacetime.knox import (
+    KnoxNull,
     KnoxResult,
     knox_test,
     spatial_pairs,
 )
 from spatial.spacetime.nearrepeat import (
     DEFAULT_DAYS,
+    DEFAULT_MAX_ZONE_RADIUS_M,
     DEFAULT_RADIUS_M,
     MIN_INCIDENTS,
     MIN_PAIRS,
@@ -31,6 +33,7 @@ from spatial.spacetime.trend import (
 
 __all__ = [
     "DEFAULT_DAYS",
+    "DEFAULT_MAX_ZONE_RADIUS_M",
     "DEFAULT_RADIUS_M",
     "MIN_INCIDENTS",
     "MIN_PAIRS",
@@ -38,6 +41,7 @@ __all__ = [
     "PATTERNS",
     "AlertZones",
     "EmergingHotSpotResult",
+    "KnoxNull",
     "KnoxResult",
     "MannKendallResult",
     "NearRepeatExtent",

@@ -24,6 +24,18 @@ zone; zones are the connected components of that graph, so a chain of burglaries
 zone. A zone's geometry is the union of its circles, its period runs from its first burglary
 to the last day of its latest one.
 
+**Zones of bounded size.** In a dense city such chains link hundreds of burglaries into one
+zone that no team can leaflet in one round. Given ``max_zone_radius_m`` :math:`R \ge r`, a
+chained zone whose circles do not fit in one disc of radius :math:`R` is split: its
+burglaries are cut into groups of diameter at most :math:`D = \sqrt{3}\,(R - r)` (complete
+linkage, cut at :math:`D`: a complete-linkage cluster's merge height is its diameter). By
+Jung's theorem in the plane (Jung 1901) a set of diameter :math:`D` lies in a disc of radius
+:math:`D/\sqrt{3} = R - r`, so each group's circles lie in a disc of radius :math:`R` around
+the centre of the group's smallest enclosing circle. Every circle stays in exactly one zone,
+so the split zones cover exactly what the chained zone covered (they may touch or overlap one
+another). Components of more than ``4000`` burglaries are first cut by squares of side
+:math:`8R` to keep the linkage's :math:`O(m^2)` memory bounded.
+
 **Dwellings** (:func:`areal_estimate`). Areal weighting of an extensive count (Goodchild and
 Lam 1980): with dwellings :math:`v_a` in area :math:`A_a`, a zone :math:`Z` holds an
 estimated
@@ -46,6 +58,8 @@ References
        residential burglary victimization. Journal of Quantitative Criminology 23, 201-219.
 .. [4] Goodchild, M. F. and Lam, N. S.-N. (1980). Areal interpolation: a variant of the
        traditional spatial problem. Geo-Processing 1, 297-312.
+.. [5] Jung, H. (1901). Ueber die kleinste Kugel, die eine raeumliche Figur einschliesst.
+       Journal fuer die reine und angewandte Mathematik 123, 241-257.
 """
 
 from __future__ import annotations
@@ -57,6 +71,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 import shapely
+from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
@@ -73,6 +88,11 @@ DEFAULT_DAYS: Final = 14
 #: Fewer incidents than this, or fewer pairs in the origin Knox cell, is too thin to trust.
 MIN_INCIDENTS: Final = 50
 MIN_PAIRS: Final = 5
+#: Largest zone a team leaflets in one round: a disc of 400 m radius (~0.5 km2, some 1,000 to
+#: 3,000 dwellings in a Dutch city; twice the default near-repeat radius of 200 m).
+DEFAULT_MAX_ZONE_RADIUS_M: Final = 400.0
+#: Chained components larger than this are cut by squares before complete linkage.
+_MAX_LINKAGE: Final = 4000
 
 ExtentSource = Literal["knox", "default", "given"]
 
@@ -239,6 +259,11 @@ class AlertZones:
         Incidents per zone.
     radius_m, days
         The extent used.
+    max_zone_radius_m
+        Bound on a zone's size (None: chains merge without bound).
+    chain_of
+        Index of the chained component (connected space-time circles) each zone came from;
+        zones that share it were split from one chain.
     """
 
     geometry: ObjArray
@@ -249,11 +274,65 @@ class AlertZones:
     n_incidents: IntArray
     radius_m: float
     days: int
+    max_zone_radius_m: float | None = None
+    chain_of: IntArray | None = None
 
     @property
     def n(self) -> int:
         """Number of zones."""
         return int(self.start_day.size)
+
+    @property
+    def n_chains(self) -> int:
+        """Number of chained components before splitting (``n`` when none was split)."""
+        return self.n if self.chain_of is None else int(np.unique(self.chain_of).size)
+
+
+def _split_by_diameter(x: FloatArray, y: FloatArray, diameter: float) -> IntArray:
+    """Labels of groups of diameter at most ``diameter`` (complete linkage, cut there)."""
+    if x.size == 1:
+        return np.zeros(1, dtype=np.int64)
+    pts = np.column_stack([x, y])
+    if diameter <= 0:
+        _, same_place = np.unique(pts, axis=0, return_inverse=True)
+        return same_place.astype(np.int64).ravel()
+    tree = linkage(pts, method="complete")
+    return (fcluster(tree, t=diameter, criterion="distance") - 1).astype(np.int64)
+
+
+def _bounded_labels(
+    x: FloatArray, y: FloatArray, label: IntArray, radius_m: float, max_zone_radius_m: float
+) -> IntArray:
+    """Split every chained component that does not fit in a disc of ``max_zone_radius_m``."""
+    reach = max_zone_radius_m - radius_m  # centres must lie within this of the zone centre
+    diameter = np.sqrt(3.0) * reach
+    out = np.empty(label.size, dtype=np.int64)
+    next_label = 0
+    order = np.argsort(label, kind="stable")
+    bounds = np.flatnonzero(np.diff(label[order])) + 1
+    for idx in np.split(order, bounds):
+        cx, cy = x[idx], y[idx]
+        # Cheap accept: the bounding box's centre already holds every centre within reach.
+        half_diag = 0.5 * float(np.hypot(np.ptp(cx), np.ptp(cy)))
+        if half_diag <= reach:
+            out[idx] = next_label
+            next_label += 1
+            continue
+        if idx.size > _MAX_LINKAGE:
+            side = 8.0 * max_zone_radius_m
+            square = np.unique(
+                np.column_stack([np.floor(cx / side), np.floor(cy / side)]),
+                axis=0,
+                return_inverse=True,
+            )[1].ravel()
+        else:
+            square = np.zeros(idx.size, dtype=np.int64)
+        for sq in np.unique(square):
+            part = np.flatnonzero(square == sq)
+            sub = _split_by_diameter(cx[part], cy[part], diameter)
+            out[idx[part]] = next_label + sub
+            next_label += int(sub.max()) + 1
+    return out
 
 
 def merge_alert_zones(
@@ -263,6 +342,7 @@ def merge_alert_zones(
     *,
     radius_m: float,
     days: int,
+    max_zone_radius_m: float | None = None,
     quad_segs: int = 16,
 ) -> AlertZones:
     """Alert zones of incidents: circles merged where both discs and periods overlap.
@@ -277,6 +357,9 @@ def merge_alert_zones(
         Circle radius.
     days
         Period of raised risk: the incident's day through ``day + days - 1``.
+    max_zone_radius_m
+        Every zone fits in a disc of this radius (module notes); chains that do not are split.
+        None: no bound (one zone per chain).
     quad_segs
         Segments per quarter circle of the polygon approximation.
 
@@ -287,7 +370,8 @@ def merge_alert_zones(
     Raises
     ------
     InvalidParameterError
-        Mismatched or non-finite inputs, ``radius_m <= 0``, ``days < 1``.
+        Mismatched or non-finite inputs, ``radius_m <= 0``, ``days < 1``,
+        ``max_zone_radius_m < radius_m``.
 
     Notes
     -----
@@ -303,6 +387,14 @@ def merge_alert_zones(
     >>> z = merge_alert_zones([0, 150, 2000], [0, 0, 0], [10, 13, 11], radius_m=100, days=14)
     >>> z.n, z.n_incidents.tolist(), z.start_day.tolist(), z.end_day.tolist()
     (2, [2, 1], [10, 11], [26, 24])
+
+    A chain of six burglaries 180 m apart (one chained zone of 1,100 m) split into zones
+    that each fit in a disc of 400 m:
+
+    >>> x = [0, 180, 360, 540, 720, 900]
+    >>> z = merge_alert_zones(x, [0] * 6, [0] * 6, radius_m=100, days=14, max_zone_radius_m=400)
+    >>> z.n, z.n_chains, z.n_incidents.tolist()
+    (3, 1, [2, 2, 2])
     """
     xa = np.asarray(x, dtype=np.float64)
     ya = np.asarray(y, dtype=np.float64)
@@ -319,12 +411,28 @@ def merge_alert_zones(
         raise InvalidParameterError(f"radius_m must be > 0, got {radius_m!r}")
     if isinstance(days, bool) or not isinstance(days, int | np.integer) or days < 1:
         raise InvalidParameterError(f"days must be an integer >= 1, got {days!r}")
+    if max_zone_radius_m is not None and not (
+        np.isfinite(max_zone_radius_m) and max_zone_radius_m >= radius_m
+    ):
+        raise InvalidParameterError(
+            f"max_zone_radius_m must be finite and >= radius_m ({radius_m:g}), "
+            f"got {max_zone_radius_m!r}"
+        )
     d = da.astype(np.int64)
     n = int(xa.size)
     if n == 0:
         empty = np.empty(0, dtype=np.int64)
         return AlertZones(
-            np.empty(0, dtype=object), empty, (), empty, empty, empty, float(radius_m), int(days)
+            np.empty(0, dtype=object),
+            empty,
+            (),
+            empty,
+            empty,
+            empty,
+            float(radius_m),
+            int(days),
+            None if max_zone_radius_m is None else float(max_zone_radius_m),
+            empty,
         )
 
     pairs = cKDTree(np.column_stack([xa, ya])).query_pairs(
@@ -334,8 +442,13 @@ def merge_alert_zones(
     # Discs overlap (not just touch) and periods overlap.
     keep = (np.hypot(xa[i] - xa[j], ya[i] - ya[j]) < 2.0 * radius_m) & (np.abs(d[i] - d[j]) < days)
     graph = sp.coo_matrix((np.ones(int(keep.sum())), (i[keep], j[keep])), shape=(n, n))
-    n_comp, label = connected_components(graph, directed=False)
-    label = label.astype(np.int64)
+    _, chain = connected_components(graph, directed=False)
+    chain = chain.astype(np.int64)
+    if max_zone_radius_m is None:
+        label = chain
+    else:
+        label = _bounded_labels(xa, ya, chain, float(radius_m), float(max_zone_radius_m))
+    n_comp = int(label.max()) + 1
 
     # Zones in time order (first day, then first incident) for a stable numbering.
     start = np.full(n_comp, np.iinfo(np.int64).max, dtype=np.int64)
@@ -360,6 +473,8 @@ def merge_alert_zones(
     geometry[single] = circles[first_of_zone[single]]
     for z in np.flatnonzero(~single):
         geometry[z] = shapely.union_all(circles[members[z]])
+    chain_of = np.zeros(n_comp, dtype=np.int64)
+    chain_of[zone_of] = chain
     return AlertZones(
         geometry=geometry,
         zone_of=zone_of,
@@ -369,6 +484,8 @@ def merge_alert_zones(
         n_incidents=sizes,
         radius_m=float(radius_m),
         days=int(days),
+        max_zone_radius_m=None if max_zone_radius_m is None else float(max_zone_radius_m),
+        chain_of=chain_of,
     )
 
 

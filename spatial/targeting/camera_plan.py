@@ -15,14 +15,27 @@ others, so that where a grid point covers exactly what a current site covers, th
 keeps the current site (ties go to the lowest index): a camera is never moved for nothing.
 They are also the warm start (a feasible plan when there are at most ``p``).
 
-**Advice per current camera.** *keep* when its site is in the plan; otherwise it is paired
-with a planned site no current camera occupies, so that the total distance is smallest
-(Hungarian method), and *moved* there -- unless staying costs the plan less than
-``min_move_gain`` (the plan with the camera's current site in place of its target covers
-at most that much less): then *keep*, so that a camera is not moved 10 m for a fraction of
-an incident. *withdraw* when no planned site is left for it (the plan needs fewer sites than
-there are cameras, because nothing else adds coverage). ``covered_with_advice`` is what the
-cameras cover when the advice is followed.
+**Advice per current camera.** A coordinator does not re-hang a camera 30 m further along
+the same street: such a move changes what the camera sees less than its own view does.
+So, with ``min_move_m`` (default: the camera's view radius ``radius_m``):
+
+1. *keep* (``keep_reason = "planned"``) when its site is in the plan;
+2. *keep* (``"short_move"``) when a planned site that no current camera occupies lies closer
+   than ``min_move_m``: the camera takes that site's place in the plan, where it already
+   hangs. Cameras and such near sites are paired so that as many cameras as possible stay
+   (Hungarian method on the distances, pairs at ``min_move_m`` or more priced out);
+3. the cameras left are paired with the planned sites left so that the total distance is
+   smallest (Hungarian method, Kuhn 1955): every such pair is at least ``min_move_m`` apart
+   (a closer pair would have been matched in step 2), and the camera is *moved* there --
+   unless staying costs the plan less than ``min_move_gain`` (the plan with the camera's
+   site in place of its target covers at most that much less weighted demand): then *keep*
+   (``"small_gain"``);
+4. *withdraw* when no planned site is left for it (the plan needs fewer sites than there are
+   cameras, because nothing else adds coverage).
+
+A camera whose site may not be used (``current_allowed`` False, e.g. outside the designated
+areas) skips step 2 and is never kept: it is moved, however short the move, or withdrawn.
+``covered_with_advice`` is what the cameras cover when the advice is followed.
 
 **Review of fixed cameras.** Incidents within ``radius_m`` of each fixed camera per year:
 a camera whose count fell every year over the years given is flagged for review (the
@@ -182,6 +195,11 @@ class CameraPlan:
         instead of going to its target (0 for a site in the plan, NaN for withdraw).
     covered_with_advice
         Newly covered weight when the advice is followed (kept cameras where they are).
+    keep_reason
+        Per current camera: ``"planned"``, ``"short_move"`` or ``"small_gain"`` for a kept
+        camera (module notes), ``""`` for a move or a withdrawal.
+    min_move_m, min_move_gain
+        The thresholds the advice used.
     """
 
     mclp: MCLPResult
@@ -194,6 +212,9 @@ class CameraPlan:
     covered_here: FloatArray
     stay_loss: FloatArray
     covered_with_advice: float
+    keep_reason: npt.NDArray[np.str_]
+    min_move_m: float
+    min_move_gain: float
 
     @property
     def selected_xy(self) -> FloatArray:
@@ -213,6 +234,7 @@ def plan_flexible_cameras(
     time_limit_s: float = 30.0,
     min_move_gain: float = 1.0,
     current_allowed: npt.ArrayLike | None = None,
+    min_move_m: float | None = None,
 ) -> CameraPlan:
     """Place ``p`` flexible cameras to cover most demand, and advise each current camera.
 
@@ -242,6 +264,9 @@ def plan_flexible_cameras(
     current_allowed
         Per current camera, whether its site may stay a site (default all): a camera outside
         the allowed area (e.g. outside the designated areas) is moved or withdrawn.
+    min_move_m
+        No camera (allowed to stay) is moved less than this many metres; None: ``radius_m``,
+        the camera's own view radius.
 
     Returns
     -------
@@ -250,7 +275,8 @@ def plan_flexible_cameras(
     Raises
     ------
     InvalidParameterError
-        Invalid shapes, weights, ``p`` or radius (see :mod:`spatial.targeting.coverage`).
+        Invalid shapes, weights, ``p`` or radius (see :mod:`spatial.targeting.coverage`),
+        a negative ``min_move_m`` or ``min_move_gain``.
 
     Examples
     --------
@@ -264,6 +290,17 @@ def plan_flexible_cameras(
     ([[505.0, 0.0], [0.0, 5.0]], [6.0, 2.0])
     >>> plan.advice.tolist(), plan.target.tolist(), plan.stay_loss.tolist()
     (['keep', 'move'], [1, 0], [0.0, 6.0])
+
+    A camera 40 m from a better planned site, with a view radius of 75 m, stays where it is
+    (the plan would gain 1 incident; without the distance rule it would be moved 40 m):
+
+    >>> demand, grid = [[0, 0], [110, 0]], [[40, 0]]
+    >>> plan = plan_flexible_cameras(demand, [1, 1], grid, 1, 75, current_xy=[[0, 0]])
+    >>> plan.advice.tolist(), plan.keep_reason.tolist(), plan.distance_m.tolist()
+    (['keep'], ['short_move'], [40.0])
+    >>> plan_flexible_cameras(demand, [1, 1], grid, 1, 75, current_xy=[[0, 0]],
+    ...                       min_move_m=0).advice.tolist()
+    ['move']
     """
     demand = np.asarray(demand_xy, dtype=np.float64).reshape(-1, 2)
     w = np.asarray(weights, dtype=np.float64)
@@ -281,6 +318,11 @@ def plan_flexible_cameras(
     )
     if allowed.shape != (n_cur,):
         raise InvalidParameterError(f"current_allowed must have shape ({n_cur},)")
+    min_move = float(radius_m) if min_move_m is None else float(min_move_m)
+    if not np.isfinite(min_move) or min_move < 0:
+        raise InvalidParameterError(f"min_move_m must be finite and >= 0, got {min_move_m!r}")
+    if not np.isfinite(min_move_gain) or min_move_gain < 0:
+        raise InvalidParameterError(f"min_move_gain must be >= 0, got {min_move_gain!r}")
     a_full = coverage_matrix(demand, sites, radius_m)
     a = a_full
     if not allowed.all():
@@ -311,8 +353,25 @@ def plan_flexible_cameras(
     target[kept] = rank_of[:n_cur][kept]
     free = np.flatnonzero(sel >= n_cur)
     movers = np.flatnonzero(~kept)
+    short = np.zeros(n_cur, dtype=bool)
+    # Step 2: allowed cameras with a free planned site closer than min_move stay put.
+    near_movers = movers[allowed[movers]]
+    if free.size and near_movers.size and min_move > 0:
+        dist = _distances(current[near_movers], sites[sel[free]])
+        is_near = dist < min_move
+        if is_near.any():
+            # Priced out: any far pair costs more than all near pairs together, so the
+            # assignment first maximises the number of near pairs, then their closeness.
+            penalty = float(dist[is_near].sum()) + 1.0
+            r, c = linear_sum_assignment(np.where(is_near, dist, penalty))
+            hit = is_near[r, c]
+            target[near_movers[r[hit]]] = free[c[hit]]
+            short[near_movers[r[hit]]] = True
+            free = np.setdiff1d(free, free[c[hit]])
+            movers = np.setdiff1d(movers, near_movers[r[hit]])
+    # Step 3: the others to the remaining free sites, least total distance.
     if free.size and movers.size:
-        dist = np.hypot(*(current[movers][:, None, :] - sites[sel[free]][None, :, :]).T).T
+        dist = _distances(current[movers], sites[sel[free]])
         r, c = linear_sum_assignment(dist)
         target[movers[r]] = free[c]
     distance = np.full(n_cur, np.nan)
@@ -326,8 +385,12 @@ def plan_flexible_cameras(
     for i in np.flatnonzero(~kept & has):  # one sparse swap per current camera (~20)
         swapped = hits - _column(csc, int(sel[target[i]])) + _column(csc, int(i))
         stay_loss[i] = float(open_w[hits > 0].sum() - open_w[swapped > 0].sum())
-    stays = kept | (has & allowed & (stay_loss < min_move_gain))
+    small_gain = ~kept & ~short & has & allowed & (stay_loss < min_move_gain)
+    stays = kept | short | small_gain
     advice = np.where(stays, "keep", np.where(has, "move", "withdraw"))
+    keep_reason = np.where(
+        kept, "planned", np.where(short, "short_move", np.where(small_gain, "small_gain", ""))
+    )
     final = hits.copy()
     for i in np.flatnonzero(stays & ~kept):  # kept cameras replace their targets
         final = final - _column(csc, int(sel[target[i]])) + _column(csc, int(i))
@@ -342,7 +405,16 @@ def plan_flexible_cameras(
         covered_here=covered_here,
         stay_loss=stay_loss,
         covered_with_advice=float(open_w[final > 0].sum()),
+        keep_reason=keep_reason.astype(np.str_),
+        min_move_m=min_move,
+        min_move_gain=float(min_move_gain),
     )
+
+
+def _distances(a: FloatArray, b: FloatArray) -> FloatArray:
+    """``(len(a), len(b))`` Euclidean distances."""
+    out: FloatArray = np.hypot(a[:, None, 0] - b[None, :, 0], a[:, None, 1] - b[None, :, 1])
+    return out
 
 
 def _column(csc: sp.csc_matrix, j: int) -> FloatArray:

@@ -260,3 +260,28 @@ def test_published_layer_is_for_analysts(demo_db: Path) -> None:
     FeatureCollection.model_validate(analyst.json())
     assert analyst.json()["features"] and "equity" in analyst.json()["metadata"]
     assert {"iha-voorstellen", "cameraplan"}.isdisjoint(listed)  # not listed to viewers
+
+
+def test_no_camera_is_moved_less_than_its_view_radius(store: Store) -> None:
+    # On the demo the old rule (min_move_m=0: only the gain threshold) re-hangs several
+    # cameras 30-70 m along the same street; the default (the 75 m view radius) keeps them and
+    # says why, in numbers.
+    old = camera_plan_geojson(compute_camera_plan(store, CameraPlanParams(min_move_m=0.0)))
+    new = camera_plan_geojson(compute_camera_plan(store, CameraPlanParams()))
+    old_moves = [
+        p for p in (f["properties"] for f in kinds(old)["current"]) if p["advice"] == "move"
+    ]
+    assert any(p["distance_m"] < 75 for p in old_moves)
+    assert new["metadata"]["parameters"]["min_move_m"] == 75.0
+    current = [f["properties"] for f in kinds(new)["current"]]
+    for p in current:
+        if p["advice"] == "move":
+            assert p["distance_m"] >= 75 and p["keep_reason"] is None
+            assert "(drempels: 75 m en 1,0 gewogen incidenten)" in p["reason"]
+        elif p["keep_reason"] == "short_move":
+            assert p["distance_m"] < 75
+            assert f"maar {p['distance_m']} m verderop" in p["reason"]
+            assert "minder dan de minimale verplaatsing van 75 m (kijkstraal 75 m)" in p["reason"]
+        elif p["advice"] == "keep":
+            assert p["keep_reason"] in ("planned", "small_gain")
+    assert any(p["keep_reason"] == "short_move" for p in current)

@@ -662,7 +662,7 @@ def waarschuwingszones(
     """
     from datetime import timedelta
 
-    from geo_service.analyses.nearrepeat import AlertParams, alerts_geojson
+    from geo_service.analyses.alerts import AlertParams, alerts_geojson
     from geo_service.web.auth import require
 
     require(principal, "analyst")
@@ -691,13 +691,19 @@ def waarschuwingszones(
     try:
         fc = alerts_geojson(
             store,
-            AlertParams(incidents=IncidentFilter(cat, ch.municipality, since, None)),
+            AlertParams(
+                incidents=IncidentFilter(cat, ch.municipality, since, None),
+                max_zone_radius_m=settings.alert_max_zone_radius_m,
+            ),
         )
     except DomainError as exc:
         message = " ".join(dutch_message(exc, 400))
     else:
         meta = fc.get("metadata") or {}
         extent = dict(meta.get("extent") or {})
+        extent["max_zone_radius_m"] = meta.get("max_zone_radius_m")
+        extent["n_chains"] = meta.get("n_chains")
+        extent["n_zones"] = meta.get("n_zones")
         as_of = str(meta.get("as_of") or "")
         wijken = _zone_wijken(fc, store.areas_frame(level="wijk", municipality=ch.municipality))
         for feat, wijk in zip(fc["features"], wijken, strict=True):

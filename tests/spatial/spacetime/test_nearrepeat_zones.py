@@ -142,3 +142,79 @@ def test_areal_estimate_conserves_totals() -> None:
     assert np.isnan(est[0]) and cov[0] == 0.0
     with pytest.raises(InvalidParameterError):
         areal_estimate(np.array([box(0, 0, 1, 1)]), areas, [1.0])
+
+
+# --------------------------------------------------------------------------- bounded zones
+
+
+def _dense_strip(n: int, seed: int, length: float = 3000.0) -> tuple[np.ndarray, ...]:
+    """``n`` burglaries on a 200 m wide strip within one week: one long chain."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, length, n), rng.uniform(0, 200, n), rng.integers(0, 7, n)
+
+
+@pytest.mark.parametrize("max_r", [250.0, 400.0, 700.0])
+def test_dense_chain_is_split_into_bounded_zones_covering_the_chain(max_r: float) -> None:
+    x, y, d = _dense_strip(300, 1)
+    chained = merge_alert_zones(x, y, d, radius_m=200, days=14)
+    assert chained.n == 1  # the chain nobody can leaflet: ~3.4 x 0.6 km
+    assert shapely.minimum_bounding_radius(chained.geometry[0]) > 1500
+    z = merge_alert_zones(x, y, d, radius_m=200, days=14, max_zone_radius_m=max_r)
+    assert z.n >= 3 and z.n_chains == 1 and z.max_zone_radius_m == max_r
+    # Each zone fits in a disc of max_r (the polygon circles lie inside the true circles).
+    assert (shapely.minimum_bounding_radius(z.geometry) <= max_r + 1e-6).all()
+    # Together they cover exactly what the chain covered.
+    union = shapely.union_all(z.geometry)
+    assert shapely.symmetric_difference(union, chained.geometry[0]).area < 1e-6 * union.area
+    assert sorted(np.concatenate(z.members).tolist()) == list(range(x.size))
+    assert z.start_day.min() == chained.start_day[0] and z.end_day.max() == chained.end_day[0]
+
+
+def test_bound_leaves_zones_that_already_fit_alone() -> None:
+    # Two burglaries 150 m apart (one zone of radius 175 m): a 400 m bound changes nothing.
+    a = merge_alert_zones([0, 150], [0, 0], [1, 2], radius_m=100, days=14)
+    b = merge_alert_zones([0, 150], [0, 0], [1, 2], radius_m=100, days=14, max_zone_radius_m=400)
+    assert b.n == a.n == 1 and b.geometry[0].equals(a.geometry[0])
+
+
+def test_bound_equal_to_radius_keeps_one_zone_per_place() -> None:
+    # R = r: a zone may hold only circles around one point; burglaries at one address share it.
+    z = merge_alert_zones(
+        [0, 0, 150], [0, 0, 0], [1, 3, 2], radius_m=100, days=14, max_zone_radius_m=100
+    )
+    assert z.n == 2 and sorted(z.n_incidents.tolist()) == [1, 2]
+
+
+def test_very_long_chain_goes_through_the_square_cut() -> None:
+    # > 4000 burglaries in one chain: cut by squares of 8R before the linkage.
+    x, y, d = _dense_strip(4500, 2, length=8000.0)
+    z = merge_alert_zones(x, y, d, radius_m=200, days=14, max_zone_radius_m=400)
+    assert z.n_chains == 1 and z.n > 10
+    assert (shapely.minimum_bounding_radius(z.geometry) <= 400 + 1e-6).all()
+    assert int(z.n_incidents.sum()) == 4500
+
+
+def test_bound_below_radius_is_rejected() -> None:
+    with pytest.raises(InvalidParameterError, match="max_zone_radius_m"):
+        merge_alert_zones([0.0], [0.0], [1], radius_m=200, days=14, max_zone_radius_m=150)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=80),
+    st.integers(min_value=0, max_value=10_000),
+    st.floats(min_value=20, max_value=300),
+    st.floats(min_value=1.0, max_value=4.0),
+)
+def test_bounded_zones_fit_and_cover(n: int, seed: int, radius: float, factor: float) -> None:
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(0, 1500, n), rng.uniform(0, 1500, n)
+    d = rng.integers(0, 30, n)
+    max_r = radius * factor
+    free = merge_alert_zones(x, y, d, radius_m=radius, days=14)
+    z = merge_alert_zones(x, y, d, radius_m=radius, days=14, max_zone_radius_m=max_r)
+    assert (shapely.minimum_bounding_radius(z.geometry) <= max_r * (1 + 1e-9) + 1e-6).all()
+    # A split zone stays inside its chain: its incidents all share one unbounded zone.
+    for members in z.members:
+        assert np.unique(free.zone_of[members]).size == 1
+    assert z.n >= free.n

@@ -139,6 +139,16 @@ def test_alert_zones_table_for_analysts(client: TestClient, demo_db: DemoDB) -> 
     assert "srcdoc=" in text  # the map of the zones
 
 
+def test_alert_zones_page_takes_the_zone_bound_setting(demo_db: DemoDB) -> None:
+    # GEO_SERVICE_ALERT_MAX_ZONE_RADIUS_M: the page says the bound and how many chains it split.
+    app = create_app(web_settings(demo_db.path, permutations=19, alert_max_zone_radius_m=250.0))
+    with TestClient(app) as c:
+        r = c.get(ZONES, headers={"X-API-Key": demo_db.analyst})
+    assert r.status_code == 200
+    assert "Elke zone past binnen een cirkel van\n<b>250 m</b> (één ronde folderen)" in r.text
+    assert re.search(r"\d+ ketens van overlappende cirkels zijn gesplitst in \d+ zones", r.text)
+
+
 def test_alert_zones_unknown_parameter_is_refused(client: TestClient, demo_db: DemoDB) -> None:
     r = client.get(ZONES + "&straal=100", headers={"X-API-Key": demo_db.analyst})
     assert r.status_code == 400
