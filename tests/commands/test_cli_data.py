@@ -118,7 +118,16 @@ def test_areas_and_cameras_import(shared_data: Path, tmp_path: Path) -> None:
         db=db,
     )
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == {"areas": 518, "level": "buurt"}
+    # The Amsterdam buurten file has no dwellings or inhabitants: every area reports unknown.
+    assert json.loads(out.stdout) == {
+        "areas": 518,
+        "level": "buurt",
+        "layer": None,
+        "dropped_empty_geometry": 0,
+        "special_codes": {},
+        "unknown_dwellings": 518,
+        "unknown_inhabitants": 518,
+    }
     cams = tmp_path / "cams.geojson"
     cams.write_text(
         json.dumps(
