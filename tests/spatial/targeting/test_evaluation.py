@@ -189,7 +189,7 @@ def test_wdq_worked_example_ten_times_larger_is_significant() -> None:
     assert w.res_high == pytest.approx(1.48158, abs=5e-5)
     assert w.significant
     assert w.verdict == (
-        "daling in het doelgebied; enige verplaatsing, kleiner dan het directe effect"
+        "relatieve daling in het doelgebied; enige verplaatsing, kleiner dan het directe effect"
     )
 
 
