@@ -353,7 +353,7 @@ class WDQResult:
     significant
         ``enough`` and the interval of ``res`` lies wholly above 1.
     verdict
-        Dutch one-line conclusion.
+        Dutch one-line conclusion; "relatieve daling": relative to the control area's change.
     level
         Confidence level.
     """
@@ -388,16 +388,18 @@ def _verdict(wdq: float, *, enough: bool, significant: bool, buffer_enough: bool
     if not significant:
         return "geen aantoonbare daling in het doelgebied ten opzichte van het controlegebied"
     if not buffer_enough:
-        return "daling in het doelgebied; te weinig incidenten in de buffer voor verplaatsing"
+        return "relatieve daling in het doelgebied; te weinig incidenten in de buffer"
     if wdq > 1:
-        return "daling in het doelgebied; uitstraling naar de buffer groter dan het directe effect"
+        return "relatieve daling in het doelgebied; uitstraling groter dan het directe effect"
     if wdq > 0:
-        return "daling in het doelgebied; ook de buffer verbeterde (uitstraling)"
+        return "relatieve daling in het doelgebied; ook de buffer verbeterde (uitstraling)"
     if wdq == 0:
-        return "daling in het doelgebied; geen verplaatsing of uitstraling"
+        return "relatieve daling in het doelgebied; geen verplaatsing of uitstraling"
     if wdq >= -1:
-        return "daling in het doelgebied; enige verplaatsing, kleiner dan het directe effect"
-    return "verplaatsing naar de buffer groter dan de daling in het doelgebied"
+        return (
+            "relatieve daling in het doelgebied; enige verplaatsing, kleiner dan het directe effect"
+        )
+    return "verplaatsing naar de buffer groter dan de relatieve daling in het doelgebied"
 
 
 def weighted_displacement(
