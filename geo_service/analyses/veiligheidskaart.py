@@ -313,7 +313,7 @@ def _areas(
     if not mapping:
         raise NotFoundError(
             f"no stadsdelen stored for {params.municipality} / geen stadsdelen bekend; kies "
-            "--level wijk of importeer stadsdelen"
+            "niveau wijk of importeer stadsdelen"
         )
     sd = wijken.assign(
         sd_code=[mapping.get(str(c), ("", ""))[0] for c in wijken["code"]],

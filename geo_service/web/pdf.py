@@ -23,6 +23,8 @@ STATIC_DIR: Final = Path(__file__).resolve().parents[1] / "static"
 #: The origin the HTML is served from inside the browser (never resolved: requests are
 #: answered by the route handler below).
 ORIGIN: Final = "http://veiligheidskaart.invalid"
+#: Debian's Chromium (``make browser``).
+DEFAULT_CHROMIUM = "/usr/bin/chromium"
 ARGS: Final = ("--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run")
 
 
@@ -39,7 +41,7 @@ def chromium_path() -> Path:
         Neither ``$GEO_SERVICE_CHROMIUM`` nor ``/usr/bin/chromium`` (nor ``chromium`` on the
         PATH) is an executable file.
     """
-    candidates = [os.environ.get("GEO_SERVICE_CHROMIUM"), "/usr/bin/chromium"]
+    candidates = [os.environ.get("GEO_SERVICE_CHROMIUM"), DEFAULT_CHROMIUM]
     found = shutil.which("chromium")
     candidates.append(found)
     for c in candidates:

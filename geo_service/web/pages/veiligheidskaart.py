@@ -295,7 +295,8 @@ def veiligheidskaart(
         status = 400 if isinstance(exc, PageInputError) else status_for(exc)
         text = str(exc)
         if isinstance(exc, NotFoundError) and " / " in text:  # the adapter's Dutch half
-            base["error"] = text.split(" / ", 1)[1].capitalize() + "."
+            dutch = text.split(" / ", 1)[1]
+            base["error"] = dutch[:1].upper() + dutch[1:] + "."
         else:
             base["error"] = " ".join(dutch_message(exc, status))
         return render_page(request, TEMPLATE, base, status_code=status)
