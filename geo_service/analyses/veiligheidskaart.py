@@ -293,7 +293,7 @@ def _areas(
     if wijken.empty:
         raise NotFoundError(
             f"no wijken stored for {params.municipality} / geen wijken opgeslagen; importeer "
-            "ze met `geo-service areas import`"
+            "eerst de wijkgrenzen"
         )
     if params.level == "wijk":
         members: list[tuple[str, ...]] = [(str(c),) for c in wijken["code"]]

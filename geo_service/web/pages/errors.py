@@ -32,6 +32,7 @@ PAGE_PREFIXES = (
     "/waarschuwingszones",
     "/driehoek",
     "/cameras",
+    "/veiligheidskaart",
 )
 
 
@@ -81,6 +82,7 @@ BACK_LABELS = {
     "/waarschuwingszones": "de waarschuwingszones",
     "/driehoek": "de Driehoek",
     "/cameras": "het cameraplan",
+    "/veiligheidskaart": "de Veiligheidskaart",
 }
 
 TITLES = {

@@ -110,3 +110,13 @@ def test_dutch_errors(client: TestClient) -> None:
     assert r.status_code == 404 and "Geen stadsdelen bekend" in r.text
     r = client.get("/veiligheidskaart", params={"year": "twintig"})
     assert r.status_code == 400 and "geen jaartal" in r.text
+
+
+def test_unknown_parameter_is_refused_like_the_other_pages(client: TestClient) -> None:
+    r = client.get("/veiligheidskaart", params={"jaar": "2025"})
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
+    text = r.text.replace("&#39;", "'")
+    assert "Onbekende keuze in het adres: jaar." in text
+    assert 'href="/veiligheidskaart">Terug naar de Veiligheidskaart</a>' in text
+    for internal in ("geo-service", "Traceback", "got "):
+        assert internal not in r.text
