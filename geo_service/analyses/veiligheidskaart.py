@@ -54,6 +54,7 @@ from geo_service.store import Store
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import RD_NEW, WGS84
 from spatial.targeting.evaluation import (
+    TOO_FEW,
     CameraRule,
     WDQResult,
     camera_rule,
@@ -227,6 +228,8 @@ class ActionEffect:
     result
         The WDQ; None when the windows are too short (``months`` 0) or, in the viewer
         edition, when one of the six counts is withheld (below *k*: too few to say anything).
+    verdict
+        Dutch one-line conclusion (the WDQ's, or why there is none).
     """
 
     kind: str
@@ -236,6 +239,7 @@ class ActionEffect:
     months: int
     category: str
     result: WDQResult | None
+    verdict: str
 
 
 @dataclass(frozen=True)
@@ -451,10 +455,28 @@ def _area_rows(
     return out
 
 
+def _whole_months(a: date, b: date) -> int:
+    """Return the largest m >= 0 with a + m months <= b (-1 when b is before a).
+
+    Examples
+    --------
+    >>> _whole_months(date(2025, 9, 15), date(2025, 12, 1)), _whole_months(date(2025, 9, 1),
+    ...     date(2025, 12, 1)), _whole_months(date(2025, 9, 1), date(2025, 8, 1))
+    (2, 3, -1)
+    """
+    if b < a:
+        return -1
+    m = (b.year - a.year) * 12 + b.month - a.month
+    while m > 0 and _months_shift(a, m) > b:
+        m -= 1
+    return m
+
+
 def _effects(
     store: Store,
     params: VeiligheidskaartParams,
     categories: list[str],
+    first: date,
     last: date,
     publish: Publisher | None,
 ) -> list[ActionEffect]:
@@ -484,6 +506,7 @@ def _effects(
     muni = gpd.GeoSeries([store.municipality_geometry(params.municipality)], crs=WGS84)
     muni_rd = muni.to_crs(RD_NEW).iloc[0]
     end_excl = _months_shift(last.replace(day=1), 1)  # the day after the data's last month
+    data_start = first.replace(day=1)  # the data's first month
     starts = [a[3] for a in actions]
     lo = _months_shift(min(starts), -params.window_months)
     out: list[ActionEffect] = []
@@ -497,13 +520,16 @@ def _effects(
         when = pd.to_datetime(pts["occurred_from"]).dt.date.to_numpy()
         keys = pts["record_key"].to_numpy(dtype=np.uint64) if publish is not None else None
         for kind, code, name, start, target in actions:
-            months = min(
-                params.window_months,
-                (end_excl.year - start.year) * 12 + end_excl.month - start.month,
-                (start.year * 12 + start.month) - (lo.year * 12 + lo.month),
-            )
+            after_months = _whole_months(start, end_excl)
+            before_months = _whole_months(data_start, start)
+            months = min(params.window_months, after_months, before_months)
             if months < MIN_WINDOW_MONTHS:
-                out.append(ActionEffect(kind, code, name, start, 0, cat, None))
+                note = (
+                    "te kort na de start (minder dan 3 maanden gegevens)"
+                    if after_months < MIN_WINDOW_MONTHS
+                    else "te weinig gegevens vóór de start (minder dan 3 maanden)"
+                )
+                out.append(ActionEffect(kind, code, name, start, 0, cat, None, note))
                 continue
             before = (when >= _months_shift(start, -months)) & (when < start)
             after = (when >= start) & (when < _months_shift(start, months))
@@ -517,12 +543,13 @@ def _effects(
                 k = np.array([int(keys[c].sum() % (2**32)) for c in cells], dtype=np.uint64)
                 shown, hidden = publish(n, k)
                 if hidden.any():  # a count below k: too few to say anything, and no WDQ
-                    out.append(ActionEffect(kind, code, name, start, months, cat, None))
+                    note = f"{TOO_FEW} (een aantal ligt onder de drempel)"
+                    out.append(ActionEffect(kind, code, name, start, months, cat, None, note))
                     continue
                 n = shown
             ab, aa, bb, ba, cb, ca = (int(v) for v in n)
             result = weighted_displacement(ab, aa, bb, ba, cb, ca)
-            out.append(ActionEffect(kind, code, name, start, months, cat, result))
+            out.append(ActionEffect(kind, code, name, start, months, cat, result, result.verdict))
     return out
 
 
@@ -582,7 +609,7 @@ def compute_veiligheidskaart(
         years=tuple(years),
         categories=tuple(categories),
         areas=reports,
-        effects=tuple(_effects(store, params, categories, last, publish)),
+        effects=tuple(_effects(store, params, categories, first, last, publish)),
         derived_areas=derived,
         exact=publish is None,
         notes=tuple(notes),

@@ -176,3 +176,25 @@ def test_iha_import_reads_iso_dates_as_iso(store: Store) -> None:
     assert import_iha_actions(store, gdf, municipality=GM) == 3
     got = [pd.Timestamp(d).date().isoformat() for d in store.iha_actions_frame(GM)["action_date"]]
     assert sorted(got) == ["2024-03-15", "2025-09-01", "2025-09-01"]
+
+
+def test_actions_too_close_to_either_end_of_the_data_get_no_wdq(
+    demo_copy: DemoDB, demo_clock: DemoClock
+) -> None:
+    from geo_service.analyses.iha import import_iha_actions
+
+    early = add_months(demo_clock.first, 2)  # two months of data before it
+    late = add_months(demo_clock.last, -1).replace(day=15)  # 1.5 months of data after it
+    square = shapely.box(4.30, 52.07, 4.31, 52.08)
+    gdf = gpd.GeoDataFrame(
+        {"datum": [early.isoformat(), late.isoformat()], "code": ["VROEG", "LAAT"]},
+        geometry=[square, square],
+        crs=4326,
+    )
+    with Store.open(demo_copy.path) as s:
+        import_iha_actions(s, gdf, code_field="code", municipality=GM)
+        r = compute_veiligheidskaart(s, VeiligheidskaartParams(level="wijk"))
+    by_code = {e.code: e for e in r.effects if e.kind == "iha"}
+    assert by_code["VROEG"].result is None and by_code["VROEG"].months == 0
+    assert "vóór de start" in by_code["VROEG"].verdict
+    assert by_code["LAAT"].result is None and "na de start" in by_code["LAAT"].verdict

@@ -202,11 +202,7 @@ def _context(
                 "success": "" if r is None else nl(r.success_measure * 1000, 2),
                 "buffer": "" if r is None else nl(r.buffer_measure * 1000, 2),
                 "wdq": "" if r is None or not r.significant else nl(r.wdq, 2),
-                "verdict": (
-                    "te kort na de start (minder dan 3 maanden gegevens)"
-                    if e.months == 0
-                    else ("te weinig incidenten om iets te zeggen" if r is None else r.verdict)
-                ),
+                "verdict": e.verdict,
             }
         )
     return {
