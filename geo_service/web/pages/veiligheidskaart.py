@@ -65,7 +65,11 @@ def _count(value: float | None, k: int) -> str:
 
 def _ratio(row: AreaCategory) -> str:
     if row.rate_ratio is None or row.rr_low is None or row.rr_high is None:
-        return "niet te schatten"
+        if any(c is None for c in row.counts):
+            return "niet te schatten (een jaar onder de drempel)"
+        if not any(row.counts):
+            return "geen incidenten"
+        return "niet te schatten (alle incidenten in het eerste of laatste jaar)"
     pct = (row.rate_ratio - 1) * 100
     word = "daling" if pct < 0 else "stijging"
     return (

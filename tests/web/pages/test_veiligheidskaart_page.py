@@ -120,3 +120,20 @@ def test_unknown_parameter_is_refused_like_the_other_pages(client: TestClient) -
     assert 'href="/veiligheidskaart">Terug naar de Veiligheidskaart</a>' in text
     for internal in ("geo-service", "Traceback", "got "):
         assert internal not in r.text
+
+
+def test_trend_text_says_why_there_is_none() -> None:
+    from geo_service.analyses.veiligheidskaart import AreaCategory
+    from geo_service.web.pages.veiligheidskaart import _ratio
+
+    def row(counts: tuple[float | None, ...], rr: float | None = None) -> AreaCategory:
+        lo, hi = (None, None) if rr is None else (rr * 0.9, rr * 1.1)
+        return AreaCategory("x", counts, counts, rr, lo, hi, None, None, None, 0, 0, None)
+
+    assert _ratio(row((None, 8.0, 9.0))) == "niet te schatten (een jaar onder de drempel)"
+    assert _ratio(row((0.0, 0.0, 0.0))) == "geen incidenten"
+    assert "eerste of laatste jaar" in _ratio(row((0.0, 0.0, 100.0)))
+    # 0.92: 8 % fewer per year, the interval as yearly factors (0.83 to 1.01).
+    assert _ratio(row((50.0, 46.0, 42.0), 0.92)).startswith(
+        "8,0% daling per jaar (95%-interval 0,83"
+    )
