@@ -102,7 +102,7 @@ def svg_line_chart(
             raise ValueError(
                 f"series {s.label!r} has {len(s.values)} values for {len(years)} years"
             )
-    left, right, top, bottom = 44, 10, 10, 38
+    left, right, top, bottom = 44, 18, 10, 38
     pw, ph = width - left - right, height - top - bottom
     known = [v for s in series for v in s.values if v is not None and math.isfinite(v)]
     y_max = _nice_max(max(known, default=0.0))
