@@ -62,6 +62,9 @@ def test_stadsdelen_counts_rates_and_ranks(
     members = [w for a in r.areas for w in a.wijken]
     assert sorted(members) == sorted(wijken.index) and len(set(members)) == len(members)
     for area in r.areas:
+        # One row per category and no total: meldingen (jeugdoverlast) are never added to
+        # police counts (woninginbraak).
+        assert [row.category for row in area.rows] == list(r.categories)
         assert area.dwellings == pytest.approx(wijken.loc[list(area.wijken), "dwellings"].sum())
         for row in area.rows:
             sel = points[
