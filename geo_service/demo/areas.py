@@ -92,3 +92,39 @@ def import_demo_areas(store: Store, wijken: gpd.GeoDataFrame) -> int:
         dwellings_estimated=True,
         source_note=SOURCE,
     )
+
+
+#: Den Haag's eight stadsdelen by the CBS wijk codes (2018) of their wijken; the grouping of
+#: the municipality (the same grouping orders the wijken in
+#: ``data/nl/wijken_denhaag_westland_2018.geojson``). The stadsdelen are not stored as polygons:
+#: a report reads them as these unions of wijken, "afgeleid uit de wijkcodes".
+DEN_HAAG_STADSDELEN: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
+    "SD051801": ("Loosduinen", ("14", "15", "16", "17", "18")),
+    "SD051802": ("Escamp", ("31", "32", "33", "34", "35", "36", "40")),
+    "SD051803": ("Segbroek", ("12", "13", "19", "20", "21")),
+    "SD051804": ("Scheveningen", ("01", "02", "03", "06", "07", "08", "09", "10", "11")),
+    "SD051805": ("Centrum", ("05", "22", "23", "27", "28", "29", "30", "37")),
+    "SD051806": ("Laak", ("38", "39")),
+    "SD051807": ("Haagse Hout", ("04", "24", "25", "26")),
+    "SD051808": ("Leidschenveen-Ypenburg", ("41", "42", "43", "44")),
+}
+STADSDEEL_SOURCE: Final = "stadsdelen afgeleid uit de wijkcodes (indeling gemeente Den Haag)"
+
+
+def stadsdeel_of_wijk(municipality: str) -> dict[str, tuple[str, str]]:
+    """Map each wijk code to its ``(stadsdeel code, name)``; empty for other municipalities.
+
+    Examples
+    --------
+    >>> stadsdeel_of_wijk("GM0518")["WK051828"]
+    ('SD051805', 'Centrum')
+    >>> len(set(stadsdeel_of_wijk("GM0518").values())), stadsdeel_of_wijk("GM1783")
+    (8, {})
+    """
+    if municipality != "GM0518":
+        return {}
+    return {
+        f"WK0518{w}": (code, name)
+        for code, (name, wijken) in DEN_HAAG_STADSDELEN.items()
+        for w in wijken
+    }

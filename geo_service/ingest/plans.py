@@ -120,7 +120,7 @@ def import_iha_actions(
     if action_date is not None:
         dates = pd.Series([pd.Timestamp(action_date)] * len(gdf))
     elif col is not None and col in gdf.columns:
-        dates = pd.to_datetime(gdf[col], errors="coerce", dayfirst=True)
+        dates = _parse_dates(gdf[col])
     else:
         raise InputFileError(
             "no date for the actions: pass --date-field or --date / geen datum: gebruik "
@@ -147,6 +147,25 @@ def import_iha_actions(
         }
     )[~shapely.is_empty(geoms)]
     return store.upsert_iha_actions(frame)
+
+
+def _parse_dates(values: pd.Series) -> pd.Series:
+    """Parse action dates: ISO 8601 (``2025-09-01``) as such, others day first (``1-9-2025``).
+
+    ``pd.to_datetime(..., dayfirst=True)`` alone reads ``2025-09-01`` as 9 January, so ISO
+    dates are parsed first and only the rest day first.
+
+    Examples
+    --------
+    >>> _parse_dates(pd.Series(["2025-09-01", "1-9-2025", "x"])).dt.strftime("%Y-%m-%d").tolist()
+    ['2025-09-01', '2025-09-01', nan]
+    """
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return pd.Series(pd.to_datetime(values))
+    text = values.astype(str)
+    iso = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    rest = pd.to_datetime(text, errors="coerce", dayfirst=True, format="mixed")
+    return iso.fillna(rest)
 
 
 def polygonal_array(geoms: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:

@@ -235,6 +235,20 @@ class IncidentStore(StoreBase):
             _params(IncidentFilter(municipality=municipality)),
         ).df()
 
+    def yearly_wijk_counts(self, municipality: str | None) -> pd.DataFrame:
+        """Return ``year, category, wijk_code, count, cell_key`` per calendar year and wijk.
+
+        Incidents outside every wijk have ``wijk_code`` NULL. ``cell_key`` is the sum of the
+        group's record keys modulo 2**32 (:func:`spatial.privacy.disclosure.cell_keys`), so the
+        key of several wijken is the sum of theirs.
+        """
+        return self.con.execute(
+            "SELECT CAST(year(occurred_from) AS INTEGER) AS year, category, wijk_code, "
+            f"count(*) AS count, CAST(sum({RECORD_KEY_SQL}) % 4294967296 AS UBIGINT) AS cell_key "
+            f"FROM incidents WHERE {_WHERE} GROUP BY ALL ORDER BY year, category, wijk_code",
+            [self.record_key_secret(), *_params(IncidentFilter(municipality=municipality))],
+        ).df()
+
     def categories(self) -> list[str]:
         """Return the stored categories."""
         return [

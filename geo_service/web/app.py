@@ -29,6 +29,7 @@ from geo_service.web.head import HeadAsGet
 from geo_service.web.ogc import features as ogc
 from geo_service.web.pages import maps as pages
 from geo_service.web.pages import targeting as targeting_pages
+from geo_service.web.pages import veiligheidskaart as veiligheidskaart_page
 from geo_service.web.ratelimit import AnonymousBudget
 from geo_service.web.service import CollectionCache, warm_up
 from geo_service.web.uploads import clean_stale_upload_dirs
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc.router)
     app.include_router(pages.router)
     app.include_router(targeting_pages.router)  # /driehoek, /cameras, /api/v1 targeting layers
+    app.include_router(veiligheidskaart_page.router)  # /veiligheidskaart (and its PDF's HTML)
     app.include_router(licence.router)
     app.include_router(api_docs.router)
 

@@ -1,4 +1,4 @@
-"""Where to act: smoothed rates, ranks, priorities, IHA, MCLP coverage, cameras, equity, monitor."""
+"""Where to act: rates, ranks, priorities, IHA, coverage, cameras, equity, monitor, evaluation."""
 
 from spatial.targeting.camera_plan import (
     CameraPlan,
@@ -21,6 +21,14 @@ from spatial.targeting.coverage import (
 from spatial.targeting.equity import (
     EquityTable,
     equity_table,
+)
+from spatial.targeting.evaluation import (
+    CameraRule,
+    WDQResult,
+    YearlyTrend,
+    camera_rule,
+    weighted_displacement,
+    yearly_trend,
 )
 from spatial.targeting.iha import (
     IHAProposals,
@@ -56,6 +64,7 @@ from spatial.targeting.smoothing import (
 __all__ = [
     "MAX_GRID_POINTS",
     "CameraPlan",
+    "CameraRule",
     "CoverageCurve",
     "EBResult",
     "EquityTable",
@@ -65,7 +74,10 @@ __all__ = [
     "PriorityTable",
     "RankIntervals",
     "TrendResult",
+    "WDQResult",
+    "YearlyTrend",
     "area_priorities",
+    "camera_rule",
     "composite_z",
     "counts_by_year",
     "counts_near",
@@ -90,4 +102,6 @@ __all__ = [
     "review_fixed",
     "share_per_area",
     "trend_per_area",
+    "weighted_displacement",
+    "yearly_trend",
 ]

@@ -33,6 +33,7 @@ PAGE_PREFIXES = (
     "/waarschuwingszones",
     "/driehoek",
     "/cameras",
+    "/veiligheidskaart",
 )
 
 
@@ -74,6 +75,7 @@ BACK_LABELS = {
     "/waarschuwingszones": "de waarschuwingszones",
     "/driehoek": "de Driehoek",
     "/cameras": "het cameraplan",
+    "/veiligheidskaart": "de Veiligheidskaart",
 }
 
 TITLES = {

@@ -24,6 +24,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/vergelijk", "Vergelijk perioden"),
     ("/driehoek", "Driehoek"),
     ("/cameras", "Camera's"),
+    ("/veiligheidskaart", "Veiligheidskaart"),
     ("/docs", "API"),
 )
 
