@@ -46,6 +46,7 @@ def register(
 
 
 def _report(args: argparse.Namespace) -> int:
+    from geo_service.commands.common import open_existing
     from geo_service.config import Settings
     from geo_service.web.pages.veiligheidskaart import render_report, report_context
     from geo_service.web.pdf import print_pdf
