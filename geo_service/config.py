@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from spatial.grid.h3grid import MAX_RES, MIN_RES
@@ -139,6 +139,22 @@ class Settings(BaseSettings):
     max_features: int = Field(default=10_000, ge=1, description="OGC API items page size limit")
     default_h3_res: int = Field(default=10, ge=MIN_RES, le=MAX_RES)
     permutations: int = Field(default=999, ge=0)
+    bootstrap_secret: SecretStr | None = Field(
+        default=None,
+        description="one-time secret that lets `POST /api/v1/keys/bootstrap` create the first "
+        "admin key while the service runs (refused once used, or when an admin key exists)",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="secret that signs the pages' session and CSRF cookies (default: one made "
+        "at first start and kept in the store's meta table)",
+    )
+    session_max_age_s: int = Field(
+        default=8 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="how long a sign-in on the pages (/inloggen) lasts, in seconds",
+    )
 
 
 @lru_cache(maxsize=1)

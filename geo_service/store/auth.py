@@ -1,4 +1,4 @@
-"""API keys (stored hashed) and the audit log.
+"""API keys (stored hashed), page sessions and the audit log.
 
 Only the SHA-256 of a key's secret is stored: a copy of the database does not
 grant access. Secrets are 32 random bytes (``secrets.token_urlsafe``), so a plain
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -79,6 +79,41 @@ class AuthStore(StoreBase):
         if row is None:
             raise NotFoundError(f"no active API key {key_id!r} / onbekende of ingetrokken sleutel")
         self.audit(actor, "admin", "key.revoke", {"key_id": key_id})
+
+    def has_admin_key(self) -> bool:
+        """Return whether any admin key exists, revoked or not (the bootstrap is for none)."""
+        row = self.con.execute("SELECT count(*) FROM api_keys WHERE role = 'admin'").fetchone()
+        return bool(row and row[0])
+
+    def open_session(self, key_id: str, max_age_s: int) -> str:
+        """Open a page session for an active key; return its id (only its hash is stored)."""
+        session_id = secrets.token_urlsafe(32)
+        now = _now()
+        self.con.execute(
+            "INSERT INTO web_sessions (session_hash, key_id, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?)",
+            [hash_secret(session_id), key_id, now, now + timedelta(seconds=max_age_s)],
+        )
+        return session_id
+
+    def session_key(self, session_id: str) -> tuple[str, str] | None:
+        """Return ``(key_id, role)`` of an open, unexpired session whose key is active."""
+        row = self.con.execute(
+            "SELECT k.key_id, k.role FROM web_sessions s JOIN api_keys k USING (key_id) "
+            "WHERE s.session_hash = ? AND s.ended_at IS NULL AND s.expires_at > ? "
+            "AND k.revoked_at IS NULL",
+            [hash_secret(session_id), _now()],
+        ).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    def end_session(self, session_id: str) -> bool:
+        """End a session (sign-out); return whether an open one was ended."""
+        row = self.con.execute(
+            "UPDATE web_sessions SET ended_at = ? WHERE session_hash = ? AND ended_at IS NULL "
+            "RETURNING key_id",
+            [_now(), hash_secret(session_id)],
+        ).fetchone()
+        return row is not None
 
     def list_keys(self) -> pd.DataFrame:
         """Return all keys (never their hashes): key_id, role, label, created_at, revoked_at."""

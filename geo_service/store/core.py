@@ -159,6 +159,15 @@ SCHEMA_SQL: tuple[str, ...] = (
         action VARCHAR NOT NULL,
         detail JSON
     )""",
+    # Sign-ins on the pages (/inloggen): only a SHA-256 of the session id is stored; a session
+    # holds no rights of its own, it names the API key it was opened with.
+    """CREATE TABLE IF NOT EXISTS web_sessions (
+        session_hash VARCHAR PRIMARY KEY,
+        key_id VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        expires_at TIMESTAMP NOT NULL,
+        ended_at TIMESTAMP
+    )""",
 )
 
 

@@ -21,6 +21,7 @@ from geo_service.errors import (
     GeoServiceError,
     NotFoundError,
 )
+from geo_service.web.auth import SignInRequiredError
 from geo_service.web.pages.templating import render_page
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError, TooManyCellsError
 
@@ -32,7 +33,13 @@ PAGE_PREFIXES = (
     "/waarschuwingszones",
     "/driehoek",
     "/cameras",
+    "/inloggen",
+    "/uitloggen",
 )
+
+
+class CsrfError(AuthorizationError):
+    """A form sent without this site's CSRF token (403); Dutch message, for the page."""
 
 
 class PageInputError(GeoServiceError, ValueError):
@@ -81,6 +88,8 @@ BACK_LABELS = {
     "/waarschuwingszones": "de waarschuwingszones",
     "/driehoek": "de Driehoek",
     "/cameras": "het cameraplan",
+    "/inloggen": "inloggen",
+    "/uitloggen": "inloggen",
 }
 
 TITLES = {
@@ -137,10 +146,17 @@ def dutch_message(exc: BaseException, status: int) -> list[str]:
         return ["Er zijn nog geen incidenten en geen gebieden opgeslagen; er is niets te tonen."]
     if isinstance(exc, InvalidParameterError):
         return ["Een van de keuzes (periode, zeshoekgrootte of methode) is ongeldig."]
+    if isinstance(exc, CsrfError):
+        return [str(exc)]
+    if isinstance(exc, SignInRequiredError):
+        return ["Deze pagina is alleen voor aangemelde analisten. Meld u aan met uw sleutel."]
     if isinstance(exc, AuthenticationError):
-        return ["Deze sleutel is onbekend of ingetrokken, of deze pagina vraagt een sleutel."]
+        return ["Deze sleutel is onbekend of ingetrokken. Meld u opnieuw aan."]
     if isinstance(exc, AuthorizationError):
-        return ["Uw sleutel geeft geen toegang tot deze gegevens."]
+        return [
+            "Uw sleutel geeft geen toegang tot deze gegevens; deze pagina is voor analisten "
+            "en beheerders."
+        ]
     if isinstance(exc, NotFoundError) or status == 404:
         return ["Deze pagina of gemeente bestaat niet (meer)."]
     if isinstance(exc, StarletteHTTPException) and status == 405:
@@ -158,6 +174,7 @@ def page_error_response(request: Request, status: int, exc: BaseException) -> HT
         "status": status,
         "back": next((p for p in PAGE_PREFIXES if is_page_of(request.url.path, p)), "/kaart"),
         "back_label": BACK_LABELS,
+        "sign_in": status in (401, 403) and not isinstance(exc, CsrfError),
     }
     response = render_page(request, "fout.html", context, status_code=status)
     if status == 401:
