@@ -207,3 +207,16 @@ def test_session_secret_is_kept_in_the_store(demo_copy: DemoDB) -> None:
         assert c.app.state.session_secret == first and len(first) == 64  # type: ignore[attr-defined]
     with TestClient(create_app(web_settings(demo_copy.path, session_secret="eigen"))) as c:  # noqa: S106
         assert c.app.state.session_secret == b"eigen"  # type: ignore[attr-defined]
+
+
+def test_signed_in_browser_is_not_on_the_anonymous_budget(demo_copy: DemoDB) -> None:
+    """An office behind one address: signed-in analysts must not share the anonymous budget."""
+    settings = web_settings(demo_copy.path, anonymous_budget_requests=3, anonymous_budget_burst=3)
+    with TestClient(create_app(settings)) as c:
+        assert sign_in(c, demo_key(c, "analyst")).status_code == 303  # 2 anonymous requests
+        statuses = {c.get("/kaart").status_code for _ in range(6)}
+        assert statuses == {200}
+        # a forged cookie is counted as anonymous again
+        sid, _, mac = c.cookies[SESSION_COOKIE].rpartition(".")
+        c.cookies.set(SESSION_COOKIE, f"{sid}.{'0' * len(mac)}")
+        assert [c.get("/kaart").status_code for _ in range(3)][-1] == 429
