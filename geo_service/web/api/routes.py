@@ -50,7 +50,7 @@ Text = Annotated[str | None, Query(max_length=100)]
 
 
 @dataclass(frozen=True)
-class Mapping:
+class UploadMapping:
     """The column and category mappings of one upload (those of ``geo-service ingest``)."""
 
     columns: dict[str, str]
@@ -203,12 +203,12 @@ def ingest(
     """
     from geo_service.ingest import parse_mapping
 
-    mapping = Mapping(
+    require(principal, "admin")
+    mapping = UploadMapping(
         columns=parse_mapping(columns),
         category_map=parse_mapping(category_map),
         only_mapped=only_mapped,
     )
-    require(principal, "admin")
     lock = request.app.state.write_lock
     if not lock.acquire(blocking=False):
         raise BusyError(
@@ -232,7 +232,7 @@ def _ingest_upload(
     municipality: str | None,
     crs: str | None,
     tz: str | None,
-    mapping: Mapping,
+    mapping: UploadMapping,
 ) -> dict[str, Any]:
     from geo_service.ingest import ReadLimits, ingest_file
 

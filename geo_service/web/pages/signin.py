@@ -155,9 +155,12 @@ def signin(
 @router.get("/uitloggen", response_class=HTMLResponse)
 def signout_form(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
     """Show the sign-out button (signing out changes something, so it is a POST form)."""
-    _optional_principal(request, store, settings)  # for the page header
+    principal = _optional_principal(request, store, settings)  # also for the page header
+    signed_in = principal is not None and principal.session
     context = {"title": "Uitloggen", "active": "/uitloggen", "demo": False, "caption": None}
-    return render_page(request, "uitloggen.html", {**context, "ended": False})
+    return render_page(
+        request, "uitloggen.html", {**context, "ended": False, "signed_in": signed_in}
+    )
 
 
 @router.post("/uitloggen", response_class=HTMLResponse)

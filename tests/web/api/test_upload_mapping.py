@@ -74,6 +74,11 @@ def test_police_export_without_columns_is_a_dutch_422(demo_copy: DemoDB) -> None
     assert "onbekende doelkolom" in unknown_target["body"]["detail"]
 
 
+def test_mappings_are_checked_after_the_role(demo_copy: DemoDB) -> None:
+    with TestClient(create_app(web_settings(demo_copy.path))) as c:
+        assert _upload(c, demo_copy.analyst, columns="incident_id")["status"] == 403
+
+
 def test_category_map_and_only_mapped(demo_copy: DemoDB) -> None:
     columns = POLICE_COLUMNS + ",category=Soort"
     cmap = "Inbraak woning=woninginbraak,Fietsdiefstal=fietsdiefstal"

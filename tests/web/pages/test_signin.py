@@ -118,6 +118,7 @@ def test_sign_out_ends_the_session_also_for_a_copied_cookie(app_client: TestClie
     copied = c.cookies[SESSION_COOKIE]
     page = c.get(CAMERAS)
     assert page.status_code == 200
+    assert 'action="/uitloggen"' in c.get("/uitloggen").text  # the button, when signed in
     # without the token the sign-out is refused and the session stays
     refused = c.post("/uitloggen", data={})
     assert refused.status_code == 403 and "controlecode" in refused.text
@@ -127,6 +128,7 @@ def test_sign_out_ends_the_session_also_for_a_copied_cookie(app_client: TestClie
     assert SESSION_COOKIE in _cookie_header(out, SESSION_COOKIE)  # removed (max-age=0)
     assert "max-age=0" in _cookie_header(out, SESSION_COOKIE).lower()
     assert c.get(CAMERAS).status_code == 401
+    assert "U bent niet aangemeld" in c.get("/uitloggen").text
     # the ended session is ended in the store: a copy of the cookie is worthless
     c.cookies.set(SESSION_COOKIE, copied)
     assert c.get(CAMERAS).status_code == 401
