@@ -149,6 +149,24 @@ class Settings(BaseSettings):
         description="secret that signs the pages' session and CSRF cookies (default: one made "
         "at first start and kept in the store's meta table)",
     )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OpenID Connect issuer URL for signing in on the pages (optional; with "
+        "oidc_client_id, oidc_client_secret and oidc_role_groups)",
+    )
+    oidc_client_id: str | None = Field(default=None, description="OpenID Connect client id")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="OpenID Connect client secret (client_secret_basic)"
+    )
+    oidc_role_groups: dict[str, Role] = Field(
+        default_factory=dict,
+        description='groups of the identity provider and the role each gives, as JSON: '
+        '{"geo-analisten": "analyst", "geo-beheer": "admin"}; the highest role wins, an '
+        "account in none of them is refused",
+    )
+    oidc_groups_claim: str = Field(
+        default="groups", description="ID token claim that lists the account's groups"
+    )
     session_max_age_s: int = Field(
         default=8 * 3600,
         ge=60,

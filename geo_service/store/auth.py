@@ -85,26 +85,59 @@ class AuthStore(StoreBase):
         row = self.con.execute("SELECT count(*) FROM api_keys WHERE role = 'admin'").fetchone()
         return bool(row and row[0])
 
-    def open_session(self, key_id: str, max_age_s: int) -> str:
-        """Open a page session for an active key; return its id (only its hash is stored)."""
+    def open_session(
+        self,
+        key_id: str | None,
+        max_age_s: int,
+        *,
+        actor: str | None = None,
+        role: str | None = None,
+    ) -> str:
+        """Open a page session; return its id (only its hash is stored).
+
+        With ``key_id`` the session stands for that key (its role is read on each use);
+        without, for ``actor`` in ``role`` (an OpenID Connect sign-in).
+
+        Raises
+        ------
+        ValueError
+            Neither a key nor an actor with a known role.
+        """
+        if key_id is None and (not actor or role not in ROLES):
+            raise ValueError("a session needs a key, or an actor with a role")
         session_id = secrets.token_urlsafe(32)
         now = _now()
         self.con.execute(
-            "INSERT INTO web_sessions (session_hash, key_id, created_at, expires_at) "
-            "VALUES (?, ?, ?, ?)",
-            [hash_secret(session_id), key_id, now, now + timedelta(seconds=max_age_s)],
+            "INSERT INTO web_sessions (session_hash, key_id, actor, role, created_at, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                hash_secret(session_id),
+                key_id,
+                actor,
+                role if key_id is None else None,
+                now,
+                now + timedelta(seconds=max_age_s),
+            ],
         )
         return session_id
 
-    def session_key(self, session_id: str) -> tuple[str, str] | None:
-        """Return ``(key_id, role)`` of an open, unexpired session whose key is active."""
+    def session_key(self, session_id: str) -> tuple[str | None, str, str] | None:
+        """Return ``(key_id, role, actor)`` of an open, unexpired session, else None.
+
+        A key's session counts only while the key is active, with the key's current role.
+        """
         row = self.con.execute(
-            "SELECT k.key_id, k.role FROM web_sessions s JOIN api_keys k USING (key_id) "
+            "SELECT s.key_id, COALESCE(k.role, s.role), s.actor FROM web_sessions s "
+            "LEFT JOIN api_keys k USING (key_id) "
             "WHERE s.session_hash = ? AND s.ended_at IS NULL AND s.expires_at > ? "
-            "AND k.revoked_at IS NULL",
+            "AND (s.key_id IS NULL OR (k.key_id IS NOT NULL AND k.revoked_at IS NULL))",
             [hash_secret(session_id), _now()],
         ).fetchone()
-        return (str(row[0]), str(row[1])) if row else None
+        if row is None or row[1] is None:
+            return None
+        key_id = None if row[0] is None else str(row[0])
+        actor = f"key:{key_id}" if key_id is not None else str(row[2])
+        return (key_id, str(row[1]), actor)
 
     def end_session(self, session_id: str) -> bool:
         """End a session (sign-out); return whether an open one was ended."""

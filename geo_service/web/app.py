@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api_keys.router)  # the one-time bootstrap of the first admin key
     app.include_router(signin.router)  # /inloggen, /uitloggen: sessions for the pages
+    app.include_router(signin.oidc_router)  # /inloggen/oidc: optional OpenID Connect
     app.include_router(ogc.router)
     app.include_router(pages.router)
     app.include_router(targeting_pages.router)  # /driehoek, /cameras, /api/v1 targeting layers

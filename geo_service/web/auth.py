@@ -31,6 +31,11 @@ class Principal:
     #: Whether the key came from a page session (the cookie of /inloggen), not a header.
     session: bool = False
 
+    @property
+    def signed_in(self) -> bool:
+        """Whether the caller identified itself (a key, or a page session)."""
+        return self.key_id is not None or self.session
+
     def can(self, role: Role) -> bool:
         """Return whether this principal has at least ``role``."""
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
@@ -90,11 +95,12 @@ def authenticate_session(store: Store, session_id: str, *, path: str) -> Princip
     found = store.session_key(session_id)
     if found is None:
         return None
-    key_id, role = found
+    key_id, role, actor = found
     if role not in ROLE_RANK:
         return None
-    principal = Principal(actor=f"key:{key_id}", role=role, key_id=key_id, session=True)  # type: ignore[arg-type]
-    store.audit(principal.actor, role, "key.use", {"path": path, "via": "sessie"})
+    principal = Principal(actor=actor, role=role, key_id=key_id, session=True)  # type: ignore[arg-type]
+    action = "key.use" if key_id is not None else "session.use"
+    store.audit(principal.actor, role, action, {"path": path, "via": "sessie"})
     return principal
 
 
@@ -110,7 +116,7 @@ def require(principal: Principal, role: Role) -> None:
     """
     if principal.can(role):
         return
-    if principal.key_id is None:
+    if not principal.signed_in:
         raise SignInRequiredError(
             f"this needs role {role}: send an API key / "
             f"hiervoor is rol {role} nodig: stuur een API-sleutel"

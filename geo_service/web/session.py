@@ -25,11 +25,12 @@ request came over TLS (directly, ``X-Forwarded-Proto: https`` from a proxy, or a
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import logging
 import secrets
-from typing import Final
+from typing import Final, Literal
 
 from fastapi import Request, Response
 
@@ -69,6 +70,32 @@ def _mac(secret: bytes, purpose: str, value: str) -> str:
 def _secret(request: Request) -> bytes:
     secret: bytes = request.app.state.session_secret
     return secret
+
+
+def sign_value(secret: bytes, purpose: str, value: str) -> str:
+    """Return ``base64url(value).hmac``: a cookie value only this server can make.
+
+    Examples
+    --------
+    >>> signed = sign_value(b"s", "oidc", '{"a": 1}')
+    >>> read_value(b"s", "oidc", signed), read_value(b"s", "sessie", signed)
+    ('{"a": 1}', None)
+    """
+    encoded = base64.urlsafe_b64encode(value.encode("utf-8")).decode("ascii").rstrip("=")
+    return f"{encoded}.{_mac(secret, purpose, encoded)}"
+
+
+def read_value(secret: bytes, purpose: str, signed: str | None) -> str | None:
+    """Return the value of :func:`sign_value`'s output when its HMAC is right, else None."""
+    if not signed or "." not in signed:
+        return None
+    encoded, _, mac = signed.rpartition(".")
+    if not hmac.compare_digest(mac, _mac(secret, purpose, encoded)):
+        return None
+    try:
+        return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def sign_session(secret: bytes, session_id: str) -> str:
@@ -160,15 +187,22 @@ def set_cookie(
     name: str,
     value: str,
     max_age: int,
+    *,
+    samesite: Literal["strict", "lax"] = "strict",
+    path: str = "/",
 ) -> None:
-    """Set an HttpOnly, SameSite=Strict cookie (Secure over TLS) for the whole site."""
+    """Set an HttpOnly, SameSite=Strict cookie (Secure over TLS) for the whole site.
+
+    ``samesite="lax"`` only for the OpenID Connect flow's cookie, which must come back on
+    the provider's redirect (a top-level navigation from another site).
+    """
     response.set_cookie(
         name,
         value,
         max_age=max_age,
-        path="/",
+        path=path,
         httponly=True,
-        samesite="strict",
+        samesite=samesite,
         secure=is_tls(request, settings),
     )
 

@@ -22,6 +22,7 @@ from geo_service.errors import (
     NotFoundError,
 )
 from geo_service.web.auth import SignInRequiredError
+from geo_service.web.oidc import NoRoleError, OidcError
 from geo_service.web.pages.templating import render_page
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError, TooManyCellsError
 
@@ -148,6 +149,9 @@ def dutch_message(exc: BaseException, status: int) -> list[str]:
         return ["Een van de keuzes (periode, zeshoekgrootte of methode) is ongeldig."]
     if isinstance(exc, CsrfError):
         return [str(exc)]
+    if isinstance(exc, OidcError | NoRoleError):  # "English / Nederlands": the Dutch half
+        dutch = str(exc).split(" / ", 1)[-1]
+        return [dutch[:1].upper() + dutch[1:] + "."]
     if isinstance(exc, SignInRequiredError):
         return ["Deze pagina is alleen voor aangemelde analisten. Meld u aan met uw sleutel."]
     if isinstance(exc, AuthenticationError):

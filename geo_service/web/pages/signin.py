@@ -11,6 +11,9 @@ sign-out as ``session.logout``, a refused key as ``session.refused`` (without th
 
 from __future__ import annotations
 
+import hmac
+import json
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -19,10 +22,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from geo_service.config import Settings
 from geo_service.errors import AuthenticationError
 from geo_service.store import Store
+from geo_service.web import oidc
 from geo_service.web.auth import Principal, authenticate
 from geo_service.web.deps import SettingsDep, StoreDep, get_principal
 from geo_service.web.pages.context import reject_unknown_page_params
-from geo_service.web.pages.errors import CsrfError
+from geo_service.web.pages.errors import CsrfError, PageNotFoundError
 from geo_service.web.pages.templating import render_page
 from geo_service.web.session import (
     CSRF_COOKIE,
@@ -30,10 +34,12 @@ from geo_service.web.session import (
     clear_cookie,
     csrf_ok,
     ensure_csrf_nonce,
+    read_value,
     safe_next,
     session_id,
     set_cookie,
     sign_session,
+    sign_value,
 )
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(reject_unknown_page_params)])
@@ -81,6 +87,7 @@ def _page(
         "notice": notice,
         "next": next_path,
         "hours": round(settings.session_max_age_s / 3600, 1),
+        "oidc": oidc.configured(settings),
     }
     response = render_page(request, "inloggen.html", context, status_code=status_code)
     if nonce is not None:
@@ -98,12 +105,133 @@ def signin_form(
     """Show the sign-in form (a key field and the CSRF token)."""
     principal = _optional_principal(request, store, settings)
     notice = (
-        f"U bent al aangemeld met sleutel {principal.key_id}; met een andere sleutel "
-        "vervangt u deze aanmelding."
+        f"U bent al aangemeld ({principal.actor}); met een nieuwe aanmelding vervangt u deze."
         if principal is not None and principal.session
         else None
     )
     return _page(request, settings, next_path=safe_next(naar), notice=notice)
+
+
+# -- OpenID Connect (optional) ---------------------------------------------------------------
+
+#: Providers add parameters of their own to the redirect back (session_state, iss, ...), so
+#: these routes do not refuse unknown parameters.
+oidc_router = APIRouter(include_in_schema=False)
+OIDC_COOKIE = "gs_oidc"
+OIDC_COOKIE_PATH = "/inloggen/oidc"
+OIDC_MAX_AGE_S = 600
+OIDC_EXPIRED = (
+    "De aanmelding via de organisatie is verlopen of niet op deze site begonnen. Probeer het "
+    "opnieuw."
+)
+
+
+def _redirect_uri(request: Request, settings: Settings) -> str:
+    base = settings.public_url or str(request.base_url)
+    return base.rstrip("/") + "/inloggen/oidc/terug"
+
+
+def _provider(request: Request, settings: Settings) -> oidc.Provider:
+    return oidc.Provider(settings, getattr(request.app.state, "oidc_transport", None))
+
+
+@oidc_router.get("/inloggen/oidc")
+def oidc_start(
+    request: Request,
+    settings: SettingsDep,
+    naar: Annotated[str | None, Query(max_length=1000)] = None,
+) -> Response:
+    """Send the browser to the identity provider (step 1: state, nonce, PKCE challenge).
+
+    Raises
+    ------
+    PageNotFoundError
+        OpenID Connect is not configured.
+    """
+    if not oidc.configured(settings):
+        raise PageNotFoundError("Inloggen via de organisatie is voor deze dienst niet ingesteld.")
+    flow = oidc.Flow.new(safe_next(naar))
+    url = _provider(request, settings).authorization_url(flow, _redirect_uri(request, settings))
+    response = RedirectResponse(url, status_code=303)
+    value = sign_value(request.app.state.session_secret, "oidc", json.dumps(asdict(flow)))
+    set_cookie(
+        response,
+        request,
+        settings,
+        OIDC_COOKIE,
+        value,
+        OIDC_MAX_AGE_S,
+        samesite="lax",
+        path=OIDC_COOKIE_PATH,
+    )
+    return response
+
+
+@oidc_router.get("/inloggen/oidc/terug", response_class=HTMLResponse)
+def oidc_back(
+    request: Request,
+    store: StoreDep,
+    settings: SettingsDep,
+    code: Annotated[str | None, Query(max_length=4000)] = None,
+    state: Annotated[str | None, Query(max_length=500)] = None,
+    error: Annotated[str | None, Query(max_length=500)] = None,
+) -> HTMLResponse:
+    """Check ``state``, verify the provider's ID token, open a session (steps 2-3).
+
+    The session cookie is set on a page that goes on to ``naar`` itself: the browser arrived
+    from the provider's site, and a SameSite=Strict cookie is only sent on a navigation that
+    starts on this site.
+
+    Raises
+    ------
+    CsrfError
+        No flow cookie, or ``state`` is not the flow's (403).
+    OidcError
+        The provider refused, or its ID token is not valid (401).
+    NoRoleError
+        The account is in none of the configured groups (403).
+    """
+    if not oidc.configured(settings):
+        raise PageNotFoundError("Inloggen via de organisatie is voor deze dienst niet ingesteld.")
+    raw = read_value(request.app.state.session_secret, "oidc", request.cookies.get(OIDC_COOKIE))
+    if raw is None or not state:
+        raise CsrfError(OIDC_EXPIRED)
+    flow = oidc.Flow(**json.loads(raw))
+    if not hmac.compare_digest(state, flow.state):
+        raise CsrfError(OIDC_EXPIRED)
+    if error or not code:
+        raise oidc.OidcError(
+            "the identity provider gave no access / de organisatie-login gaf geen toegang"
+        )
+    try:
+        identity = _provider(request, settings).identity(
+            code, flow, _redirect_uri(request, settings)
+        )
+    except (oidc.OidcError, oidc.NoRoleError) as exc:
+        store.audit("anonymous", None, "session.refused", {"via": "oidc", "reason": str(exc)})
+        raise
+    old = session_id(request)
+    if old is not None:
+        store.end_session(old)
+    sid = store.open_session(
+        None, settings.session_max_age_s, actor=identity.actor, role=identity.role
+    )
+    store.audit(
+        identity.actor, identity.role, "session.login", {"via": "oidc", "groups": identity.groups}
+    )
+    request.state.principal = Principal(actor=identity.actor, role=identity.role, session=True)
+    context = {
+        "title": "Aangemeld",
+        "active": "/inloggen",
+        "demo": False,
+        "caption": None,
+        "next": flow.next_path,
+    }
+    response = render_page(request, "aangemeld.html", context)
+    cookie = sign_session(request.app.state.session_secret, sid)
+    set_cookie(response, request, settings, SESSION_COOKIE, cookie, settings.session_max_age_s)
+    response.delete_cookie(OIDC_COOKIE, path=OIDC_COOKIE_PATH)
+    return response
 
 
 @router.post("/inloggen", response_class=HTMLResponse)
