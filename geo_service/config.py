@@ -160,7 +160,7 @@ class Settings(BaseSettings):
     )
     oidc_role_groups: dict[str, Role] = Field(
         default_factory=dict,
-        description='groups of the identity provider and the role each gives, as JSON: '
+        description="groups of the identity provider and the role each gives, as JSON: "
         '{"geo-analisten": "analyst", "geo-beheer": "admin"}; the highest role wins, an '
         "account in none of them is refused",
     )
