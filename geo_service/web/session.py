@@ -122,7 +122,8 @@ def read_session(secret: bytes, cookie: str | None) -> str | None:
 
 def session_id(request: Request) -> str | None:
     """Return the (signed) session id the request's cookie names, or None."""
-    return read_session(_secret(request), request.cookies.get(SESSION_COOKIE))
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return read_session(_secret(request), cookie) if cookie else None
 
 
 def _bindings(request: Request) -> list[str]:
