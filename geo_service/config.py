@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from spatial.grid.h3grid import MAX_RES, MIN_RES
@@ -145,6 +145,40 @@ class Settings(BaseSettings):
         le=5_000.0,
         description="largest near-repeat alert zone (radius of the enclosing disc, metres): "
         "one leafleting round; longer chains of circles are split",
+    )
+    bootstrap_secret: SecretStr | None = Field(
+        default=None,
+        description="one-time secret that lets `POST /api/v1/keys/bootstrap` create the first "
+        "admin key while the service runs (refused once used, or when an admin key exists)",
+    )
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="secret that signs the pages' session and CSRF cookies (default: one made "
+        "at first start and kept in the store's meta table)",
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OpenID Connect issuer URL for signing in on the pages (optional; with "
+        "oidc_client_id, oidc_client_secret and oidc_role_groups)",
+    )
+    oidc_client_id: str | None = Field(default=None, description="OpenID Connect client id")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="OpenID Connect client secret (client_secret_basic)"
+    )
+    oidc_role_groups: dict[str, Role] = Field(
+        default_factory=dict,
+        description="groups of the identity provider and the role each gives, as JSON: "
+        '{"geo-analisten": "analyst", "geo-beheer": "admin"}; the highest role wins, an '
+        "account in none of them is refused",
+    )
+    oidc_groups_claim: str = Field(
+        default="groups", description="ID token claim that lists the account's groups"
+    )
+    session_max_age_s: int = Field(
+        default=8 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="how long a sign-in on the pages (/inloggen) lasts, in seconds",
     )
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "AuthenticationError",
     "AuthorizationError",
     "BusyError",
+    "CsrfError",
     "DomainError",
     "GeoServiceError",
     "InputFileError",
@@ -73,6 +74,10 @@ class StaleDemoError(GeoServiceError, ValueError):
 
 class PageInputError(GeoServiceError, ValueError):
     """A page parameter a person can correct (400); the message is Dutch, for the page."""
+
+
+class CsrfError(AuthorizationError):
+    """A form sent without this site's CSRF token (403); Dutch message, for the page."""
 
 
 class PageNotFoundError(NotFoundError):

@@ -58,7 +58,10 @@ def parse_mapping(text: str | None) -> dict[str, str]:
             continue
         key, sep, value = part.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise InputFileError(f"expected name=value, got {part.strip()!r}")
+            raise InputFileError(
+                f"expected name=value, got {part.strip()!r} / verwacht naam=waarde, "
+                f"gekregen: {part.strip()!r}"
+            )
         out[key.strip()] = value.strip()
     return out
 
@@ -70,7 +73,8 @@ def _apply_columns(df: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.Da
     if unknown_targets:
         raise UnknownColumnError(
             f"unknown target column(s) {unknown_targets}; "
-            f"canonical columns are {list(CANONICAL_COLUMNS)}"
+            f"canonical columns are {list(CANONICAL_COLUMNS)} / onbekende doelkolom(men) "
+            f"{unknown_targets}; kies uit {', '.join(CANONICAL_COLUMNS)}"
         )
     lower = {str(c).lower(): c for c in df.columns}
     picked: dict[str, str] = {}
@@ -79,8 +83,9 @@ def _apply_columns(df: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.Da
             src = columns[canon]
             if src not in df.columns:
                 raise UnknownColumnError(
-                    f"column {src!r} (for {canon}) not in the file / kolom niet gevonden; "
-                    f"the file has: {', '.join(map(str, df.columns))}"
+                    f"column {src!r} (for {canon}) not in the file / kolom {src!r} (voor "
+                    f"{canon}) niet gevonden; "
+                    f"the file has / het bestand heeft: {', '.join(map(str, df.columns))}"
                 )
             picked[canon] = src
         elif canon in lower:
@@ -90,13 +95,17 @@ def _apply_columns(df: pd.DataFrame, columns: Mapping[str, str] | None) -> pd.Da
     has_xy = "x" in out and "y" in out
     if not (has_lonlat or has_xy):
         raise UnknownColumnError(
-            "no coordinate columns: need lon+lat or x+y (map them with --columns); "
-            f"the file has: {', '.join(map(str, df.columns))}"
+            "no coordinate columns: need lon+lat or x+y (map them with --columns, or the "
+            "upload's columns field) / geen coördinaatkolommen: lon+lat of x+y nodig; koppel "
+            "ze met columns, bijvoorbeeld x=X-coordinaat,y=Y-coordinaat; "
+            f"the file has / het bestand heeft: {', '.join(map(str, df.columns))}"
         )
     if "occurred_from" not in out:
         raise UnknownColumnError(
-            "no date column occurred_from (map it with --columns occurred_from=...); "
-            f"the file has: {', '.join(map(str, df.columns))}"
+            "no date column occurred_from (map it with --columns occurred_from=..., or the "
+            "upload's columns field) / geen datumkolom occurred_from; koppel die met columns, "
+            "bijvoorbeeld occurred_from=Pleegdatum; "
+            f"the file has / het bestand heeft: {', '.join(map(str, df.columns))}"
         )
     return out
 

@@ -1,4 +1,4 @@
-"""API keys (stored hashed) and the audit log.
+"""API keys (stored hashed), page sessions and the audit log.
 
 Only the SHA-256 of a key's secret is stored: a copy of the database does not
 grant access. Secrets are 32 random bytes (``secrets.token_urlsafe``), so a plain
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -79,6 +79,80 @@ class AuthStore(StoreBase):
         if row is None:
             raise NotFoundError(f"no active API key {key_id!r} / onbekende of ingetrokken sleutel")
         self.audit(actor, "admin", "key.revoke", {"key_id": key_id})
+
+    def has_admin_key(self) -> bool:
+        """Return whether any admin key exists, revoked or not (the bootstrap is for none)."""
+        row = self.con.execute("SELECT count(*) FROM api_keys WHERE role = 'admin'").fetchone()
+        return bool(row and row[0])
+
+    def open_session(
+        self,
+        key_id: str | None,
+        max_age_s: int,
+        *,
+        actor: str | None = None,
+        role: str | None = None,
+    ) -> str:
+        """Open a page session; return its id (only its hash is stored).
+
+        With ``key_id`` the session stands for that key (its role is read on each use);
+        without, for ``actor`` in ``role`` (an OpenID Connect sign-in).
+
+        Raises
+        ------
+        ValueError
+            Neither a key nor an actor with a known role.
+        """
+        if key_id is None and (not actor or role not in ROLES):
+            raise ValueError("a session needs a key, or an actor with a role")
+        session_id = secrets.token_urlsafe(32)
+        now = _now()
+        # Rows of sessions that ended or expired a day ago serve nothing (the audit log keeps
+        # who signed in and out); they go at each sign-in, so the table stays small.
+        self.con.execute(
+            "DELETE FROM web_sessions WHERE COALESCE(ended_at, expires_at) < ?",
+            [now - timedelta(days=1)],
+        )
+        self.con.execute(
+            "INSERT INTO web_sessions (session_hash, key_id, actor, role, created_at, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                hash_secret(session_id),
+                key_id,
+                actor,
+                role if key_id is None else None,
+                now,
+                now + timedelta(seconds=max_age_s),
+            ],
+        )
+        return session_id
+
+    def session_key(self, session_id: str) -> tuple[str | None, str, str] | None:
+        """Return ``(key_id, role, actor)`` of an open, unexpired session, else None.
+
+        A key's session counts only while the key is active, with the key's current role.
+        """
+        row = self.con.execute(
+            "SELECT s.key_id, COALESCE(k.role, s.role), s.actor FROM web_sessions s "
+            "LEFT JOIN api_keys k USING (key_id) "
+            "WHERE s.session_hash = ? AND s.ended_at IS NULL AND s.expires_at > ? "
+            "AND (s.key_id IS NULL OR (k.key_id IS NOT NULL AND k.revoked_at IS NULL))",
+            [hash_secret(session_id), _now()],
+        ).fetchone()
+        if row is None or row[1] is None:
+            return None
+        key_id = None if row[0] is None else str(row[0])
+        actor = f"key:{key_id}" if key_id is not None else str(row[2])
+        return (key_id, str(row[1]), actor)
+
+    def end_session(self, session_id: str) -> bool:
+        """End a session (sign-out); return whether an open one was ended."""
+        row = self.con.execute(
+            "UPDATE web_sessions SET ended_at = ? WHERE session_hash = ? AND ended_at IS NULL "
+            "RETURNING key_id",
+            [_now(), hash_secret(session_id)],
+        ).fetchone()
+        return row is not None
 
     def list_keys(self) -> pd.DataFrame:
         """Return all keys (never their hashes): key_id, role, label, created_at, revoked_at."""

@@ -159,6 +159,18 @@ SCHEMA_SQL: tuple[str, ...] = (
         action VARCHAR NOT NULL,
         detail JSON
     )""",
+    # Sign-ins on the pages (/inloggen): only a SHA-256 of the session id is stored. A key's
+    # session holds no rights of its own, it names the API key (whose role is read each time);
+    # an OpenID Connect session (key_id NULL) holds the actor and the role its groups gave.
+    """CREATE TABLE IF NOT EXISTS web_sessions (
+        session_hash VARCHAR PRIMARY KEY,
+        key_id VARCHAR,
+        actor VARCHAR,
+        role VARCHAR,
+        created_at TIMESTAMP NOT NULL,
+        expires_at TIMESTAMP NOT NULL,
+        ended_at TIMESTAMP
+    )""",
 )
 
 

@@ -19,8 +19,9 @@ from fastapi.staticfiles import StaticFiles
 from geo_service import __version__
 from geo_service.config import Settings, get_settings
 from geo_service.store import Store
-from geo_service.web import licence
+from geo_service.web import licence, session
 from geo_service.web.api import docs as api_docs
+from geo_service.web.api import keys as api_keys
 from geo_service.web.api import routes as api
 from geo_service.web.cache import ResponseCache
 from geo_service.web.errors import install_error_handlers
@@ -28,6 +29,7 @@ from geo_service.web.guards import HostGuard, UploadGuard
 from geo_service.web.head import HeadAsGet
 from geo_service.web.ogc import features as ogc
 from geo_service.web.pages import maps as pages
+from geo_service.web.pages import signin
 from geo_service.web.pages import targeting as targeting_pages
 from geo_service.web.pages import veiligheidskaart as veiligheidskaart_page
 from geo_service.web.ratelimit import AnonymousBudget
@@ -79,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         clean_stale_upload_dirs(max_age_s=cfg.stale_upload_age_s)  # after a kill -9 mid-upload
         store = Store.open(cfg.db)
         app.state.store = store
+        app.state.session_secret = session.resolve_secret(store, cfg)
         if cfg.warm_up:
             threading.Thread(target=warm_up, args=(app,), name="warm-up", daemon=True).start()
         try:
@@ -94,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Hotspot service for Dutch municipal safety policy. "
             "Roles: viewer (aggregates, counts below k suppressed), "
             "analyst (exact counts, incident "
-            "points), admin (ingest). Send a key as `X-API-Key` or `Authorization: Bearer`."
+            "points), admin (ingest). Send a key as `X-API-Key` or `Authorization: Bearer`; "
+            "the API takes header keys only (the HTML pages also take the session of /inloggen)."
         ),
         version=__version__,
         lifespan=lifespan,
@@ -109,6 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.collections = CollectionCache(max_entries=32, workers=cfg.compute_workers)
     install_error_handlers(app)
     app.include_router(api.router)
+    app.include_router(api_keys.router)  # the one-time bootstrap of the first admin key
+    app.include_router(signin.router)  # /inloggen, /uitloggen: sessions for the pages
+    app.include_router(signin.oidc_router)  # /inloggen/oidc: optional OpenID Connect
     app.include_router(ogc.router)
     app.include_router(pages.router)
     app.include_router(targeting_pages.router)  # /driehoek, /cameras, /api/v1 targeting layers

@@ -1,4 +1,7 @@
-"""Who is asking: API keys from ``X-API-Key`` or ``Authorization: Bearer``, and roles.
+"""Who is asking: API keys from ``X-API-Key`` or ``Authorization: Bearer``, page sessions, roles.
+
+The HTML pages also accept a session opened at ``/inloggen`` with a key
+(:mod:`geo_service.web.session`); it carries that key's role, read again on every request.
 
 Roles are ordered ``viewer < analyst < admin``. A request without a key gets
 ``Settings.anonymous_role`` (default viewer; ``None`` refuses anonymous requests).
@@ -25,10 +28,21 @@ class Principal:
     actor: str
     role: Role
     key_id: str | None = None
+    #: Whether the key came from a page session (the cookie of /inloggen), not a header.
+    session: bool = False
+
+    @property
+    def signed_in(self) -> bool:
+        """Whether the caller identified itself (a key, or a page session)."""
+        return self.key_id is not None or self.session
 
     def can(self, role: Role) -> bool:
         """Return whether this principal has at least ``role``."""
         return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+class SignInRequiredError(AuthenticationError):
+    """No key was sent, and this needs one (401): the pages say "meld u aan", not "unknown key"."""
 
 
 def extract_secret(x_api_key: str | None, authorization: str | None) -> str | None:
@@ -56,7 +70,7 @@ def authenticate(store: Store, settings: Settings, secret: str | None, *, path: 
     """
     if secret is None:
         if settings.anonymous_role is None:
-            raise AuthenticationError(
+            raise SignInRequiredError(
                 "an API key is required / een API-sleutel is nodig (header X-API-Key)"
             )
         return Principal(actor="anonymous", role=settings.anonymous_role)
@@ -73,6 +87,23 @@ def authenticate(store: Store, settings: Settings, secret: str | None, *, path: 
     return principal
 
 
+def authenticate_session(store: Store, session_id: str, *, path: str) -> Principal | None:
+    """Resolve a page session to its key's principal; None if it ended, expired or was revoked.
+
+    Each use is audited as a use of the key (``key.use`` with ``"via": "sessie"``).
+    """
+    found = store.session_key(session_id)
+    if found is None:
+        return None
+    key_id, role, actor = found
+    if role not in ROLE_RANK:
+        return None
+    principal = Principal(actor=actor, role=role, key_id=key_id, session=True)  # type: ignore[arg-type]
+    action = "key.use" if key_id is not None else "session.use"
+    store.audit(principal.actor, role, action, {"path": path, "via": "sessie"})
+    return principal
+
+
 def require(principal: Principal, role: Role) -> None:
     """Raise unless ``principal`` has at least ``role``.
 
@@ -85,8 +116,8 @@ def require(principal: Principal, role: Role) -> None:
     """
     if principal.can(role):
         return
-    if principal.key_id is None:
-        raise AuthenticationError(
+    if not principal.signed_in:
+        raise SignInRequiredError(
             f"this needs role {role}: send an API key / "
             f"hiervoor is rol {role} nodig: stuur een API-sleutel"
         )

@@ -17,8 +17,10 @@ from geo_service.config import Settings
 from geo_service.errors import GeoServiceError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
-from geo_service.web.auth import Principal, authenticate, extract_secret
+from geo_service.web.auth import Principal, authenticate, authenticate_session, extract_secret
 from geo_service.web.cache import ResponseCache
+from geo_service.web.pages.errors import is_page
+from geo_service.web.session import session_id
 from spatial.errors import InvalidParameterError
 from spatial.grid.h3grid import MAX_RES, MIN_RES
 
@@ -65,9 +67,24 @@ def get_principal(
     x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Principal:
-    """Return the caller (anonymous role if no key; 401 on a wrong key)."""
+    """Return the caller (anonymous role if no key; 401 on a wrong key).
+
+    A header key always wins. Without one, the HTML pages (:func:`is_page`) accept the
+    session cookie of ``/inloggen``; an ended or expired session counts as no key. The
+    principal is kept on ``request.state`` for the page header.
+    """
     secret = extract_secret(x_api_key, authorization)
-    return authenticate(store, settings, secret, path=request.url.path)
+    principal = None
+    if secret is None and is_page(request.url.path):
+        sid = session_id(request)
+        if sid is not None:
+            principal = authenticate_session(store, sid, path=request.url.path)
+            if principal is not None:
+                request.state.session_id = sid
+    if principal is None:
+        principal = authenticate(store, settings, secret, path=request.url.path)
+    request.state.principal = principal
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -27,11 +27,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from http.cookies import CookieError, SimpleCookie
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geo_service.config import Settings
 from geo_service.web.errors import problem
+from geo_service.web.session import SESSION_COOKIE, read_session
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +136,31 @@ def client_key(scope: Scope) -> str:
 
 
 def _has_key(scope: Scope) -> bool:
-    return any(name in (b"x-api-key", b"authorization") for name, _ in scope["headers"])
+    if any(name in (b"x-api-key", b"authorization") for name, _ in scope["headers"]):
+        return True
+    return _has_session(scope)
+
+
+def _has_session(scope: Scope) -> bool:
+    """Whether the request carries a page session cookie this server signed.
+
+    Only the HMAC is checked (no store lookup): signed-in analysts behind one office address
+    must not share the anonymous budget; a forged cookie fails the check and is counted.
+    """
+    app = scope.get("app")
+    secret = getattr(getattr(app, "state", None), "session_secret", None)
+    if not secret:
+        return False
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            jar = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except CookieError:
+                return False
+            morsel = jar.get(SESSION_COOKIE)
+            return morsel is not None and read_session(secret, morsel.value) is not None
+    return False
 
 
 class AnonymousBudget:

@@ -60,3 +60,43 @@ def test_keys_cli(tmp_path: Path) -> None:
     assert "Traceback" not in again.stderr
     with Store.open(db) as store:
         assert store.lookup_key(secret) is None
+
+
+# -- page sessions (web_sessions) ------------------------------------------------------------
+
+
+def test_session_follows_its_key(store: Store) -> None:
+    key_id, _ = store.create_key("analyst")
+    sid = store.open_session(key_id, 3600)
+    assert store.session_key(sid) == (key_id, "analyst", f"key:{key_id}")
+    assert store.session_key(sid + "x") is None
+    store.revoke_key(key_id)
+    assert store.session_key(sid) is None  # a revoked key ends its sessions
+
+
+def test_session_ends_and_expires(store: Store) -> None:
+    key_id, _ = store.create_key("viewer")
+    sid = store.open_session(key_id, 3600)
+    assert store.end_session(sid) and not store.end_session(sid)
+    assert store.session_key(sid) is None
+    other = store.open_session(None, 3600, actor="oidc:a.analist", role="analyst")
+    assert store.session_key(other) == (None, "analyst", "oidc:a.analist")
+    store.con.execute("UPDATE web_sessions SET expires_at = created_at")
+    assert store.session_key(other) is None
+    # only hashes are kept
+    hashes = {r[0] for r in store.con.execute("SELECT session_hash FROM web_sessions").fetchall()}
+    assert sid not in hashes and other not in hashes and len(hashes) == 2
+
+
+def test_old_sessions_are_purged_at_sign_in(store: Store) -> None:
+    key_id, _ = store.create_key("viewer")
+    old = store.open_session(key_id, 3600)
+    store.end_session(old)
+    store.con.execute("UPDATE web_sessions SET ended_at = ended_at - INTERVAL 2 DAY")
+    store.open_session(key_id, 3600)
+    assert store.con.execute("SELECT count(*) FROM web_sessions").fetchone() == (1,)
+
+
+def test_session_needs_a_key_or_a_role(store: Store) -> None:
+    with pytest.raises(ValueError, match="needs a key"):
+        store.open_session(None, 3600, actor="oidc:x", role="superuser")

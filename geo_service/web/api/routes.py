@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -46,6 +47,15 @@ GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 Text = Annotated[str | None, Query(max_length=100)]
+
+
+@dataclass(frozen=True)
+class UploadMapping:
+    """The column and category mappings of one upload (those of ``geo-service ingest``)."""
+
+    columns: dict[str, str]
+    category_map: dict[str, str]
+    only_mapped: bool
 
 
 @router.get("/hotspots", response_class=Response, responses=GEOJSON_RESPONSE)
@@ -169,12 +179,47 @@ def ingest(
         str | None,
         Form(max_length=64, description="IANA time zone of naive timestamps (default: detected)"),
     ] = None,
+    columns: Annotated[
+        str | None,
+        Form(
+            max_length=2000,
+            description="map canonical columns to the file's, as `geo-service ingest --columns`: "
+            "`incident_id=Registratienummer,occurred_from=Pleegdatum,x=X-coordinaat,"
+            "y=Y-coordinaat`; canonical: incident_id, occurred_from, occurred_to, reported_at, "
+            "lon, lat, x, y, category, subtype",
+        ),
+    ] = None,
+    category_map: Annotated[
+        str | None,
+        Form(
+            max_length=4000,
+            description="map category values, as `--category-map`: "
+            "`Burglary=woninginbraak,Anti-social behaviour=jeugdoverlast`",
+        ),
+    ] = None,
+    only_mapped: Annotated[
+        bool,
+        Form(
+            description="leave out (count as skipped) rows whose category is not in "
+            "category_map, as `--only-mapped`"
+        ),
+    ] = False,
 ) -> dict[str, Any]:
     """Ingest an uploaded incident file (admin only); returns the ingest accounting.
 
-    One upload at a time: a second concurrent upload gets 409 with ``Retry-After``.
+    Takes the same mappings as ``geo-service ingest``: ``columns``, ``category_map``,
+    ``only_mapped`` and ``tz``. An unknown or unmappable column is a 422 with a Dutch and
+    English ``detail``. One upload at a time: a second concurrent upload gets 409 with
+    ``Retry-After``.
     """
+    from geo_service.ingest import parse_mapping
+
     require(principal, "admin")
+    mapping = UploadMapping(
+        columns=parse_mapping(columns),
+        category_map=parse_mapping(category_map),
+        only_mapped=only_mapped,
+    )
     lock = request.app.state.write_lock
     if not lock.acquire(blocking=False):
         raise BusyError(
@@ -182,7 +227,9 @@ def ingest(
             "bestand ingelezen, probeer het zo opnieuw"
         )
     try:
-        return _ingest_upload(store, settings, principal, file, category, municipality, crs, tz)
+        return _ingest_upload(
+            store, settings, principal, file, category, municipality, crs, tz, mapping
+        )
     finally:
         lock.release()
 
@@ -196,6 +243,7 @@ def _ingest_upload(
     municipality: str | None,
     crs: str | None,
     tz: str | None,
+    mapping: UploadMapping,
 ) -> dict[str, Any]:
     from geo_service.ingest import ReadLimits, ingest_file
 
@@ -222,6 +270,9 @@ def _ingest_upload(
                 crs=crs,
                 tz=tz,
                 default_tz=settings.timezone,
+                columns=mapping.columns,
+                category_map=mapping.category_map,
+                only_mapped=mapping.only_mapped,
                 actor=principal.actor,
                 limits=ReadLimits(
                     max_bytes=settings.max_upload_decompressed_bytes,

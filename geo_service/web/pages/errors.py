@@ -18,10 +18,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from geo_service.errors import (
     AuthenticationError,
     AuthorizationError,
+    CsrfError,
     NotFoundError,
     PageInputError,
     PageNotFoundError,
 )
+from geo_service.web.auth import SignInRequiredError
+from geo_service.web.oidc import NoRoleError, OidcError
 from geo_service.web.pages.templating import render_page
 from spatial.errors import EmptyStudyAreaError, InvalidParameterError, TooManyCellsError
 
@@ -34,6 +37,8 @@ PAGE_PREFIXES = (
     "/driehoek",
     "/cameras",
     "/veiligheidskaart",
+    "/inloggen",
+    "/uitloggen",
 )
 
 
@@ -76,6 +81,8 @@ BACK_LABELS = {
     "/driehoek": "de Driehoek",
     "/cameras": "het cameraplan",
     "/veiligheidskaart": "de Veiligheidskaart",
+    "/inloggen": "inloggen",
+    "/uitloggen": "inloggen",
 }
 
 TITLES = {
@@ -132,10 +139,20 @@ def dutch_message(exc: BaseException, status: int) -> list[str]:
         return ["Er zijn nog geen incidenten en geen gebieden opgeslagen; er is niets te tonen."]
     if isinstance(exc, InvalidParameterError):
         return ["Een van de keuzes (periode, zeshoekgrootte of methode) is ongeldig."]
+    if isinstance(exc, CsrfError):
+        return [str(exc)]
+    if isinstance(exc, OidcError | NoRoleError):  # "English / Nederlands": the Dutch half
+        dutch = str(exc).split(" / ", 1)[-1]
+        return [dutch[:1].upper() + dutch[1:] + "."]
+    if isinstance(exc, SignInRequiredError):
+        return ["Deze pagina is alleen voor aangemelde analisten. Meld u aan met uw sleutel."]
     if isinstance(exc, AuthenticationError):
-        return ["Deze sleutel is onbekend of ingetrokken, of deze pagina vraagt een sleutel."]
+        return ["Deze sleutel is onbekend of ingetrokken. Meld u opnieuw aan."]
     if isinstance(exc, AuthorizationError):
-        return ["Uw sleutel geeft geen toegang tot deze gegevens."]
+        return [
+            "Uw sleutel geeft geen toegang tot deze gegevens; deze pagina is voor analisten "
+            "en beheerders."
+        ]
     if isinstance(exc, NotFoundError) or status == 404:
         return ["Deze pagina of gemeente bestaat niet (meer)."]
     if isinstance(exc, StarletteHTTPException) and status == 405:
@@ -153,6 +170,7 @@ def page_error_response(request: Request, status: int, exc: BaseException) -> HT
         "status": status,
         "back": next((p for p in PAGE_PREFIXES if is_page_of(request.url.path, p)), "/kaart"),
         "back_label": BACK_LABELS,
+        "sign_in": status in (401, 403) and not isinstance(exc, CsrfError),
     }
     response = render_page(request, "fout.html", context, status_code=status)
     if status == 401:

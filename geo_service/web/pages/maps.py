@@ -564,6 +564,31 @@ def _change_map(
 
 #: Days before the store's last incident date that the alert page looks back by default.
 ALERT_DEFAULT_DAYS = 28
+#: Where the zone size came from, as the page says it (the analysis' ``extent.source``).
+EXTENT_SOURCES = {
+    "knox": "Knox-toets op de inbraken van de periode ervoor",
+    "default": "standaardwaarde uit de literatuur",
+    "given": "opgegeven",
+}
+
+
+def _dutch(text: object) -> str:
+    """Return the Dutch half of a bilingual ``"Nederlands / English"`` text.
+
+    Examples
+    --------
+    >>> _dutch("opgegeven / given"), _dutch("alleen Nederlands")
+    ('opgegeven', 'alleen Nederlands')
+    """
+    return str(text or "").split(" / ", 1)[0].strip()
+
+
+def _nl_date(value: date | str | None) -> str:
+    """Return ``"2-11-2026"`` for 2026-11-02 (the date style of the captions)."""
+    if value in (None, ""):
+        return ""
+    day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return f"{day.day}-{day.month}-{day.year}"
 
 
 def _day_month(iso: str) -> str:
@@ -606,10 +631,10 @@ def build_alert_map(
                 "fillColor": "#e34a33",
                 "fillOpacity": 0.35,
             },
-            tooltip=str(p["zone"]),
+            tooltip=f"Zone {p['number']}",
         )
         folium.Popup(
-            f"<b>{p['zone']}</b><br>{p['begin']} t/m {p['einde']}<br>"
+            f"<b>Zone {p['number']}</b><br>{_nl_date(p['begin'])} t/m {_nl_date(p['einde'])}<br>"
             f"Aantal inbraken: {p['aantal_inbraken']}<br>"
             f"Geschatte woningen: {p['woningen'] if p['woningen'] is not None else '-'}"
         ).add_to(shape)
@@ -637,7 +662,7 @@ def build_alert_map(
     legend_box = Element(
         '<div id="legenda" class="map-box"><b>Waarschuwingszones</b>'
         '<div><i class="sw" style="background:#e34a33;opacity:0.6;border:1px solid #b30000">'
-        "</i>Verhoogd risico (near-repeat)</div></div>"
+        "</i>Verhoogd risico (herhaald slachtofferschap in de buurt)</div></div>"
     )
     message = None if fc.get("features") else "Geen waarschuwingszones in deze periode."
     maps.finish_map(m, groups, legend_box, message=message)
@@ -704,7 +729,11 @@ def waarschuwingszones(
         extent["max_zone_radius_m"] = meta.get("max_zone_radius_m")
         extent["n_chains"] = meta.get("n_chains")
         extent["n_zones"] = meta.get("n_zones")
-        as_of = str(meta.get("as_of") or "")
+        extent["reason"] = _dutch(extent.get("reason"))
+        extent["source"] = EXTENT_SOURCES.get(str(extent.get("source")), "")
+        as_of = _nl_date(meta.get("as_of"))
+        for number, feat in enumerate(fc.get("features", []), start=1):
+            feat["properties"]["number"] = number  # the table's zone numbers, on the map too
         wijken = _zone_wijken(fc, store.areas_frame(level="wijk", municipality=ch.municipality))
         for feat, wijk in zip(fc["features"], wijken, strict=True):
             p = feat["properties"]
@@ -730,7 +759,13 @@ def waarschuwingszones(
         "caption": caption,
         "message": message,
         "since": since,
+        "since_nl": _nl_date(since),
         "category": cat,
+        "form": {
+            "municipalities": [(m, f"{ch.names.get(m, m)} ({m})") for m in ch.municipalities],
+            "municipality": ch.municipality,
+            "categories": ch.categories,
+        },
         "zones": zones,
         "extent": extent,
         "map_html": map_html,

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
+import shapely.geometry
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
@@ -124,6 +125,32 @@ def _rank_fill(rank: int | None) -> str:
 # -- /driehoek -------------------------------------------------------------------------------
 
 
+def rank_labels(features: list[dict[str, Any]]) -> list[Shape]:
+    """Return the rank of each ranked area as a label inside it (keyed to the table's Rang).
+
+    The label sits on the polygon's representative point (always inside it, unlike the
+    centroid of a bent area); an area without a rank (a viewer's withheld total) gets none.
+    """
+    out = []
+    for f in features:
+        p = f["properties"]
+        if p.get("rank") is None or not f.get("geometry"):
+            continue
+        point = shapely.geometry.shape(f["geometry"]).representative_point()
+        out.append(
+            Shape(
+                {"type": "Point", "coordinates": [point.x, point.y]},
+                css_class="ranklabel",
+                fill="none",
+                stroke="none",
+                radius=0,
+                title=f"{p['name']}: rang {p['rank']}",
+                label=str(p["rank"]),
+            )
+        )
+    return out
+
+
 def driehoek_context(
     request: Request,
     store: Store,
@@ -177,6 +204,7 @@ def driehoek_context(
         )
         for f in fc["features"]
     ]
+    shapes += rank_labels(fc["features"])
     api = "/api/v1/priorities?" + urlencode(
         {
             k: v

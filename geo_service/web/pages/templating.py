@@ -15,6 +15,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from geo_service.web.session import CSRF_FIELD, csrf_token
+
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 #: The navigation of every page: (path, label).
@@ -24,9 +26,13 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/vergelijk", "Vergelijk perioden"),
     ("/driehoek", "Driehoek"),
     ("/cameras", "Camera's"),
+    ("/waarschuwingszones", "Waarschuwingszones"),
     ("/veiligheidskaart", "Veiligheidskaart"),
     ("/docs", "API"),
 )
+
+#: The roles as the page header names them.
+ROLE_LABELS: dict[str, str] = {"viewer": "kijker", "analyst": "analist", "admin": "beheerder"}
 
 
 def nl_number(value: Any, digits: int = 0) -> str:
@@ -49,6 +55,9 @@ def templates() -> Jinja2Templates:
     t = Jinja2Templates(directory=TEMPLATES_DIR)
     t.env.filters["nl"] = nl_number
     t.env.globals["nav"] = NAV
+    t.env.globals["csrf_token"] = csrf_token
+    t.env.globals["csrf_field"] = CSRF_FIELD
+    t.env.globals["role_labels"] = ROLE_LABELS
     return t
 
 
