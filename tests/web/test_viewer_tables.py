@@ -407,4 +407,6 @@ def test_layer_collection_filters_and_caches_tables(store: Store, demo_db: DemoD
         assert layer_collection(request, store, layer, query, analyst) is exact
         assert layer.features(store, query) == exact
     kinds = [type(v).__name__ for v in request.app.state.collections._items.values()]
-    assert kinds.count("CellTable") == 2 and kinds.count("dict") == 4
+    # Per layer: the exact table, the viewer's table (what service.layer_table gives the pages
+    # that compute from it), and the two GeoJSON renderings.
+    assert kinds.count("CellTable") == 4 and kinds.count("dict") == 4
