@@ -18,7 +18,14 @@ from spatial.forecast.backtest import (
     rolling_origin_backtests,
     rolling_origins,
 )
-from spatial.forecast.methods import METHODS, ForecastMethod, make_cells, make_events, naive_counts
+from spatial.forecast.methods import (
+    METHODS,
+    ForecastMethod,
+    StudyCells,
+    make_cells,
+    make_events,
+    naive_counts,
+)
 
 N_CELLS = 20
 
@@ -144,7 +151,7 @@ def test_rolling_origins_and_validation(cells) -> None:
 # --------------------------------------------------------------------------- several coverages
 
 
-def test_several_coverages_equal_separate_runs(cells) -> None:
+def test_several_coverages_equal_separate_runs(cells: StudyCells) -> None:
     rng = np.random.default_rng(3)
     ev = make_events(rng.integers(0, N_CELLS, 600), rng.uniform(0, 600, 600))
     methods = [METHODS["naive_365d"], METHODS["kde_150m_365d"]]
