@@ -176,7 +176,7 @@ def test_backtest_toronto_schema_metadata_progress(
     meta = doc["metadata"]
     # Without --method every method runs, ours marked as the one that is not a baseline.
     assert [r["method"] for r in doc["methods"]] == list(METHODS)
-    assert {r["method"] for r in doc["methods"] if not r["baseline"]} == {"msrate"}
+    assert {r["method"] for r in doc["methods"] if not r["baseline"]} == {"msrate", "hawkes"}
     # 2019-01-01 + 13 x 28 days = 2019-12-31: 13 whole test periods, the last day untested.
     assert meta["n_origins"] == 13 == len(meta["origins"])
     assert meta["origins"][:2] == ["2019-01-01", "2019-01-29"]
@@ -205,6 +205,12 @@ def test_backtest_toronto_schema_metadata_progress(
         abs=1e-3,
     )
     assert comp["verdict"] == (VERDICT_BETTER if comp["ratio"] > 1 else VERDICT_NOT_BETTER)
+    # The paired bootstrap interval holds the ratio; the self-exciting method is compared too.
+    assert comp["ratio_low"] <= comp["ratio"] + 1e-4 and comp["ratio"] <= comp["ratio_high"] + 1e-4
+    assert comp["interval_above_one"] == (comp["ratio_low"] > 1)
+    dyn = meta["comparison_dynamic"]
+    assert dyn["method"] == "hawkes" and dyn["best_baseline"] == best["method"]
+    assert dyn["ratio_low"] <= dyn["ratio"] + 1e-4 <= dyn["ratio_high"] + 2e-4
     # The tqdm bar on stderr reached the total (13 origins x 14 methods); stdout is JSON only.
     total = 13 * len(METHODS)
     assert "backtest" in err and f"{total}/{total}" in err and "100%" in err
