@@ -205,12 +205,13 @@ def test_backtest_toronto_schema_metadata_progress(
         abs=1e-3,
     )
     assert comp["verdict"] == (VERDICT_BETTER if comp["ratio"] > 1 else VERDICT_NOT_BETTER)
-    # The paired bootstrap interval holds the ratio; the self-exciting method is compared too.
-    assert comp["ratio_low"] <= comp["ratio"] + 1e-4 and comp["ratio"] <= comp["ratio_high"] + 1e-4
+    # The paired bootstrap interval (percentiles of resampled ratios) and its verdict; the
+    # self-exciting method is compared with the same best baseline.
+    assert 0 < comp["ratio_low"] <= comp["ratio_high"]
     assert comp["interval_above_one"] == (comp["ratio_low"] > 1)
     dyn = meta["comparison_dynamic"]
     assert dyn["method"] == "hawkes" and dyn["best_baseline"] == best["method"]
-    assert dyn["ratio_low"] <= dyn["ratio"] + 1e-4 <= dyn["ratio_high"] + 2e-4
+    assert 0 < dyn["ratio_low"] <= dyn["ratio_high"]
     # The tqdm bar on stderr reached the total (13 origins x 14 methods); stdout is JSON only.
     total = 13 * len(METHODS)
     assert "backtest" in err and f"{total}/{total}" in err and "100%" in err
