@@ -344,7 +344,8 @@ def model_card(
                     "H3-cellen (resolutie 9 ≈ 350 m, 10 ≈ 125 m), één vast studiegebied"
                 ),
                 "broncode": (
-                    "spatial/forecast/methods.py (methoden), spatial/forecast/backtest.py (toets)"
+                    "spatial/forecast/methods.py (methoden), spatial/forecast/selfexciting.py "
+                    "(zelf-exciterend model), spatial/forecast/backtest.py (toets)"
                 ),
             },
             "evaluatie": _evaluation(doc, data_version, category),

@@ -286,6 +286,7 @@ def test_model_card_reads_the_latest_backtest(
     assert ev["methoden"][0]["method"] in {"naive_1095d", "msrate"}
     limits = " ".join(card["werking"]["bekende_beperkingen"])
     assert "1,03" in limits and "kruispunt" in limits
+    assert "hawkes" in limits and "0,995-1,028" in limits  # the dynamic method, with interval
 
     code, md, err = cli(capsys, "model-card", *args)
     assert code == 0, err
@@ -301,6 +302,9 @@ def test_model_card_reads_the_latest_backtest(
         assert heading in md
     assert "[IN TE VULLEN]" in md and "terugkoppeling" in md
     assert f"{bt['metadata']['comparison']['ratio']:.3f}".replace(".", ",") in md
+    comp = bt["metadata"]["comparison"]
+    low, high = (f"{comp[k]:.3f}".replace(".", ",") for k in ("ratio_low", "ratio_high"))
+    assert f"95 %-interval (bootstrap over startmomenten) {low}-{high}" in md
     assert bt["metadata"]["data_window"]["test_start"] in md
 
 
