@@ -11,6 +11,7 @@ import pytest
 from scipy.optimize import minimize
 
 from spatial.errors import InvalidParameterError
+from spatial.forecast.backtest import paired_bootstrap_ratio, rolling_origin_backtest
 from spatial.forecast.inputs import StudyCells, make_cells, make_events
 from spatial.forecast.methods import METHODS
 from spatial.forecast.selfexciting import (
@@ -234,6 +235,31 @@ def test_score_is_the_integral_of_the_intensity_over_the_horizon() -> None:
     for c in range(8):
         ref = dt * sum(conditional_intensity(fit, c, float(g), ev, cells, rings) for g in grid)
         assert score[c] == pytest.approx(ref, rel=1e-3)
+
+
+def test_beats_every_baseline_where_near_repeats_are_strong() -> None:
+    """On a simulated process with strong triggering (theta = 0.6, rings 0-1, 0-28 days) the
+    dynamics pay: hawkes' mean PAI is above every baseline's, with the whole paired bootstrap
+    interval above 1 (seed 7: 1.32x prospective hotspotting, interval 1.14-1.56). This is the
+    check that the method can win at all; on Toronto the data lack such triggering."""
+    rng = np.random.default_rng(7)
+    side = 20
+    edges = np.array([0.0, 1.0, 7.0, 14.0, 28.0])
+    mu = rng.gamma(2.0, 0.002, side * side)
+    kernel = np.array([[0.10, 0.20, 0.15, 0.05], [0.05, 0.20, 0.15, 0.10]])
+    cells, _, cell, t = simulate(rng, side, mu, 0.6, kernel, edges, 1600.0)
+    names = ("naive_90d", "naive_365d", "naive_1095d", "kde_150m_365d", "prospective", "hawkes")
+    result = rolling_origin_backtest(
+        make_events(cell, t),
+        cells,
+        [METHODS[n] for n in names],
+        start=1250.0,
+        end=1586.0,
+        horizon_days=14.0,
+        coverage=0.05,
+    )
+    iv = paired_bootstrap_ratio(result, "hawkes")
+    assert iv.ratio > 1.1 and iv.clear_win
 
 
 def test_validation() -> None:
