@@ -18,15 +18,27 @@ large parks without any incident are not counted as forecastable area). The foot
 the whole file, future included; it is a fixed geography shared by every method and no
 method sees the incidents it is built from.
 
-Prints the method table, the ratio of ``msrate`` to the best baseline, and the wall time.
+``--demo``: the demo's woninginbraak (``geo_service.demo.generate_demo`` with its data ending
+2026-10; police counts per buurt and month of Den Haag 2011-2017, the points and times within
+each month SYNTHETIC, so the demo has no real near repeats). Origins every horizon over its
+last 18 months; metric CRS EPSG:28992.
+
+Prints the method table at 2 weeks / 3 %, then for every horizon (``--horizons``, default 7,
+14 and 28 days; the month clock has only 30) and coverage (``--coverages``, default 1, 3 and
+5 %) the best baseline, ``msrate`` and ``hawkes`` (the self-exciting point process,
+:mod:`spatial.forecast.selfexciting`) with the ratio of their mean PAI to the best
+baseline's and its paired bootstrap 95 % interval over origins
+(:func:`spatial.forecast.backtest.paired_bootstrap_ratio`, 2000 resamples, best baseline
+re-chosen in each), and, for Toronto with ``--ceiling``, the long-run-rate oracle.
 
 ``--ceiling`` (Toronto) adds a yardstick that is NOT a method: it ranks cells by their
 incidents over the whole file (2014-2021) except the test window itself, i.e. the best
 possible estimate of each cell's long-run rate, using past AND future. No forecast built
 on long-run rates can expect to beat it; it shows how much room the 2-week test leaves.
 
-Usage: ``.venv/bin/python benchmarks/backtest.py [--uk] [--coverage 0.03] [--ceiling]
-[--progress]``.
+Usage: ``.venv/bin/python benchmarks/backtest.py [--uk | --demo] [--ceiling] [--horizons 7,14,28]
+[--coverages 0.01,0.03,0.05] [--every N] [--progress]`` (``--every N`` keeps every N-th
+origin, to save time; the default keeps all).
 """
 
 from __future__ import annotations
@@ -42,7 +54,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from spatial.forecast.backtest import BacktestResult, rolling_origin_backtest
+from spatial.forecast.backtest import (
+    BacktestResult,
+    RatioInterval,
+    paired_bootstrap_ratio,
+    rolling_origin_backtests,
+)
 from spatial.forecast.methods import (
     METHODS,
     EventSet,
@@ -51,6 +68,7 @@ from spatial.forecast.methods import (
     make_cells,
     make_events,
     multiscale_rate,
+    self_exciting,
     window_counts,
 )
 from spatial.grid.crs import WGS84, metric_crs_for, transform
@@ -119,9 +137,9 @@ def uk(force: str, res: int, k: int) -> tuple[EventSet, StudyCells, str, np.ndar
 
 
 def stationary_ceiling(
-    res: int, k: int, origins: np.ndarray, horizon: float, coverage: float
-) -> float:
-    """Mean PAI of ranking by all-years counts minus the test window (uses the future)."""
+    res: int, k: int, origins: np.ndarray, horizon: float, coverages: list[float]
+) -> list[BacktestResult]:
+    """Ranking by all-years counts minus the test window (uses the future), per coverage."""
     ev_all, cells, _ = toronto(res, k, "2014-01-01", "2022-01-01")
 
     def prepare(events: EventSet, c: StudyCells) -> Any:
@@ -133,10 +151,43 @@ def stationary_ceiling(
         return score
 
     oracle = ForecastMethod("ceiling", True, "long-run-rate oracle", prepare)
-    r = rolling_origin_backtest(
-        ev_all, cells, [oracle], origins=origins, horizon_days=horizon, coverage=coverage
+    return list(
+        rolling_origin_backtests(
+            ev_all, cells, [oracle], origins=origins, horizon_days=horizon, coverages=coverages
+        )
     )
-    return r.method("ceiling").mean_pai
+
+
+def demo(res: int, k: int) -> tuple[EventSet, StudyCells, str]:
+    from datetime import date
+
+    from geo_service.demo.dataset import generate_demo
+
+    inc = generate_demo(end_month=date(2026, 10, 1)).incidents
+    crs = "EPSG:28992"
+    lon, lat = transform(inc["x"].to_numpy(), inc["y"].to_numpy(), crs, WGS84)
+    grid = footprint_grid(lon, lat, res, k)
+    b = (inc["category"] == "woninginbraak").to_numpy()
+    t = inc["occurred_from"].to_numpy().astype("datetime64[m]")[b]
+    t_days = (t - EPOCH).astype(np.float64) / 1440.0
+    ev, cells = build(lon[b], lat[b], t_days, grid, crs)
+    return ev, cells, crs
+
+
+def methods_for(horizon: float) -> dict[str, ForecastMethod]:
+    """The registry with msrate's lags and hawkes' horizon set to ``horizon``."""
+    out: dict[str, ForecastMethod] = dict(METHODS)
+    out["msrate"] = ForecastMethod(
+        "msrate", False, METHODS["msrate"].description, multiscale_rate(horizon)
+    )
+    out["hawkes"] = ForecastMethod(
+        "hawkes", False, METHODS["hawkes"].description, self_exciting(horizon)
+    )
+    return out
+
+
+def interval(iv: RatioInterval) -> str:
+    return f"{iv.ratio:.3f} [{iv.low:.3f}, {iv.high:.3f}]{'*' if iv.clear_win else ' '}"
 
 
 def print_table(result: BacktestResult, own: str) -> None:
@@ -151,83 +202,121 @@ def print_table(result: BacktestResult, own: str) -> None:
             f"{f['seconds']:>7.2f}"
         )
     best = result.best_baseline()
-    mine = result.method(own)
-    print(
-        f"\n{own} mean PAI {mine.mean_pai:.3f} / best baseline {best.name} {best.mean_pai:.3f}"
-        f" = {mine.mean_pai / best.mean_pai:.3f}  (target >= 1.15: "
-        f"{'MET' if mine.mean_pai >= 1.15 * best.mean_pai else 'NOT MET'})"
-    )
-    wins = int(np.sum(mine.pai > best.pai))
-    ties = int(np.sum(mine.pai == best.pai))
-    print(f"{own} beats {best.name} at {wins} of {mine.pai.size} origins ({ties} ties)")
+    for name in (own, "hawkes"):
+        mine = result.method(name)
+        wins = int(np.sum(mine.pai > best.pai))
+        ties = int(np.sum(mine.pai == best.pai))
+        print(
+            f"{name} mean PAI {mine.mean_pai:.3f} / best baseline {best.name} "
+            f"{best.mean_pai:.3f} = {mine.mean_pai / best.mean_pai:.3f}; better at {wins} of "
+            f"{mine.pai.size} origins ({ties} ties)"
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--uk", action="store_true", help="run on a data.police.uk file instead")
+    ap.add_argument("--demo", action="store_true", help="run on the demo's woninginbraak")
     ap.add_argument("--force", default="merseyside", help="UK force file (default merseyside)")
-    ap.add_argument("--coverage", type=float, default=0.03)
+    ap.add_argument("--horizons", default="7,14,28", help="days (the month clock uses 30)")
+    ap.add_argument("--coverages", default="0.01,0.03,0.05")
+    ap.add_argument("--every", type=int, default=1, help="keep every N-th origin")
+    ap.add_argument("--boot", type=int, default=2000, help="bootstrap resamples")
     ap.add_argument("--res", type=int, default=10)
     ap.add_argument("--k", type=int, default=2, help="rings around incident cells (footprint)")
     ap.add_argument("--ceiling", action="store_true", help="also the long-run-rate oracle")
     ap.add_argument("--progress", action="store_true", help="tqdm progress bar on stderr")
     args = ap.parse_args()
+    coverages = [float(c) for c in args.coverages.split(",")]
 
     t_start = time.perf_counter()
     if args.uk:
-        ev, cells, crs, origins = uk(args.force, args.res, args.k)
-        horizon = DAYS_PER_MONTH_CLOCK
-        label = f"UK {args.force} burglary, month clock, {origins.size} monthly origins"
+        ev, cells, crs, month_origins = uk(args.force, args.res, args.k)
+        horizons = [DAYS_PER_MONTH_CLOCK]
+        label = f"UK {args.force} burglary, month clock"
+    elif args.demo:
+        ev, cells, crs = demo(args.res, args.k)
+        horizons = [float(h) for h in args.horizons.split(",")]
+        label = "Demo woninginbraak (Den Haag counts, SYNTHETIC points and times)"
     else:
         ev, cells, crs = toronto(args.res, args.k, "2016-01-01", "2020-07-15")
-        horizon = 14.0
-        origins = np.arange(day("2019-01-01"), day("2020-07-01"), horizon)
-        label = f"Toronto residential burglary, {origins.size} two-week origins 2019-01..2020-06"
-    methods: dict[str, ForecastMethod] = dict(METHODS)
-    # The registry's msrate is set up for 2-week horizons; the lags follow the horizon.
-    methods["msrate"] = ForecastMethod(
-        "msrate", False, METHODS["msrate"].description, multiscale_rate(horizon)
-    )
+        horizons = [float(h) for h in args.horizons.split(",")]
+        label = "Toronto residential burglary, origins 2019-01..2020-06"
     t_loaded = time.perf_counter()
     print(f"{label}: {ev.n:,} incidents, {cells.n:,} H3 res-{args.res} cells, {crs}")
-    print(
-        f"coverage {args.coverage:.0%} of cells per forecast area; "
-        f"loading {t_loaded - t_start:.1f} s"
-    )
+    print(f"loading {t_loaded - t_start:.1f} s")
 
-    bar = None
-    if args.progress:
-        from tqdm import tqdm
+    summary: list[str] = []
+    for horizon in horizons:
+        if args.uk:
+            origins = month_origins
+        elif args.demo:
+            last = float(np.floor(ev.t_days.max()))
+            origins = np.arange(last - 548.0, last - horizon + 1e-9, horizon)
+        else:
+            # Data run to 2020-07-15: the last test period of each horizon ends by then.
+            origins = np.arange(day("2019-01-01"), day("2020-07-01"), horizon)
+        origins = origins[:: args.every]
+        methods = methods_for(horizon)
+        bar = None
+        if args.progress:
+            from tqdm import tqdm
 
-        bar = tqdm(total=len(methods) * origins.size, file=sys.stderr, unit="forecast")
+            bar = tqdm(total=len(methods) * origins.size, file=sys.stderr, unit="forecast")
 
-    def progress(done: int, total: int) -> None:
-        if bar is not None:
-            bar.update(done - bar.n)
+        def progress(done: int, total: int, bar: Any = bar) -> None:
+            if bar is not None:
+                bar.update(done - bar.n)
 
-    result = rolling_origin_backtest(
-        ev,
-        cells,
-        methods,
-        origins=origins,
-        horizon_days=horizon,
-        coverage=args.coverage,
-        progress=progress,
-    )
-    if bar is not None:
-        bar.close()
-    t_done = time.perf_counter()
-    print()
-    print_table(result, "msrate")
-    print(f"backtest wall time {t_done - t_loaded:.1f} s (all methods; target < 30 s)")
-    if args.ceiling and not args.uk:
-        c = stationary_ceiling(args.res, args.k, origins, horizon, args.coverage)
-        best = result.best_baseline()
-        print(
-            f"\nlong-run-rate ceiling (oracle on 2014-2021 minus each test window; uses the "
-            f"future, not a method): mean PAI {c:.3f} = {c / best.mean_pai:.3f} x {best.name}, "
-            f"{c / result.method('naive_730d').mean_pai:.3f} x naive_730d"
+        began = time.perf_counter()
+        results = rolling_origin_backtests(
+            ev,
+            cells,
+            methods,
+            origins=origins,
+            horizon_days=horizon,
+            coverages=coverages,
+            progress=progress,
         )
+        if bar is not None:
+            bar.close()
+        wall = time.perf_counter() - began
+        ceilings = (
+            stationary_ceiling(args.res, args.k, origins, horizon, coverages)
+            if args.ceiling and not (args.uk or args.demo)
+            else None
+        )
+        for c, result in enumerate(results):
+            if horizon == horizons[len(horizons) // 2] and c == len(coverages) // 2:
+                print(
+                    f"\nhorizon {horizon:g} days, {origins.size} origins, coverage "
+                    f"{result.coverage:.0%} (wall time of all methods, all coverages: "
+                    f"{wall:.1f} s)"
+                )
+                print_table(result, "msrate")
+            best = result.best_baseline()
+            ms = paired_bootstrap_ratio(result, "msrate", n_boot=args.boot)
+            hk = paired_bootstrap_ratio(result, "hawkes", n_boot=args.boot)
+            line = (
+                f"{horizon:>4g} {result.coverage:>5.0%} {origins.size:>4} {best.name:<14}"
+                f"{best.mean_pai:>7.2f} {result.method('msrate').mean_pai:>7.2f} "
+                f"{interval(ms):<25}{result.method('hawkes').mean_pai:>7.2f} {interval(hk):<25}"
+            )
+            if ceilings is not None:
+                oracle = ceilings[c].method("ceiling").mean_pai
+                line += f"{oracle:>7.2f} {oracle / best.mean_pai:>6.3f}"
+            summary.append(line)
+    head = (
+        f"{'h':>4} {'cov':>5} {'orig':>4} {'best baseline':<14}{'PAI':>7} {'msrate':>7} "
+        f"{'ratio [95% CI]':<25}{'hawkes':>7} {'ratio [95% CI]':<25}"
+    )
+    if args.ceiling and not (args.uk or args.demo):
+        head += f"{'oracle':>7} {'ratio':>6}"
+    print("\nmean PAI per horizon (days) and coverage; ratio to the best baseline with a paired")
+    print(f"bootstrap 95 % interval over origins ({args.boot} resamples; * = interval above 1)")
+    print(head)
+    print("\n".join(summary))
+    print(f"\ntotal wall time {time.perf_counter() - t_start:.1f} s")
 
 
 if __name__ == "__main__":

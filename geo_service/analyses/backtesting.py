@@ -55,6 +55,7 @@ from spatial.forecast.backtest import (
     BacktestResult,
     MethodBacktest,
     ProgressCallback,
+    paired_bootstrap_ratio,
     rolling_origin_backtest,
 )
 from spatial.forecast.evaluation import n_selected
@@ -65,6 +66,7 @@ from spatial.forecast.methods import (
     make_events,
     multiscale_rate,
     random_scores,
+    self_exciting,
 )
 from spatial.forecast.origins import (
     DAYS_PER_MONTH_CLOCK,
@@ -82,6 +84,10 @@ TimeResolution = Literal["day", "month"]
 
 #: The method under evaluation; every other method in the registry is a baseline.
 OWN_METHOD: Final = "msrate"
+#: The self-exciting (near-repeat) method, also compared with the best baseline.
+DYNAMIC_METHOD: Final = "hawkes"
+#: Bootstrap resamples of the interval of the ratio (paired over origins).
+N_BOOT: Final = 2000
 #: The goal set for it: a mean PAI at least 15 % above the best baseline's.
 GOAL_RATIO: Final = 1.15
 #: Default horizons per time resolution.
@@ -204,13 +210,15 @@ class BacktestReport:
 
 
 def _methods(params: BacktestParams, horizon_days: float) -> dict[str, ForecastMethod]:
-    """Return the chosen methods: msrate's lags follow the horizon, random takes the seed."""
+    """Return the chosen methods (msrate, hawkes follow the horizon; random takes the seed)."""
     names = params.methods or tuple(METHODS)
     out: dict[str, ForecastMethod] = {}
     for name in names:
         m = METHODS[name]
         if name == OWN_METHOD:
             m = ForecastMethod(m.name, m.baseline, m.description, multiscale_rate(horizon_days))
+        elif name == DYNAMIC_METHOD:
+            m = ForecastMethod(m.name, m.baseline, m.description, self_exciting(horizon_days))
         elif name == "random":
             m = ForecastMethod(
                 m.name, True, f"uniform random (seed {params.seed})", random_scores(params.seed)
@@ -232,9 +240,13 @@ def comparison(result: BacktestResult, own: str = OWN_METHOD) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``method, best_baseline, mean_pai, best_baseline_mean_pai, ratio, goal_ratio,
-        goal_met, verdict, origins_won, origins_tied, origins_compared``; ``ratio`` and
-        ``verdict`` are None (with a ``note``) when ``own`` or every baseline is missing.
+        ``method, best_baseline, mean_pai, best_baseline_mean_pai, ratio, ratio_low,
+        ratio_high, interval_above_one, goal_ratio, goal_met, verdict, origins_won,
+        origins_tied, origins_compared``; ``ratio_low`` .. ``ratio_high`` is the paired
+        bootstrap 95 % interval over origins
+        (:func:`spatial.forecast.backtest.paired_bootstrap_ratio`, :data:`N_BOOT` resamples,
+        seed 0, best baseline re-chosen per resample). ``ratio`` and ``verdict`` are None
+        (with a ``note``) when ``own`` or every baseline is missing.
     """
     names = [m.name for m in result.methods]
     out: dict[str, Any] = {"method": own, "goal_ratio": GOAL_RATIO}
@@ -250,7 +262,11 @@ def comparison(result: BacktestResult, own: str = OWN_METHOD) -> dict[str, Any]:
     best = result.best_baseline()
     ratio = mine.mean_pai / best.mean_pai if best.mean_pai > 0 else math.nan
     both = np.isfinite(mine.pai) & np.isfinite(best.pai)
+    iv = paired_bootstrap_ratio(result, own, n_boot=N_BOOT) if both.any() else None
     out.update(
+        ratio_low=_finite(iv.low) if iv else None,
+        ratio_high=_finite(iv.high) if iv else None,
+        interval_above_one=bool(iv.clear_win) if iv else None,
         best_baseline=best.name,
         mean_pai=_finite(mine.mean_pai),
         best_baseline_mean_pai=_finite(best.mean_pai),
@@ -417,6 +433,7 @@ def run_backtest(
         "n_incidents_outside_grid": int((~inside).sum()),
         "n_test_incidents": n_test,
         "comparison": comparison(result),
+        "comparison_dynamic": comparison(result, DYNAMIC_METHOD),
         "time_convention": "lokale kloktijd van de plaats van het incident (tz per incident)",
         "software": f"geo-service {__version__}",
         "data_version": store.data_version(),

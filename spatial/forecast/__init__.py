@@ -3,7 +3,10 @@
 from spatial.forecast.backtest import (
     BacktestResult,
     MethodBacktest,
+    RatioInterval,
+    paired_bootstrap_ratio,
     rolling_origin_backtest,
+    rolling_origin_backtests,
     rolling_origins,
 )
 from spatial.forecast.evaluation import (
@@ -33,6 +36,7 @@ from spatial.forecast.methods import (
     naive_counts,
     prospective_hotspot,
     random_scores,
+    self_exciting,
     window_counts,
 )
 from spatial.forecast.origins import (
@@ -56,6 +60,7 @@ __all__ = [
     "ForecastMethod",
     "MethodBacktest",
     "Origins",
+    "RatioInterval",
     "Scorer",
     "StudyCells",
     "day_clock",
@@ -74,12 +79,15 @@ __all__ = [
     "n_selected",
     "naive_counts",
     "pai",
+    "paired_bootstrap_ratio",
     "pooled_hit_rate",
     "prospective_hotspot",
     "random_scores",
     "rolling_origin_backtest",
+    "rolling_origin_backtests",
     "rolling_origins",
     "rri",
+    "self_exciting",
     "top_share_cells",
     "window_counts",
 ]

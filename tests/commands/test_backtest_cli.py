@@ -176,7 +176,7 @@ def test_backtest_toronto_schema_metadata_progress(
     meta = doc["metadata"]
     # Without --method every method runs, ours marked as the one that is not a baseline.
     assert [r["method"] for r in doc["methods"]] == list(METHODS)
-    assert {r["method"] for r in doc["methods"] if not r["baseline"]} == {"msrate"}
+    assert {r["method"] for r in doc["methods"] if not r["baseline"]} == {"msrate", "hawkes"}
     # 2019-01-01 + 13 x 28 days = 2019-12-31: 13 whole test periods, the last day untested.
     assert meta["n_origins"] == 13 == len(meta["origins"])
     assert meta["origins"][:2] == ["2019-01-01", "2019-01-29"]
@@ -205,6 +205,13 @@ def test_backtest_toronto_schema_metadata_progress(
         abs=1e-3,
     )
     assert comp["verdict"] == (VERDICT_BETTER if comp["ratio"] > 1 else VERDICT_NOT_BETTER)
+    # The paired bootstrap interval (percentiles of resampled ratios) and its verdict; the
+    # self-exciting method is compared with the same best baseline.
+    assert 0 < comp["ratio_low"] <= comp["ratio_high"]
+    assert comp["interval_above_one"] == (comp["ratio_low"] > 1)
+    dyn = meta["comparison_dynamic"]
+    assert dyn["method"] == "hawkes" and dyn["best_baseline"] == best["method"]
+    assert 0 < dyn["ratio_low"] <= dyn["ratio_high"]
     # The tqdm bar on stderr reached the total (13 origins x 14 methods); stdout is JSON only.
     total = 13 * len(METHODS)
     assert "backtest" in err and f"{total}/{total}" in err and "100%" in err
@@ -279,6 +286,7 @@ def test_model_card_reads_the_latest_backtest(
     assert ev["methoden"][0]["method"] in {"naive_1095d", "msrate"}
     limits = " ".join(card["werking"]["bekende_beperkingen"])
     assert "1,03" in limits and "kruispunt" in limits
+    assert "hawkes" in limits and "0,995-1,028" in limits  # the dynamic method, with interval
 
     code, md, err = cli(capsys, "model-card", *args)
     assert code == 0, err
@@ -294,6 +302,9 @@ def test_model_card_reads_the_latest_backtest(
         assert heading in md
     assert "[IN TE VULLEN]" in md and "terugkoppeling" in md
     assert f"{bt['metadata']['comparison']['ratio']:.3f}".replace(".", ",") in md
+    comp = bt["metadata"]["comparison"]
+    low, high = (f"{comp[k]:.3f}".replace(".", ",") for k in ("ratio_low", "ratio_high"))
+    assert f"95 %-interval (bootstrap over startmomenten) {low}-{high}" in md
     assert bt["metadata"]["data_window"]["test_start"] in md
 
 

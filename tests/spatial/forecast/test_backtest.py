@@ -9,8 +9,23 @@ import pytest
 import scipy.sparse as sp
 
 from spatial.errors import InvalidParameterError
-from spatial.forecast.backtest import rolling_origin_backtest, rolling_origins
-from spatial.forecast.methods import METHODS, ForecastMethod, make_cells, make_events, naive_counts
+from spatial.forecast.backtest import (
+    BacktestResult,
+    MethodBacktest,
+    _demo_result,
+    paired_bootstrap_ratio,
+    rolling_origin_backtest,
+    rolling_origin_backtests,
+    rolling_origins,
+)
+from spatial.forecast.methods import (
+    METHODS,
+    ForecastMethod,
+    StudyCells,
+    make_cells,
+    make_events,
+    naive_counts,
+)
 
 N_CELLS = 20
 
@@ -131,3 +146,82 @@ def test_rolling_origins_and_validation(cells) -> None:
         rolling_origin_backtest(
             ev, cells, [ForecastMethod("x", False, "", naive_counts(10))], origins=[100.0]
         ).best_baseline()
+
+
+# --------------------------------------------------------------------------- several coverages
+
+
+def test_several_coverages_equal_separate_runs(cells: StudyCells) -> None:
+    rng = np.random.default_rng(3)
+    ev = make_events(rng.integers(0, N_CELLS, 600), rng.uniform(0, 600, 600))
+    methods = [METHODS["naive_365d"], METHODS["kde_150m_365d"]]
+    together = rolling_origin_backtests(
+        ev, cells, methods, coverages=(0.05, 0.2), start=400, end=560, horizon_days=14
+    )
+    for res, cov in zip(together, (0.05, 0.2), strict=True):
+        alone = rolling_origin_backtest(
+            ev, cells, methods, start=400, end=560, horizon_days=14, coverage=cov
+        )
+        assert res.coverage == cov and res.n_selected == alone.n_selected
+        for a, b in zip(res.methods, alone.methods, strict=True):
+            np.testing.assert_array_equal(a.hits, b.hits)
+            np.testing.assert_array_equal(a.pai, b.pai)
+
+
+# --------------------------------------------------------------------------- bootstrap interval
+
+
+def test_bootstrap_ratio_of_two_origins_by_hand() -> None:
+    """Baseline PAI (1, 3), method (2, 2); ratio on all origins 2 / 2 = 1.
+
+    A resample of 2 origins is {0, 0} with probability 1/4 (ratio 2 / 1 = 2), {1, 1} with 1/4
+    (2 / 3) and mixed with 1/2 (2 / 2 = 1): the 2.5 % and 97.5 % percentiles are 2/3 and 2.
+    """
+    r = _demo_result([1.0, 3.0], [2.0, 2.0])
+    iv = paired_bootstrap_ratio(r, "m", n_boot=4000, rng=1)
+    assert iv.ratio == pytest.approx(1.0)
+    assert iv.low == pytest.approx(2.0 / 3.0)
+    assert iv.high == pytest.approx(2.0)
+    assert not iv.clear_win and iv.n_origins == 2 and iv.best_baseline == "b"
+
+
+def test_bootstrap_rechooses_the_best_baseline_in_every_resample() -> None:
+    """Two baselines that take turns being best: each resample divides by the larger mean.
+
+    b1 = (4, 0), b2 = (0, 4), method = (3, 3). All origins: 3 / 2 = 1.5. Resample {0, 0}:
+    3 / max(4, 0) = 0.75, {1, 1}: 0.75, mixed: 3 / 2 = 1.5. So the interval is [0.75, 1.5],
+    below the 1.5 a fixed best baseline (b1) would give in every mixed or {1, 1} resample.
+    """
+    o = np.arange(2.0)
+    ones = np.ones(2)
+
+    def mb(name: str, pai: list[float], baseline: bool) -> MethodBacktest:
+        return MethodBacktest(
+            name, baseline, name, o, ones, ones, ones, ones, np.asarray(pai), ones, ones, 0.0
+        )
+
+    r = BacktestResult(
+        (mb("b1", [4.0, 0.0], True), mb("b2", [0.0, 4.0], True), mb("m", [3.0, 3.0], False)),
+        o,
+        1.0,
+        0.1,
+        1.0,
+        None,
+        10,
+        1,
+    )
+    iv = paired_bootstrap_ratio(r, "m", n_boot=4000, rng=2)
+    assert iv.ratio == pytest.approx(1.5)
+    assert iv.low == pytest.approx(0.75) and iv.high == pytest.approx(1.5)
+
+
+def test_bootstrap_drops_origins_without_test_incidents_and_validates() -> None:
+    r = _demo_result([2.0, math.nan, 4.0], [3.0, math.nan, 6.0])
+    iv = paired_bootstrap_ratio(r, "m", n_boot=100)
+    assert iv.n_origins == 2 and iv.low == pytest.approx(1.5) and iv.high == pytest.approx(1.5)
+    with pytest.raises(InvalidParameterError):
+        paired_bootstrap_ratio(r, "m", n_boot=0)
+    with pytest.raises(InvalidParameterError):
+        paired_bootstrap_ratio(r, "m", level=1.0)
+    with pytest.raises(KeyError):
+        paired_bootstrap_ratio(r, "nope")
