@@ -47,12 +47,18 @@ class AuthStore(StoreBase):
             raise ValueError(f"role must be one of {ROLES}, got {role!r}")
         key_id = "k_" + secrets.token_hex(6)
         secret = "gs_" + secrets.token_urlsafe(32)
-        self.con.execute(
-            "INSERT INTO api_keys (key_id, key_hash, role, label, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [key_id, hash_secret(secret), role, label, _now()],
-        )
-        self.audit(actor, "admin", "key.create", {"key_id": key_id, "role": role, "label": label})
+
+        def block() -> None:
+            self.con.execute(
+                "INSERT INTO api_keys (key_id, key_hash, role, label, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [key_id, hash_secret(secret), role, label, _now()],
+            )
+            self.audit(
+                actor, "admin", "key.create", {"key_id": key_id, "role": role, "label": label}
+            )
+
+        self.write(block)
         return key_id, secret
 
     def lookup_key(self, secret: str) -> tuple[str, str] | None:
@@ -71,14 +77,25 @@ class AuthStore(StoreBase):
         NotFoundError
             If no active key has this id.
         """
-        row = self.con.execute(
-            "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL "
-            "RETURNING key_id",
-            [_now(), key_id],
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(f"no active API key {key_id!r} / onbekende of ingetrokken sleutel")
-        self.audit(actor, "admin", "key.revoke", {"key_id": key_id})
+
+        def block() -> None:
+            # Checked and changed in one transaction (a shared store has no RETURNING on
+            # UPDATE); a concurrent revoke of the same key makes this one run again.
+            row = self.con.execute(
+                "SELECT count(*) FROM api_keys WHERE key_id = ? AND revoked_at IS NULL",
+                [key_id],
+            ).fetchone()
+            if not row or not row[0]:
+                raise NotFoundError(
+                    f"no active API key {key_id!r} / onbekende of ingetrokken sleutel"
+                )
+            self.con.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
+                [_now(), key_id],
+            )
+            self.audit(actor, "admin", "key.revoke", {"key_id": key_id})
+
+        self.write(block)
 
     def list_keys(self) -> pd.DataFrame:
         """Return all keys (never their hashes): key_id, role, label, created_at, revoked_at."""
@@ -90,9 +107,14 @@ class AuthStore(StoreBase):
         self, actor: str, role: str | None, action: str, detail: dict[str, Any] | None = None
     ) -> None:
         """Append one row to the audit log (who, in which role, did what, when)."""
-        self.con.execute(
-            "INSERT INTO audit_log (logged_at, actor, role, action, detail) VALUES (?, ?, ?, ?, ?)",
-            [_now(), actor, role, action, json.dumps(detail or {}, default=str)],
+        values = [_now(), actor, role, action, json.dumps(detail or {}, default=str)]
+        self.write(
+            lambda: self.con.execute(
+                "INSERT INTO audit_log (logged_at, actor, role, action, detail) "
+                "VALUES (?, ?, ?, ?, ?)",
+                values,
+            ),
+            claim=False,
         )
 
     def list_audit(self, limit: int = 100) -> pd.DataFrame:

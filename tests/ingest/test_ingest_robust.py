@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -496,8 +497,13 @@ def test_ctrl_c_before_commit_says_the_batch_is_not_stored(
 
 @pytest.fixture
 def locked_db(tmp_path: Path) -> Iterator[Path]:
-    """A DuckDB file held open by another process, as ``geo-service serve`` holds it."""
+    """A single-file DuckDB store of before the shared store, held open by another process.
+
+    New stores are shared (DuckLake, see tests/store/test_shared.py) and have no such lock;
+    a single-file store still opens as it is, and its lock is still one line.
+    """
     db = tmp_path / "held.duckdb"
+    duckdb.connect(str(db)).close()  # a DuckDB file: Store.open keeps it single-file
     Store.open(db).close()
     holder = subprocess.Popen(
         [
