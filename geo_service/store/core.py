@@ -689,3 +689,85 @@ class StoreBase:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def migrate_single_file(path: Path | str) -> tuple[Path, dict[str, int]]:
+    """Turn a single-file DuckDB store into a shared store at the same path.
+
+    The old file is kept beside it as ``<path>.single-file`` (nothing is deleted); every
+    table is copied by column name into a new shared store at ``path``, in one transaction,
+    so a failed migration leaves the old file in place and no new store.
+
+    Returns
+    -------
+    tuple
+        The kept old file and the number of rows copied per table.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` is not a single-file DuckDB store (already shared, or absent).
+    """
+    file = Path(path)
+    if resolve_location(file).kind != "duckdb":
+        raise ValueError(
+            f"{file} is geen DuckDB-bestand van vóór de gedeelde opslag / not a single-file store"
+        )
+    kept = file.with_name(file.name + ".single-file")
+    if kept.exists():
+        raise ValueError(f"{kept} bestaat al / exists already")
+    old = StoreBase.open(file)  # brings the old file to the current schema first
+    old.close()
+    os.replace(file, kept)
+    wal = file.with_name(file.name + ".wal")
+    if wal.exists():
+        os.replace(wal, kept.with_name(kept.name + ".wal"))
+    copied: dict[str, int] = {}
+    try:
+        new = StoreBase.open(file)
+        try:
+            new.con.execute(f"ATTACH {_sql_text(str(kept))} AS single (READ_ONLY)")
+            tables = [
+                str(r[0])
+                for r in new.con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'single' "
+                    "ORDER BY table_name"
+                ).fetchall()
+            ]
+
+            def block() -> None:
+                for table in tables:
+                    cols = [
+                        str(r[0])
+                        for r in new.con.execute(
+                            "SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                            "'single' AND table_name = ? ORDER BY column_index",
+                            [table],
+                        ).fetchall()
+                    ]
+                    names = ", ".join(f'"{c}"' for c in cols)
+                    new.con.execute(
+                        f'CREATE TABLE IF NOT EXISTS "{table}" AS '
+                        f'SELECT {names} FROM single."{table}" LIMIT 0'
+                    )
+                    new.con.execute(f'DELETE FROM "{table}"')  # the new store's own meta rows
+                    row = new.con.execute(
+                        f'INSERT INTO "{table}" ({names}) SELECT {names} FROM single."{table}"'
+                    ).fetchone()
+                    copied[table] = int(row[0]) if row else 0
+
+            new.write(block, claim=False)
+            new.con.execute("DETACH single")
+        finally:
+            new.close()
+    except BaseException:
+        resolved = resolve_location(file)
+        if resolved.kind == "sqlite":
+            file.unlink(missing_ok=True)
+            for suffix in ("-wal", "-shm"):
+                file.with_name(file.name + suffix).unlink(missing_ok=True)
+            if resolved.data_path is not None:
+                shutil.rmtree(resolved.data_path, ignore_errors=True)
+        os.replace(kept, file)
+        raise
+    return kept, copied

@@ -179,3 +179,41 @@ def test_passwords_never_appear_in_locations_or_errors(monkeypatch: pytest.Monke
         connect("postgres:host=127.0.0.1 port=1 user=geo password=s3cr3t dbname=x")
     assert "s3cr3t" not in str(info.value)
     assert "niet bereikbaar" in str(info.value)
+
+
+def test_migrate_a_single_file_store_keeps_every_row_and_the_old_file(tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    duckdb.connect(str(db)).close()
+    with Store.open(db) as old:
+        _write(old, "b1", _incidents(0, 25))
+        key_id, secret = old.create_key("analyst", "test")
+        version, key_secret = old.data_version(), old.record_key_secret()
+        cells = old.monthly_counts()
+    out = subprocess.run(
+        [sys.executable, "-m", "geo_service", "store", "migrate", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "omgezet naar de gedeelde opslag" in out.stdout
+    assert (tmp_path / "old.duckdb.single-file").is_file()
+    with Store.open(db) as new:
+        assert new.location.kind == "sqlite"
+        assert new.count_incidents() == 25
+        assert new.data_version() == version
+        assert new.record_key_secret() == key_secret  # the same cell keys as before
+        pd.testing.assert_frame_equal(new.monthly_counts(), cells)
+        assert new.lookup_key(secret) == (key_id, "analyst")
+        assert new.con.execute(
+            "SELECT count(*) FROM meta WHERE key = 'data_version'"
+        ).fetchone() == (1,)
+    again = subprocess.run(
+        [sys.executable, "-m", "geo_service", "store", "migrate", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert again.returncode == 2 and "Traceback" not in again.stderr
