@@ -449,8 +449,10 @@ class SnapshotProbe:
     def snapshot(self) -> int:
         """Return the newest snapshot id of the catalog."""
         with self._lock:
-            row = self._db.execute("SELECT max(snapshot_id) FROM ducklake_snapshot").fetchone()
-        return int(row[0]) if row and row[0] is not None else -1
+            # fetchall: a statement left unfinished would hold its WAL read snapshot open,
+            # and every later probe would see that old snapshot.
+            rows = self._db.execute("SELECT max(snapshot_id) FROM ducklake_snapshot").fetchall()
+        return int(rows[0][0]) if rows and rows[0][0] is not None else -1
 
     def close(self) -> None:
         """Close the probe's SQLite connection."""
