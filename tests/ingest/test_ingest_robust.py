@@ -434,7 +434,10 @@ def _interrupt_line(err: str) -> str:
 
 
 def test_ctrl_c_after_commit_says_the_batch_is_stored(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    store_db: str,
 ) -> None:
     """Old: Ctrl-C right after COMMIT left the batch stored, while the CLI said nothing
     truthful (a traceback / "nothing was half-written") and printed no report."""
@@ -447,7 +450,7 @@ def test_ctrl_c_after_commit_says_the_batch_is_stored(
         raise KeyboardInterrupt  # the COMMIT went through
 
     monkeypatch.setattr(StoreBase, "transaction", then_ctrl_c)
-    db = tmp_path / "c.duckdb"
+    db = store_db  # each catalog: sqlite, postgres
     assert main(["ingest", str(_csv(tmp_path)), "--db", str(db)]) == 130
     line = _interrupt_line(capsys.readouterr().err)
     assert "is wel opgeslagen (2 incidenten)" in line
@@ -464,6 +467,7 @@ def test_ctrl_c_before_commit_says_the_batch_is_not_stored(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     where: str,
+    store_db: str,
 ) -> None:
     """Old: the same generic message either way. 'during_commit' leaves the transaction open
     (Ctrl-C arrived as COMMIT started): the answer must come from the store after a rollback."""
@@ -482,7 +486,7 @@ def test_ctrl_c_before_commit_says_the_batch_is_not_stored(
             raise KeyboardInterrupt  # neither COMMIT nor ROLLBACK ran
 
         monkeypatch.setattr(StoreBase, "transaction", no_commit)
-    db = tmp_path / "c.duckdb"
+    db = store_db  # each catalog: sqlite, postgres
     assert main(["ingest", str(_csv(tmp_path)), "--db", str(db)]) == 130
     line = _interrupt_line(capsys.readouterr().err)
     assert line.endswith("is niet opgeslagen (0 incidenten)")

@@ -45,8 +45,8 @@ def _cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_keys_cli(tmp_path: Path) -> None:
-    db = tmp_path / "k.duckdb"
+def test_keys_cli(store_db: str) -> None:
+    db = store_db
     out = _cli(db, "keys", "create", "--role", "admin", "--label", "beheer")
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout.splitlines()[0])

@@ -79,9 +79,9 @@ def test_a_new_store_is_shared_and_an_old_duckdb_file_stays_single_file(tmp_path
         assert store.count_incidents() == 3
 
 
-def test_a_second_connection_sees_a_commit_at_once(tmp_path: Path) -> None:
+def test_a_second_connection_sees_a_commit_at_once(store_db: str) -> None:
     """Old: a second process could not open the file while the first held it."""
-    db = tmp_path / "s.duckdb"
+    db = store_db
     with Store.open(db) as reader, Store.open(db) as writer:
         before = reader.data_version()
         assert reader.count_incidents() == 0
@@ -92,14 +92,14 @@ def test_a_second_connection_sees_a_commit_at_once(tmp_path: Path) -> None:
         assert cursor.count_incidents() == 5
 
 
-def test_concurrent_writers_lose_no_batch_and_store_no_id_twice(tmp_path: Path) -> None:
+def test_concurrent_writers_lose_no_batch_and_store_no_id_twice(store_db: str) -> None:
     """Two connections (as two processes) write overlapping batches at the same moment.
 
     Batch A holds ids 0..599, batch B 300..899: 900 distinct ids; whichever commits second
     reruns on the first's result, so its 300 shared ids are its duplicates. Per batch
     ``stored + duplicates == rows`` (the ingest's accounting identity).
     """
-    db = tmp_path / "w.duckdb"
+    db = store_db
     Store.open(db).close()
     stores = [Store.open(db), Store.open(db)]
     frames = [_incidents(0, 600), _incidents(300, 600)]
@@ -131,9 +131,11 @@ def test_concurrent_writers_lose_no_batch_and_store_no_id_twice(tmp_path: Path) 
         assert store.data_version() == "2"
 
 
-def test_an_ingest_from_another_process_while_a_store_is_open(tmp_path: Path) -> None:
+def test_an_ingest_from_another_process_while_a_store_is_open(
+    tmp_path: Path, store_db: str
+) -> None:
     """The CLI ingests into a store another process holds open (as `serve` does)."""
-    db = tmp_path / "p.duckdb"
+    db = store_db
     csv = tmp_path / "in.csv"
     csv.write_text(
         "incident_id,occurred_from,lon,lat,category\n"
@@ -144,7 +146,7 @@ def test_an_ingest_from_another_process_while_a_store_is_open(tmp_path: Path) ->
     with Store.open(db) as held:
         version = held.data_version()
         out = subprocess.run(
-            [sys.executable, "-m", "geo_service", "ingest", str(csv), "--db", str(db)],
+            [sys.executable, "-m", "geo_service", "ingest", str(csv), "--db", db],
             capture_output=True,
             text=True,
             timeout=180,
