@@ -199,16 +199,16 @@ def main() -> None:
     )
     print(f"\nReader (monthly_counts) while another process commits 3 x {args.batch:,} rows:")
     for engine, res in results.items():
-        conc = res["concurrency"]
-        assert isinstance(conc, dict)
-        if "refused" in conc:
-            print(f"  {engine:<16} second process refused: {conc['message']}")
+        c = res["concurrency"]
+        assert isinstance(c, dict)
+        if "refused" in c:
+            print(f"  {engine:<16} second process refused: {c['message']}")
         else:
             print(
-                f"  {engine:<16} idle {conc['idle_median'] * 1e3:.1f} ms, during writes median "
-                f"{conc['busy_median'] * 1e3:.1f} ms, p95 {conc['busy_p95'] * 1e3:.1f} ms, "
-                f"max {conc['busy_max'] * 1e3:.1f} ms over {int(conc['reads'])} reads, "
-                f"{int(conc['versions_seen'])} data versions seen"
+                f"  {engine:<16} idle {c['idle_median'] * 1e3:.1f} ms, during writes median "
+                f"{c['busy_median'] * 1e3:.1f} ms, p95 {c['busy_p95'] * 1e3:.1f} ms, "
+                f"max {c['busy_max'] * 1e3:.1f} ms over {int(c['reads'])} reads, "
+                f"{int(c['versions_seen'])} data versions seen"
             )
 
 
