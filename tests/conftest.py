@@ -45,17 +45,16 @@ def postgres_server() -> Iterator[PostgresServer]:
         stop_server(server)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store_db(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def new_store_db(
+    catalog: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> str:
-    """The ``--db`` of a new, empty shared store, once per catalog.
+    """Return the ``--db`` of a new, empty shared store with a ``catalog`` catalog.
 
     ``sqlite``: a file under ``tmp_path`` (the embedded default); ``postgres``: a fresh
     database on the session's PostgreSQL server, data files under ``tmp_path`` (the
     environment's ``GEO_SERVICE_DATA_PATH``, which CLI subprocesses inherit).
     """
-    if request.param == "sqlite":
+    if catalog == "sqlite":
         return str(tmp_path / "test.duckdb")
     server: PostgresServer = request.getfixturevalue("postgres_server")
     files = tmp_path / "files"
@@ -65,8 +64,19 @@ def store_db(
 
 
 @pytest.fixture
+def store_db(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The ``--db`` of a new, empty store (SQLite catalog).
+
+    tests/store and tests/ingest override it to run on each catalog (their conftest.py).
+    """
+    return new_store_db("sqlite", request, tmp_path, monkeypatch)
+
+
+@pytest.fixture
 def store(store_db: str) -> Iterator[Store]:
-    """An empty shared store, on each catalog (see :func:`store_db`)."""
+    """An empty shared store (see :func:`store_db`)."""
     s = Store.open(store_db)
     try:
         yield s
