@@ -138,13 +138,18 @@ def reader_while_writing(db: Path, store: Store, start: int, batch: int) -> dict
         message = (proc.stderr.read() if proc.stderr else "").strip().splitlines()
         return {"refused": 1.0, "message": message[-1][:90] if message else "?"}  # type: ignore[dict-item]
     busy = []
-    versions = set()
+    versions = {store.data_version()}
+    rows_before = store.count_incidents()
     while proc.poll() is None:
         t0 = time.perf_counter()
         store.monthly_counts(flt)
         busy.append(time.perf_counter() - t0)
         versions.add(store.data_version())
     proc.wait(timeout=600)
+    versions.add(store.data_version())
+    if proc.returncode != 0 or store.count_incidents() != rows_before + 3 * batch:
+        err = proc.stderr.read() if proc.stderr else ""
+        raise RuntimeError(f"the writer failed ({proc.returncode}): {err[-1500:]}")
     return {
         "idle_median": statistics.median(idle),
         "busy_median": statistics.median(busy),

@@ -144,17 +144,21 @@ def test_an_ingest_from_another_process_while_a_store_is_open(
         encoding="utf-8",
     )
     with Store.open(db) as held:
-        version = held.data_version()
-        out = subprocess.run(
-            [sys.executable, "-m", "geo_service", "ingest", str(csv), "--db", db],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        assert out.returncode == 0, out.stderr
-        assert held.count_incidents() == 2
-        assert held.data_version() != version
+        _write(held, "own", _incidents(0, 20))  # the holder writes too, as the API does
+        versions = [held.data_version()]
+        for n, name in enumerate(("A", "B"), start=1):
+            csv.write_text(csv.read_text(encoding="utf-8").replace("A", name), encoding="utf-8")
+            out = subprocess.run(
+                [sys.executable, "-m", "geo_service", "ingest", str(csv), "--db", db],
+                capture_output=True,
+                text=True,
+                timeout=180,
+                check=False,
+            )
+            assert out.returncode == 0, out.stderr
+            assert held.count_incidents() == 20 + 2 * n
+            versions.append(held.data_version())  # old: the snapshot probe stuck at the first
+        assert len(set(versions)) == 3, versions
 
 
 def test_copy_store_copies_catalog_and_files(tmp_path: Path) -> None:
