@@ -35,7 +35,7 @@ def test_bad_role_and_unknown_revoke(store: Store) -> None:
         store.revoke_key("k_nope")
 
 
-def _cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(db: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "geo_service", "--db", str(db), *args],
         capture_output=True,
