@@ -16,12 +16,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# Debian's Chromium for the browser tests (Playwright drives it, it never downloads a browser)
-# and Debian's faketime, which moves the clock of a whole process (Python, DuckDB, Chromium).
+# Debian's Chromium for the browser tests (Playwright drives it, it never downloads a browser),
+# Debian's faketime, which moves the clock of a whole process (Python, DuckDB, Chromium), and
+# Debian's PostgreSQL, whose initdb/pg_ctl the store tests run in a temporary folder
+# (tests/postgres.py; no system service is used).
 browser:
-	@{ command -v chromium && command -v faketime; } >/dev/null 2>&1 || { \
-	  echo "Installing Debian chromium and faketime for the tests..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core faketime >/dev/null; }
+	@{ command -v chromium && command -v faketime && ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || { \
+	  echo "Installing Debian chromium, faketime and postgresql for the tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core faketime postgresql >/dev/null; }
 
 demo: $(STAMP)
 	$(BIN)/geo-service --db $(DB) demo

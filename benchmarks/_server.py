@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from geo_service.store.core import copy_store
+
 
 def free_port() -> int:
     """Return a free TCP port on 127.0.0.1."""
@@ -33,7 +35,7 @@ def served_demo(db: Path | None = None) -> Iterator[tuple[str, Path, subprocess.
     try:
         path = tmp / "demo.duckdb"
         if db:
-            shutil.copy(db, path)
+            copy_store(db, path)
         else:
             from geo_service.demo.dataset import build_demo
             from geo_service.store import Store

@@ -230,9 +230,10 @@ def main() -> int:
         db = tmp / "demo.duckdb"
         sys.path.insert(0, str(ROOT))
         from geo_service.store import Store
+        from geo_service.store.core import copy_store
 
         if args.db:
-            shutil.copy(args.db, db)
+            copy_store(args.db, db)
         else:
             from geo_service.demo.dataset import build_demo
 

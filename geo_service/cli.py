@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo_service.commands.hotspots",
     "geo_service.commands.report",
     "geo_service.commands.spacetime",
+    "geo_service.commands.store",
     "geo_service.commands.targeting",
     "geo_service.commands.web",
 )
@@ -50,8 +51,9 @@ def locked_message(exc: duckdb.IOException) -> str | None:
     holder = f", PID {pid.group(1)}" if pid else ""
     return (
         "De database is in gebruik door een draaiende service (geo-service serve"
-        f"{holder}); stop die of gebruik de API (POST /api/v1/incidents) "
-        "/ database locked by a running service"
+        f"{holder}); stop die, gebruik de API (POST /api/v1/incidents) of zet de opslag om "
+        "naar de gedeelde opslag (geo-service store migrate) / database locked by a running "
+        "service"
     )
 
 

@@ -32,7 +32,16 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GEO_SERVICE_", extra="ignore")
 
-    db: Path = Field(default=Path("hotspots.duckdb"), description="DuckDB file")
+    db: Path = Field(
+        default=Path("hotspots.duckdb"),
+        description="store: a file (shared DuckLake store, or a DuckDB file of before) or "
+        "postgres:<libpq connection string> (data files in $GEO_SERVICE_DATA_PATH)",
+    )
+    data_version_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="seconds between checks for data committed by another process or worker",
+    )
     demo_as_of: date | None = Field(
         default=None,
         description="the demo's 'today' for `geo-service demo` (default: today); the store "

@@ -68,6 +68,10 @@ class BusyError(GeoServiceError, RuntimeError):
     """The store is busy with another write; try again shortly (409 with Retry-After)."""
 
 
+class StoreUnavailableError(GeoServiceError, ConnectionError):
+    """The store's catalog or data files cannot be reached (503); the message names no secret."""
+
+
 class StaleDemoError(GeoServiceError, ValueError):
     """The store holds a demo of another period; it is replaced only when asked to."""
 

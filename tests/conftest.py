@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from geo_service.store import Store
+from tests.postgres import PostgresServer, start_server, stop_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -29,10 +30,54 @@ def test_output() -> Path:
     return TEST_OUTPUT
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (see ``tests/postgres.py``)."""
+    import socket
+
+    with socket.socket() as sock:  # a free port number: the server listens on a socket file
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = start_server(port)
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+def new_store_db(
+    catalog: str, request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Return the ``--db`` of a new, empty shared store with a ``catalog`` catalog.
+
+    ``sqlite``: a file under ``tmp_path`` (the embedded default); ``postgres``: a fresh
+    database on the session's PostgreSQL server, data files under ``tmp_path`` (the
+    environment's ``GEO_SERVICE_DATA_PATH``, which CLI subprocesses inherit).
+    """
+    if catalog == "sqlite":
+        return str(tmp_path / "test.duckdb")
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    files = tmp_path / "files"
+    files.mkdir()
+    monkeypatch.setenv("GEO_SERVICE_DATA_PATH", str(files))
+    return "postgres:" + server.conninfo(server.create_database())
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """An empty store in a real DuckDB file under ``tmp_path``."""
-    s = Store.open(tmp_path / "test.duckdb")
+def store_db(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """The ``--db`` of a new, empty store (SQLite catalog).
+
+    tests/store and tests/ingest override it to run on each catalog (their conftest.py).
+    """
+    return new_store_db("sqlite", request, tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def store(store_db: str) -> Iterator[Store]:
+    """An empty shared store (see :func:`store_db`)."""
+    s = Store.open(store_db)
     try:
         yield s
     finally:

@@ -8,7 +8,6 @@ store/ingestion engineers' fixtures.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from fastapi.testclient import TestClient
 from geo_service.config import Settings
 from geo_service.demo.dataset import build_demo
 from geo_service.store import Store
+from geo_service.store.core import copy_store
 from geo_service.web import create_app
 from tests.clock import DemoClock
 
@@ -83,7 +83,7 @@ def demo_clock(demo_db: DemoDB) -> DemoClock:
 def demo_copy(demo_db: DemoDB, tmp_path: Path) -> DemoDB:
     """A private copy of the demo database for tests that write."""
     path = tmp_path / "demo.duckdb"
-    shutil.copy(demo_db.path, path)
+    copy_store(demo_db.path, path)
     return DemoDB(
         path=path,
         analyst=demo_db.analyst,
@@ -122,7 +122,7 @@ def live_server(demo_db: DemoDB, tmp_path_factory: pytest.TempPathFactory) -> It
     starve an in-process server. A copy, because DuckDB lets one process write a file.
     """
     path = tmp_path_factory.mktemp("live") / "demo.duckdb"
-    shutil.copy(demo_db.path, path)
+    copy_store(demo_db.path, path)
     port = free_port()
     env = {
         **os.environ,

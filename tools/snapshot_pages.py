@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import re
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -66,11 +65,12 @@ def main() -> None:
 
     from geo_service.config import Settings
     from geo_service.store import Store
+    from geo_service.store.core import copy_store
     from geo_service.web import create_app
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "snapshot.duckdb"
-        shutil.copy(args.db, db)
+        copy_store(args.db, db)
         with Store.open(db) as store:
             key = store.create_key("analyst", "snapshot")[1]
         settings = Settings(db=db, tile_url="", permutations=99, warm_up=False)  # type: ignore[call-arg]

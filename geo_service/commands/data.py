@@ -120,6 +120,7 @@ def _demo(args: argparse.Namespace) -> int:
 
     from geo_service.config import get_settings
     from geo_service.demo.dataset import build_demo, demo_as_of, last_full_month
+    from geo_service.store.core import remove_store
 
     as_of = args.as_of or get_settings().demo_as_of or demo_as_of()
     db = Path(args.db)
@@ -142,8 +143,7 @@ def _demo(args: argparse.Namespace) -> int:
                 f"Demo t/m {(held or 'een eerdere maand')[:7]} vervangen door een demo tot "
                 f"{as_of.isoformat()} (sleutels in dit bestand vervallen)."
             )
-            db.unlink()
-            Path(f"{db}.wal").unlink(missing_ok=True)
+            remove_store(db)
     with Store.open(db) as store:
         summary = build_demo(store, seed=args.seed, as_of=as_of, progress=sys.stderr.isatty())
     print(summary.to_json())

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 
 from geo_service.store import Store
 from geo_service.store.auth import ROLES
+from spatial.errors import InvalidParameterError
 
 
 def register(
@@ -16,6 +18,13 @@ def register(
     p = sub.add_parser("serve", parents=[common], help="run the web service (API, OGC, map pages)")
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes, each with its own store connection (default 1; more needs "
+        "a shared store)",
+    )
     p.set_defaults(handler=_serve)
 
     keys = sub.add_parser("keys", parents=[common], help="API keys / API-sleutels")
@@ -37,12 +46,33 @@ def _serve(args: argparse.Namespace) -> int:
     from geo_service.config import Settings
     from geo_service.web import create_app
 
-    settings = Settings(db=args.db)
-    with Store.open(args.db):  # create the schema before the service opens it
-        pass
+    if args.workers < 1:
+        raise InvalidParameterError("--workers moet minstens 1 zijn / must be at least 1")
+    with Store.open(args.db) as store:  # create the schema before the service opens it
+        shared = store.location.shared
+    if args.workers > 1 and not shared:
+        raise InvalidParameterError(
+            f"{args.db} is een DuckDB-bestand van vóór de gedeelde opslag: daarop kan maar één "
+            "proces schrijven, dus geen --workers > 1; zet het om met `geo-service store "
+            "migrate` / a single-file store serves one worker"
+        )
     host = "localhost" if args.host in ("127.0.0.1", "::1") else args.host
     print(f"Service / dienst: http://{host}:{args.port}/kaart  (API: /docs, OGC: /ogc)", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    if args.workers == 1:
+        uvicorn.run(
+            create_app(Settings(db=args.db)), host=args.host, port=args.port, log_level="info"
+        )
+        return 0
+    # Each worker process builds its own app (and store connection) from the environment.
+    os.environ["GEO_SERVICE_DB"] = str(args.db)
+    uvicorn.run(
+        "geo_service.web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
     return 0
 
 

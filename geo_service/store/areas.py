@@ -32,7 +32,8 @@ class AreaStore(StoreBase):
         if frame.empty:
             return 0
         con = self.con
-        with self.transaction():
+
+        def block() -> None:
             con.register("new_areas", frame)
             con.execute(
                 "DELETE FROM areas WHERE (level, code) IN (SELECT level, code FROM new_areas)"
@@ -43,6 +44,8 @@ class AreaStore(StoreBase):
             )
             con.unregister("new_areas")
             self.bump_data_version()
+
+        self.write(block)
         return len(frame)
 
     def upsert_cameras(self, frame: pd.DataFrame) -> int:
@@ -50,7 +53,8 @@ class AreaStore(StoreBase):
         if frame.empty:
             return 0
         con = self.con
-        with self.transaction():
+
+        def block() -> None:
             con.register("new_cameras", frame)
             con.execute(
                 "DELETE FROM cameras WHERE camera_id IN (SELECT camera_id FROM new_cameras)"
@@ -62,6 +66,8 @@ class AreaStore(StoreBase):
             )
             con.unregister("new_cameras")
             self.bump_data_version()
+
+        self.write(block)
         return len(frame)
 
     # ------------------------------------------------------------------ reads

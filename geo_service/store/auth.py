@@ -47,12 +47,18 @@ class AuthStore(StoreBase):
             raise ValueError(f"role must be one of {ROLES}, got {role!r}")
         key_id = "k_" + secrets.token_hex(6)
         secret = "gs_" + secrets.token_urlsafe(32)
-        self.con.execute(
-            "INSERT INTO api_keys (key_id, key_hash, role, label, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [key_id, hash_secret(secret), role, label, _now()],
-        )
-        self.audit(actor, "admin", "key.create", {"key_id": key_id, "role": role, "label": label})
+
+        def block() -> None:
+            self.con.execute(
+                "INSERT INTO api_keys (key_id, key_hash, role, label, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [key_id, hash_secret(secret), role, label, _now()],
+            )
+            self.audit(
+                actor, "admin", "key.create", {"key_id": key_id, "role": role, "label": label}
+            )
+
+        self.write(block)
         return key_id, secret
 
     def lookup_key(self, secret: str) -> tuple[str, str] | None:
@@ -71,14 +77,25 @@ class AuthStore(StoreBase):
         NotFoundError
             If no active key has this id.
         """
-        row = self.con.execute(
-            "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL "
-            "RETURNING key_id",
-            [_now(), key_id],
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(f"no active API key {key_id!r} / onbekende of ingetrokken sleutel")
-        self.audit(actor, "admin", "key.revoke", {"key_id": key_id})
+
+        def block() -> None:
+            # Checked and changed in one transaction (a shared store has no RETURNING on
+            # UPDATE); a concurrent revoke of the same key makes this one run again.
+            row = self.con.execute(
+                "SELECT count(*) FROM api_keys WHERE key_id = ? AND revoked_at IS NULL",
+                [key_id],
+            ).fetchone()
+            if not row or not row[0]:
+                raise NotFoundError(
+                    f"no active API key {key_id!r} / onbekende of ingetrokken sleutel"
+                )
+            self.con.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
+                [_now(), key_id],
+            )
+            self.audit(actor, "admin", "key.revoke", {"key_id": key_id})
+
+        self.write(block)
 
     def has_admin_key(self) -> bool:
         """Return whether any admin key exists, revoked or not (the bootstrap is for none)."""
@@ -107,24 +124,29 @@ class AuthStore(StoreBase):
             raise ValueError("a session needs a key, or an actor with a role")
         session_id = secrets.token_urlsafe(32)
         now = _now()
-        # Rows of sessions that ended or expired a day ago serve nothing (the audit log keeps
-        # who signed in and out); they go at each sign-in, so the table stays small.
-        self.con.execute(
-            "DELETE FROM web_sessions WHERE COALESCE(ended_at, expires_at) < ?",
-            [now - timedelta(days=1)],
-        )
-        self.con.execute(
-            "INSERT INTO web_sessions (session_hash, key_id, actor, role, created_at, "
-            "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                hash_secret(session_id),
-                key_id,
-                actor,
-                role if key_id is None else None,
-                now,
-                now + timedelta(seconds=max_age_s),
-            ],
-        )
+        values = [
+            hash_secret(session_id),
+            key_id,
+            actor,
+            role if key_id is None else None,
+            now,
+            now + timedelta(seconds=max_age_s),
+        ]
+
+        def block() -> None:
+            # Rows of sessions that ended or expired a day ago serve nothing (the audit log
+            # keeps who signed in and out); they go at each sign-in, so the table stays small.
+            self.con.execute(
+                "DELETE FROM web_sessions WHERE COALESCE(ended_at, expires_at) < ?",
+                [now - timedelta(days=1)],
+            )
+            self.con.execute(
+                "INSERT INTO web_sessions (session_hash, key_id, actor, role, created_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                values,
+            )
+
+        self.write(block)
         return session_id
 
     def session_key(self, session_id: str) -> tuple[str | None, str, str] | None:
@@ -147,12 +169,23 @@ class AuthStore(StoreBase):
 
     def end_session(self, session_id: str) -> bool:
         """End a session (sign-out); return whether an open one was ended."""
-        row = self.con.execute(
-            "UPDATE web_sessions SET ended_at = ? WHERE session_hash = ? AND ended_at IS NULL "
-            "RETURNING key_id",
-            [_now(), hash_secret(session_id)],
-        ).fetchone()
-        return row is not None
+        digest = hash_secret(session_id)
+
+        def block() -> bool:
+            # Checked and changed in one transaction (a shared store has no RETURNING).
+            row = self.con.execute(
+                "SELECT count(*) FROM web_sessions WHERE session_hash = ? AND ended_at IS NULL",
+                [digest],
+            ).fetchone()
+            if not row or not row[0]:
+                return False
+            self.con.execute(
+                "UPDATE web_sessions SET ended_at = ? WHERE session_hash = ? AND ended_at IS NULL",
+                [_now(), digest],
+            )
+            return True
+
+        return self.write(block)
 
     def list_keys(self) -> pd.DataFrame:
         """Return all keys (never their hashes): key_id, role, label, created_at, revoked_at."""
@@ -164,9 +197,14 @@ class AuthStore(StoreBase):
         self, actor: str, role: str | None, action: str, detail: dict[str, Any] | None = None
     ) -> None:
         """Append one row to the audit log (who, in which role, did what, when)."""
-        self.con.execute(
-            "INSERT INTO audit_log (logged_at, actor, role, action, detail) VALUES (?, ?, ?, ?, ?)",
-            [_now(), actor, role, action, json.dumps(detail or {}, default=str)],
+        values = [_now(), actor, role, action, json.dumps(detail or {}, default=str)]
+        self.write(
+            lambda: self.con.execute(
+                "INSERT INTO audit_log (logged_at, actor, role, action, detail) "
+                "VALUES (?, ?, ?, ?, ?)",
+                values,
+            ),
+            claim=False,
         )
 
     def list_audit(self, limit: int = 100) -> pd.DataFrame:

@@ -95,12 +95,15 @@ class IncidentStore(StoreBase):
         duplicates); nor are quarantine rows the quarantine already holds (see
         :func:`geo_service.store.core.quarantine_key_sql`: keyed by ``meta["sha256"]``, the
         reason, row number and raw row). Everything happens in one transaction: any
-        exception, including ``KeyboardInterrupt``, rolls the whole batch back.
+        exception, including ``KeyboardInterrupt``, rolls the whole batch back. On a shared
+        store a batch that met a concurrent write runs again (:meth:`StoreBase.write`), its
+        duplicates judged against what the other write stored.
         """
         con = self.con
         # DuckDB scans Arrow far faster than pandas object columns (1M rows: 1.6 s vs 6.1 s).
         table = pa.Table.from_pandas(incidents, preserve_index=False)
-        with self.transaction():
+
+        def block() -> BatchCounts:
             con.register("batch_incidents", table)
             before = self._count_all()
             con.execute(
@@ -138,7 +141,9 @@ class IncidentStore(StoreBase):
             )
             if stored:
                 self.bump_data_version()
-        return BatchCounts(stored=stored, quarantine_known=len(quarantine) - new_quarantine)
+            return BatchCounts(stored=stored, quarantine_known=len(quarantine) - new_quarantine)
+
+        return self.write(block)
 
     def _write_quarantine(self, batch_id: str, quarantine: pd.DataFrame, source: str) -> int:
         """Insert the rows the quarantine does not hold yet; return how many were new."""

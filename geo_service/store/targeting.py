@@ -13,7 +13,7 @@ from geo_service.store.core import StoreBase
 # Created on first import (not in the base schema): only stores that use IHA proposals
 # carry the table, and a read-only store without it simply has no past actions.
 _IHA_TABLE = """CREATE TABLE IF NOT EXISTS iha_actions (
-    code VARCHAR PRIMARY KEY,
+    code VARCHAR NOT NULL,
     name VARCHAR,
     municipality VARCHAR,
     action_date DATE NOT NULL,
@@ -34,7 +34,8 @@ class TargetingStore(StoreBase):
         if frame.empty:
             return 0
         con = self.con
-        with self.transaction():
+
+        def block() -> None:
             con.execute(_IHA_TABLE)
             con.register("new_iha", frame)
             con.execute("DELETE FROM iha_actions WHERE code IN (SELECT code FROM new_iha)")
@@ -44,6 +45,8 @@ class TargetingStore(StoreBase):
             )
             con.unregister("new_iha")
             self.bump_data_version()
+
+        self.write(block)
         return len(frame)
 
     def iha_actions_frame(

@@ -13,12 +13,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from geo_service import __version__
 from geo_service.config import Settings, get_settings
 from geo_service.store import Store
+from geo_service.store.core import redact
 from geo_service.web import licence, session
 from geo_service.web.api import docs as api_docs
 from geo_service.web.api import keys as api_keys
@@ -33,7 +34,7 @@ from geo_service.web.pages import signin
 from geo_service.web.pages import targeting as targeting_pages
 from geo_service.web.pages import veiligheidskaart as veiligheidskaart_page
 from geo_service.web.ratelimit import AnonymousBudget
-from geo_service.web.service import CollectionCache, warm_up
+from geo_service.web.service import CollectionCache, follow_data_version, warm_up
 from geo_service.web.uploads import clean_stale_upload_dirs
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -82,11 +83,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = Store.open(cfg.db)
         app.state.store = store
         app.state.session_secret = session.resolve_secret(store, cfg)
+        stop = threading.Event()
         if cfg.warm_up:
             threading.Thread(target=warm_up, args=(app,), name="warm-up", daemon=True).start()
+        if store.location.shared:
+            threading.Thread(
+                target=follow_data_version,
+                args=(app, stop),
+                kwargs={"interval_s": cfg.data_version_poll_s},
+                name="data-version",
+                daemon=True,
+            ).start()
         try:
             yield
         finally:
+            stop.set()
             store.close()
 
     app = FastAPI(
@@ -126,6 +137,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse(url="/kaart")
+
+    @app.get("/health", tags=["service"])
+    def health() -> dict[str, str]:
+        """Say that the process is up (without touching the store: see ``/ready``)."""
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["service"], response_model=None)
+    def ready() -> JSONResponse | dict[str, str]:
+        """Say whether the store is reachable, with its data version and kind (503 if not)."""
+        try:
+            store = app.state.store.cursor()
+            version = store.data_version()
+        except Exception as exc:  # any failure means "not ready"
+            detail = redact(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__
+            return JSONResponse(
+                status_code=503,
+                content={"status": "niet gereed", "detail": f"opslag niet bereikbaar: {detail}"},
+            )
+        return {
+            "status": "ready",
+            "data_version": version,
+            "store": app.state.store.location.kind,
+        }
 
     # Outermost last: HEAD becomes GET first (so every answer to it loses its body), then
     # the anonymous request budget (the cheapest refusal), the Host check, the upload guard.

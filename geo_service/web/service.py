@@ -118,6 +118,34 @@ def exact_layer(
     return cache.get_or_compute(key, partial(layer.features, store, query))
 
 
+def follow_data_version(app: Any, stop: threading.Event, *, interval_s: float = 1.0) -> None:
+    """Follow the store's data version while the app runs (a background thread).
+
+    Another process (an ingest from the CLI, another worker) may commit at any moment. The
+    caches are keyed by the data version, so the next request after a commit already
+    computes from the new data; this thread warms the standard layers of each new version
+    (:func:`warm_up`, where the settings ask for warming), so a worker's first visitor after
+    another process's commit does not wait for them.
+    """
+    import logging
+
+    log = logging.getLogger(__name__)
+    store = app.state.store.cursor()
+    seen = store.data_version()
+    while not stop.wait(interval_s):
+        try:
+            version = store.data_version()
+        except Exception:  # a passing catalog hiccup: next tick
+            log.warning("data version not readable; retrying", exc_info=True)
+            continue
+        if version == seen:
+            continue
+        log.info("data version %s -> %s (committed by another process or worker)", seen, version)
+        seen = version
+        if app.state.settings.warm_up:
+            warm_up(app)
+
+
 def warm_up(app: Any) -> None:
     """Precompute the standard layers of the current data version (a background thread).
 

@@ -57,9 +57,9 @@ def resolve_secret(store: Store, settings: Settings) -> bytes:
         return settings.session_secret.get_secret_value().encode("utf-8")
     value = store.meta(SECRET_META_KEY)
     if value is None:
-        value = secrets.token_hex(32)
-        store.set_meta(SECRET_META_KEY, value)
-        log.info("made a new session secret (kept in the store)")
+        # Several workers may start at once on a new store: one secret wins for all of them.
+        value = store.meta_or_set(SECRET_META_KEY, secrets.token_hex(32))
+        log.info("session secret kept in the store")
     return value.encode("utf-8")
 
 

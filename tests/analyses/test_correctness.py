@@ -102,7 +102,7 @@ def test_real_files_get_their_local_zone(store: Store, shared_data: Path) -> Non
     with gzip.open(shared_data / "ca" / "toronto_mci_2014_2021.csv.gz", "rt") as fh:
         raw = pd.read_csv(fh, nrows=3000, dtype=str)
     small = raw[raw["mci"] == "Break and Enter"].head(500)
-    path = Path(store.con.execute("PRAGMA database_list").fetchone()[2]).parent / "to.csv"
+    path = Path(store.location.catalog).parent / "to.csv"
     small.to_csv(path, index=False)
     ca = ingest_file(
         store,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -25,6 +24,7 @@ from geo_service.demo.dataset import planted_spots
 from geo_service.filters import IncidentFilter
 from geo_service.ingest import ingest_frame
 from geo_service.store import Store
+from geo_service.store.core import copy_store
 from geo_service.web import create_app
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.published.emerging import suppress_emerging
@@ -264,7 +264,7 @@ def test_viewer_cube_is_published_quarters(store: Store) -> None:
 
 def test_ogc_collection_serves_viewers_and_analysts(demo_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "web.duckdb"
-    shutil.copy(demo_db, db)
+    copy_store(demo_db, db)
     with Store.open(db) as s:
         analyst = s.create_key("analyst", "test")[1]
     params = {"municipality": "GM0518", "category": "jeugdoverlast", "limit": 10000}
@@ -306,7 +306,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_cli_emerging(demo_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.duckdb"
-    shutil.copy(demo_db, db)
+    copy_store(demo_db, db)
     out = tmp_path / "e.geojson"
     r = _run(
         "emerging", "--db", str(db), "--category", "jeugdoverlast", "--municipality", "GM0518",

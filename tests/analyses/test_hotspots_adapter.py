@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from datetime import date
@@ -18,6 +17,7 @@ from geo_service.demo.dataset import build_demo
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
+from geo_service.store.core import copy_store
 from spatial.errors import InvalidParameterError, InvalidResolutionError
 
 
@@ -106,7 +106,7 @@ def test_parameter_errors(store: Store) -> None:
 
 def test_cli_hotspots(demo_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.duckdb"
-    shutil.copy(demo_db, db)
+    copy_store(demo_db, db)
     out = tmp_path / "h.geojson"
     r = subprocess.run(
         [

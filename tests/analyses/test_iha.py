@@ -21,6 +21,7 @@ from geo_service.filters import IncidentFilter
 from geo_service.ingest import import_areas, ingest_frame
 from geo_service.ingest.plans import import_iha_actions
 from geo_service.store import Store
+from geo_service.store.core import copy_store
 from geo_service.web import create_app
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import RD_NEW, WGS84
@@ -95,7 +96,7 @@ def test_recent_action_is_penalised_and_designated_gets_a_bonus(
     demo_db: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "past.duckdb"
-    path.write_bytes(demo_db.read_bytes())
+    copy_store(demo_db, path)
     with Store.open(path) as s:
         before = iha_geojson(compute_iha(s, IHAParams(count=3)))
         top = before["features"][0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from geo_service.demo.dataset import DEN_HAAG, WESTLAND
 from geo_service.filters import IncidentFilter
 from geo_service.ingest import ingest_frame
 from geo_service.store import Store
+from geo_service.store.core import copy_store
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import RD_NEW
 from tests.analyses.conftest import END
@@ -153,7 +153,7 @@ def _run(*args: str, timeout: int = 240) -> subprocess.CompletedProcess[str]:
 
 def test_cli_near_repeat_and_alerts(demo_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.duckdb"
-    shutil.copy(demo_db, db)
+    copy_store(demo_db, db)
     r = _run(
         "near-repeat", "--db", str(db), "--category", BURGLARY, "--municipality", WESTLAND,
         "--distance-bands", "0,100,200,300", "--time-bands", "0,7,14,21", "--seed", "4",

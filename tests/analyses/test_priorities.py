@@ -27,6 +27,7 @@ from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.ingest import import_areas, ingest_frame
 from geo_service.store import Store
+from geo_service.store.core import copy_store
 from geo_service.web import create_app
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import RD_NEW, WGS84
@@ -74,7 +75,7 @@ def test_tiny_area_with_two_burglaries_does_not_reach_the_top(
     # A copy of the demo plus a 10-dwelling wijk (a 60 x 60 m block in Schildersbuurt) with
     # 2 burglaries in the window: its raw risk is by far the highest, EB pulls it back.
     path = tmp_path / "tiny.duckdb"
-    path.write_bytes(demo_db.read_bytes())
+    copy_store(demo_db, path)
     x0, y0 = _empty_block(demo_db)
     block = gpd.GeoDataFrame(
         {"code": ["WK999901"], "name": ["Klein blok"], "dwellings": [10.0]},

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -433,7 +434,10 @@ def _interrupt_line(err: str) -> str:
 
 
 def test_ctrl_c_after_commit_says_the_batch_is_stored(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    store_db: str,
 ) -> None:
     """Old: Ctrl-C right after COMMIT left the batch stored, while the CLI said nothing
     truthful (a traceback / "nothing was half-written") and printed no report."""
@@ -446,7 +450,7 @@ def test_ctrl_c_after_commit_says_the_batch_is_stored(
         raise KeyboardInterrupt  # the COMMIT went through
 
     monkeypatch.setattr(StoreBase, "transaction", then_ctrl_c)
-    db = tmp_path / "c.duckdb"
+    db = store_db  # each catalog: sqlite, postgres
     assert main(["ingest", str(_csv(tmp_path)), "--db", str(db)]) == 130
     line = _interrupt_line(capsys.readouterr().err)
     assert "is wel opgeslagen (2 incidenten)" in line
@@ -463,6 +467,7 @@ def test_ctrl_c_before_commit_says_the_batch_is_not_stored(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     where: str,
+    store_db: str,
 ) -> None:
     """Old: the same generic message either way. 'during_commit' leaves the transaction open
     (Ctrl-C arrived as COMMIT started): the answer must come from the store after a rollback."""
@@ -481,7 +486,7 @@ def test_ctrl_c_before_commit_says_the_batch_is_not_stored(
             raise KeyboardInterrupt  # neither COMMIT nor ROLLBACK ran
 
         monkeypatch.setattr(StoreBase, "transaction", no_commit)
-    db = tmp_path / "c.duckdb"
+    db = store_db  # each catalog: sqlite, postgres
     assert main(["ingest", str(_csv(tmp_path)), "--db", str(db)]) == 130
     line = _interrupt_line(capsys.readouterr().err)
     assert line.endswith("is niet opgeslagen (0 incidenten)")
@@ -496,8 +501,13 @@ def test_ctrl_c_before_commit_says_the_batch_is_not_stored(
 
 @pytest.fixture
 def locked_db(tmp_path: Path) -> Iterator[Path]:
-    """A DuckDB file held open by another process, as ``geo-service serve`` holds it."""
+    """A single-file DuckDB store of before the shared store, held open by another process.
+
+    New stores are shared (DuckLake, see tests/store/test_shared.py) and have no such lock;
+    a single-file store still opens as it is, and its lock is still one line.
+    """
     db = tmp_path / "held.duckdb"
+    duckdb.connect(str(db)).close()  # a DuckDB file: Store.open keeps it single-file
     Store.open(db).close()
     holder = subprocess.Popen(
         [

@@ -35,7 +35,7 @@ def test_bad_role_and_unknown_revoke(store: Store) -> None:
         store.revoke_key("k_nope")
 
 
-def _cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(db: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "geo_service", "--db", str(db), *args],
         capture_output=True,
@@ -45,8 +45,8 @@ def _cli(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_keys_cli(tmp_path: Path) -> None:
-    db = tmp_path / "k.duckdb"
+def test_keys_cli(store_db: str) -> None:
+    db = store_db
     out = _cli(db, "keys", "create", "--role", "admin", "--label", "beheer")
     assert out.returncode == 0, out.stderr
     info = json.loads(out.stdout.splitlines()[0])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
+from geo_service.store.core import copy_store
 from geo_service.web import create_app
 from tests.clock import DemoClock, label, month_end, quarter_end_before
 from tests.web_fixtures import DemoDB, demo_clock, demo_db, web_settings
@@ -130,7 +130,7 @@ def test_one_day_ring_attack_fails_for_viewers(
 def no_polygons(demo_db: DemoDB, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo store without any area polygon: study areas come from the incidents."""
     path = tmp_path_factory.mktemp("attack") / "nopoly.duckdb"
-    shutil.copy(demo_db.path, path)
+    copy_store(demo_db.path, path)
     with Store.open(path) as store:
         store.con.execute("DELETE FROM areas")
         store.bump_data_version()

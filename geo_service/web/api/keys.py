@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 
-from geo_service.errors import AuthenticationError, AuthorizationError, BusyError
+from geo_service.errors import AuthenticationError, AuthorizationError
 from geo_service.store.core import utc_now
 from geo_service.web.deps import SettingsDep, StoreDep, reject_unknown_params
 
@@ -53,20 +53,25 @@ def bootstrap_admin_key(
             "wrong or no bootstrap secret (header X-Bootstrap-Secret) / onjuist of geen "
             "opstartgeheim (header X-Bootstrap-Secret)"
         )
-    lock = request.app.state.write_lock
-    if not lock.acquire(blocking=False):
-        raise BusyError("the store is busy; try again / even bezet, probeer het zo opnieuw")
-    try:
+
+    def block() -> tuple[str, str]:
+        # Checked and made in one write transaction of the store: of several workers (or
+        # machines) answering a bootstrap at once, one makes the key; the other runs again on
+        # its result and is refused.
         if store.meta(USED_META_KEY) is not None or store.has_admin_key():
-            store.audit("bootstrap", None, "key.bootstrap_refused", {"reason": "used"})
             raise AuthorizationError(
                 "the bootstrap secret was used, or an admin key exists; create keys with an "
                 "admin key / het opstartgeheim is al gebruikt of er is al een beheerderssleutel"
             )
-        key_id, secret = store.create_key("admin", "bootstrap", actor="bootstrap")
+        made = store.create_key("admin", "bootstrap", actor="bootstrap")
         store.set_meta(USED_META_KEY, utc_now().isoformat())
-    finally:
-        lock.release()
+        return made
+
+    try:
+        key_id, secret = store.write(block)
+    except AuthorizationError:
+        store.audit("bootstrap", None, "key.bootstrap_refused", {"reason": "used"})
+        raise
     return {
         "key_id": key_id,
         "role": "admin",
