@@ -18,13 +18,33 @@ __all__ = ["evaluations_path", "latest_backtest", "read_backtests", "record_back
 
 
 def evaluations_path(db: Path | str) -> Path:
-    """Return the file beside the database that keeps the latest backtest per category.
+    """Return the file that keeps the latest backtest per category of the store ``db``.
+
+    Beside a store file; for a PostgreSQL-catalogued store (``postgres:...``) in its data
+    folder (``$GEO_SERVICE_DATA_PATH``), which every machine of the store shares.
 
     Examples
     --------
     >>> evaluations_path("/data/hotspots.duckdb").name
     'hotspots.duckdb.backtest.json'
+
+    Raises
+    ------
+    InvalidParameterError
+        A PostgreSQL store without a data folder.
     """
+    from geo_service.store.core import resolve_location
+
+    loc = resolve_location(db)
+    if loc.kind == "postgres":
+        if loc.data_path is None:
+            from spatial.errors import InvalidParameterError
+
+            raise InvalidParameterError(
+                "GEO_SERVICE_DATA_PATH is not set: a PostgreSQL store keeps its backtests in "
+                "its data folder / stel GEO_SERVICE_DATA_PATH in"
+            )
+        return loc.data_path / "backtest.json"
     p = Path(db)
     return p.with_name(p.name + ".backtest.json")
 
@@ -48,6 +68,7 @@ def record_backtest(db: Path | str, doc: Mapping[str, Any]) -> Path:
     records = read_backtests(db)
     par = doc["metadata"]["parameters"]
     records[_record_key(par["category"], par["municipality"])] = dict(doc)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -81,3 +82,20 @@ def test_each_default_lives_in_its_params_class() -> None:
         default_of(PriorityParams, "incidents")
     with pytest.raises(KeyError):
         default_of(PriorityParams, "nope")
+
+
+def test_backtest_records_of_a_postgres_store_live_in_its_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geo_service.store.evaluations import evaluations_path, latest_backtest, record_backtest
+    from spatial.errors import InvalidParameterError
+
+    spec = "postgres:dbname=geo host=/nowhere"
+    monkeypatch.delenv("GEO_SERVICE_DATA_PATH", raising=False)
+    with pytest.raises(InvalidParameterError, match="GEO_SERVICE_DATA_PATH"):
+        evaluations_path(spec)
+    monkeypatch.setenv("GEO_SERVICE_DATA_PATH", str(tmp_path / "data"))
+    doc = {"metadata": {"parameters": {"category": "woninginbraak", "municipality": None}}}
+    assert record_backtest(spec, doc) == tmp_path / "data" / "backtest.json"
+    assert latest_backtest(spec, "woninginbraak") == doc
+    assert evaluations_path(tmp_path / "h.duckdb") == tmp_path / "h.duckdb.backtest.json"
