@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from geo_service.analyses.alerts import AlertParams, alerts_geojson, compute_ale
 from geo_service.demo.dataset import DEN_HAAG, WESTLAND, build_demo
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
+from geo_service.store.core import copy_store
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import RD_NEW, WGS84, transform
 from spatial.spacetime.nearrepeat import DEFAULT_MAX_ZONE_RADIUS_M
@@ -183,7 +183,7 @@ def test_den_haag_chains_are_split_into_zones_a_team_can_leaflet(store: Store) -
 
 def test_cli_alerts_take_the_bound(demo_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.duckdb"
-    shutil.copy(demo_db, db)
+    copy_store(demo_db, db)
     zones = tmp_path / "zones.geojson"
     r = subprocess.run(
         [
