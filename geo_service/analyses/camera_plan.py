@@ -355,6 +355,7 @@ def compute_camera_plan(store: Store, params: CameraPlanParams) -> CameraPlanRes
         "optimality_gap": round(r.optimality_gap, 6),
         "upper_bound": round(r.upper_bound, 3),
         "status": r.status,
+        "solution_quality": solution_quality(r.status, r.optimality_gap, params.time_limit_s),
         "solve_seconds": round(r.solve_seconds, 2),
         "n_sites": int(sel.size),
         "candidates": cand_note,
@@ -540,6 +541,46 @@ def camera_plan_geojson(result: CameraPlanResult) -> dict[str, Any]:
             }
         )
     return {"type": "FeatureCollection", "features": features, "metadata": meta}
+
+
+def solution_quality(status: str, gap: float, time_limit_s: float) -> str:
+    """Return the Dutch one-line verdict on how good the plan is, for the page and the CLI.
+
+    Only a plan proven optimal (solver status ``"optimal"`` and gap 0) is called optimal.
+    Otherwise the text names why the search stopped and the proven gap
+    :math:`(U - z) / U` (``U`` the proven upper bound, ``z`` the coverage found) as the most
+    the best possible plan could cover more, so a planner never reads "optimaal" for a plan
+    that is not proven to be.
+
+    Parameters
+    ----------
+    status
+        :class:`spatial.targeting.coverage.MCLPResult` status.
+    gap
+        Proven relative optimality gap (0..1).
+    time_limit_s
+        The solver's time limit, named when it was hit.
+
+    Returns
+    -------
+    str
+        E.g. ``"bewezen optimaal"`` or ``"niet bewezen optimaal: ..."``.
+
+    Examples
+    --------
+    >>> solution_quality("optimal", 0.0, 60.0)
+    'bewezen optimaal (geen plan dekt meer)'
+    >>> solution_quality("time_limit", 0.0123, 60.0)
+    'beste plan gevonden binnen de tijdslimiet van 60 s; een beter plan dekt hoogstens 1,23 % meer'
+    """
+    if status == "optimal" and gap == 0:
+        return "bewezen optimaal (geen plan dekt meer)"
+    bound = f"een beter plan dekt hoogstens {nl(gap * 100, 2)} % meer"
+    if status == "time_limit":
+        return f"beste plan gevonden binnen de tijdslimiet van {nl(time_limit_s)} s; {bound}"
+    if status == "optimal":  # optimal within the solver's tolerance, not to the incident
+        return f"beste plan gevonden binnen de rekentolerantie; {bound}"
+    return f"benadering (snelle heuristiek, de exacte berekening is niet gelukt); {bound}"
 
 
 def advice_text(result: CameraPlanResult, j: int) -> str:
