@@ -544,13 +544,15 @@ def camera_plan_geojson(result: CameraPlanResult) -> dict[str, Any]:
 
 
 def solution_quality(status: str, gap: float, time_limit_s: float) -> str:
-    """Return the Dutch one-line verdict on how good the plan is, for the page and the CLI.
+    r"""Return the Dutch one-line verdict on how good the plan is, for the page and the CLI.
 
-    Only a plan proven optimal (solver status ``"optimal"`` and gap 0) is called optimal.
-    Otherwise the text names why the search stopped and the proven gap
-    :math:`(U - z) / U` (``U`` the proven upper bound, ``z`` the coverage found) as the most
-    the best possible plan could cover more, so a planner never reads "optimaal" for a plan
-    that is not proven to be.
+    Only a plan proven optimal (gap exactly 0: the proven upper bound equals its coverage,
+    whichever way the search stopped) is called optimal.
+    Otherwise the text names why the search stopped and what the proven gap
+    :math:`g = (U - z) / U` (``U`` the proven upper bound, ``z`` the coverage found) means:
+    :math:`z / z^* \ge z / U = 1 - g` for the best possible coverage :math:`z^* \le U`, so the
+    plan covers at least :math:`100 (1 - g)` % of what the best plan covers. A planner never
+    reads "optimaal" for a plan that is not proven to be.
 
     Parameters
     ----------
@@ -564,22 +566,29 @@ def solution_quality(status: str, gap: float, time_limit_s: float) -> str:
     Returns
     -------
     str
-        E.g. ``"bewezen optimaal"`` or ``"niet bewezen optimaal: ..."``.
+        ``"bewezen optimaal (...)"`` at gap 0, else why the search stopped and the share of
+        the best possible coverage the plan is proven to reach.
 
     Examples
     --------
     >>> solution_quality("optimal", 0.0, 60.0)
     'bewezen optimaal (geen plan dekt meer)'
-    >>> solution_quality("time_limit", 0.0123, 60.0)
-    'beste plan gevonden binnen de tijdslimiet van 60 s; een beter plan dekt hoogstens 1,23 % meer'
+    >>> solution_quality("time_limit", 0.0, 60.0)  # the bound met the plan as time ran out
+    'bewezen optimaal (geen plan dekt meer)'
+    >>> for part in solution_quality("time_limit", 0.0123, 60.0).split("; "):
+    ...     print(part)
+    beste plan binnen de tijdslimiet van 60 s
+    dekt bewezen minstens 98,77 % van het best mogelijke
     """
-    if status == "optimal" and gap == 0:
+    if gap == 0:
         return "bewezen optimaal (geen plan dekt meer)"
-    bound = f"een beter plan dekt hoogstens {nl(gap * 100, 2)} % meer"
+    # Rounded down, so the share printed is never more than what is proven.
+    share = np.floor((1.0 - gap) * 10_000) / 100
+    bound = f"dekt bewezen minstens {nl(share, 2)} % van het best mogelijke"
     if status == "time_limit":
-        return f"beste plan gevonden binnen de tijdslimiet van {nl(time_limit_s)} s; {bound}"
+        return f"beste plan binnen de tijdslimiet van {nl(time_limit_s)} s; {bound}"
     if status == "optimal":  # optimal within the solver's tolerance, not to the incident
-        return f"beste plan gevonden binnen de rekentolerantie; {bound}"
+        return f"beste plan binnen de rekentolerantie; {bound}"
     return f"benadering (snelle heuristiek, de exacte berekening is niet gelukt); {bound}"
 
 

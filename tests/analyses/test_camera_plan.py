@@ -294,22 +294,25 @@ def test_no_camera_is_moved_less_than_its_view_radius(store: Store) -> None:
 @pytest.mark.parametrize(
     ("status", "gap", "says"),
     [
-        ("time_limit", 0.0419, "tijdslimiet van 60 s; een beter plan dekt hoogstens 4,19 % meer"),
-        ("time_limit", 0.0, "tijdslimiet van 60 s; een beter plan dekt hoogstens 0,00 % meer"),
-        ("optimal", 1e-7, "rekentolerantie; een beter plan dekt hoogstens 0,00 % meer"),
+        ("time_limit", 0.0419, "tijdslimiet van 60 s; dekt bewezen minstens 95,81 % van het best"),
+        ("time_limit", 1e-12, "tijdslimiet van 60 s; dekt bewezen minstens 99,99 % van het best"),
+        # 1 - 1e-7 is 99.99999 %: rounded down, never up to a share that is not proven.
+        ("optimal", 1e-7, "rekentolerantie; dekt bewezen minstens 99,99 % van het best"),
         ("greedy", 0.12, "snelle heuristiek"),
-        ("solver_failed", 0.5, "hoogstens 50,00 % meer"),
+        ("solver_failed", 0.5, "minstens 50,00 % van het best mogelijke"),
     ],
 )
 def test_a_plan_not_proven_optimal_is_never_called_optimal(
     status: str, gap: float, says: str
 ) -> None:
-    """Issue 21: a planner told "optimaal" must be able to rely on it. Only status "optimal"
-    with gap exactly 0 says so; every other plan names its proven gap instead."""
+    """Issue 21: a planner told "optimaal" must be able to rely on it. Only a proven gap of
+    exactly 0 says so; every other plan names the share of the optimum it is proven to reach."""
     text = solution_quality(status, gap, 60.0)
     assert "optimaal" not in text
     assert says in text
 
 
-def test_only_a_proven_optimum_is_called_optimal() -> None:
-    assert solution_quality("optimal", 0.0, 60.0) == "bewezen optimaal (geen plan dekt meer)"
+@pytest.mark.parametrize("status", ["optimal", "time_limit", "greedy"])
+def test_only_a_proven_optimum_is_called_optimal(status: str) -> None:
+    """Gap 0 is a proof (the valid upper bound equals the coverage) however the search ended."""
+    assert solution_quality(status, 0.0, 60.0) == "bewezen optimaal (geen plan dekt meer)"

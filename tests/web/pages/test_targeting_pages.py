@@ -148,7 +148,7 @@ def test_cameras_page_for_analysts(
     assert svg.locator("circle.current").count() == 22
     figures = page.locator("#kerncijfers").inner_text()
     assert "kwaliteit van het plan: bewezen optimaal" in figures
-    assert "bovengrens: 0,00%" in figures
+    assert "(optimaliteitsgat 0,00%)" in figures
     # A tooltip says why: the first site's title is its Dutch reason.
     title = svg.locator("circle.proposed").first.locator("title").text_content()
     assert title is not None and title.startswith("Plek 1 van 22: dekt ")
