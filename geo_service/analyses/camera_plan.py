@@ -355,6 +355,7 @@ def compute_camera_plan(store: Store, params: CameraPlanParams) -> CameraPlanRes
         "optimality_gap": round(r.optimality_gap, 6),
         "upper_bound": round(r.upper_bound, 3),
         "status": r.status,
+        "solution_quality": solution_quality(r.status, r.optimality_gap, params.time_limit_s),
         "solve_seconds": round(r.solve_seconds, 2),
         "n_sites": int(sel.size),
         "candidates": cand_note,
@@ -540,6 +541,55 @@ def camera_plan_geojson(result: CameraPlanResult) -> dict[str, Any]:
             }
         )
     return {"type": "FeatureCollection", "features": features, "metadata": meta}
+
+
+def solution_quality(status: str, gap: float, time_limit_s: float) -> str:
+    r"""Return the Dutch one-line verdict on how good the plan is, for the page and the CLI.
+
+    Only a plan proven optimal (gap exactly 0: the proven upper bound equals its coverage,
+    whichever way the search stopped) is called optimal.
+    Otherwise the text names why the search stopped and what the proven gap
+    :math:`g = (U - z) / U` (``U`` the proven upper bound, ``z`` the coverage found) means:
+    :math:`z / z^* \ge z / U = 1 - g` for the best possible coverage :math:`z^* \le U`, so the
+    plan covers at least :math:`100 (1 - g)` % of what the best plan covers. A planner never
+    reads "optimaal" for a plan that is not proven to be.
+
+    Parameters
+    ----------
+    status
+        :class:`spatial.targeting.coverage.MCLPResult` status.
+    gap
+        Proven relative optimality gap (0..1).
+    time_limit_s
+        The solver's time limit, named when it was hit.
+
+    Returns
+    -------
+    str
+        ``"bewezen optimaal (...)"`` at gap 0, else why the search stopped and the share of
+        the best possible coverage the plan is proven to reach.
+
+    Examples
+    --------
+    >>> solution_quality("optimal", 0.0, 60.0)
+    'bewezen optimaal (geen plan dekt meer)'
+    >>> solution_quality("time_limit", 0.0, 60.0)  # the bound met the plan as time ran out
+    'bewezen optimaal (geen plan dekt meer)'
+    >>> for part in solution_quality("time_limit", 0.0123, 60.0).split("; "):
+    ...     print(part)
+    beste plan binnen de tijdslimiet van 60 s
+    dekt bewezen minstens 98,77 % van het best mogelijke
+    """
+    if gap == 0:
+        return "bewezen optimaal (geen plan dekt meer)"
+    # Rounded down, so the share printed is never more than what is proven.
+    share = np.floor((1.0 - gap) * 10_000) / 100
+    bound = f"dekt bewezen minstens {nl(share, 2)} % van het best mogelijke"
+    if status == "time_limit":
+        return f"beste plan binnen de tijdslimiet van {nl(time_limit_s)} s; {bound}"
+    if status == "optimal":  # optimal within the solver's tolerance, not to the incident
+        return f"beste plan binnen de rekentolerantie; {bound}"
+    return f"benadering (snelle heuristiek, de exacte berekening is niet gelukt); {bound}"
 
 
 def advice_text(result: CameraPlanResult, j: int) -> str:

@@ -272,7 +272,7 @@ def _camera_plan(args: argparse.Namespace) -> int:
     ]
     summary = (
         f"{meta['n_sites']} plekken, dekking {nl(meta['coverage_fraction'] * 100, 1)} % "
-        f"(optimaliteitsgat {nl(meta['optimality_gap'] * 100, 2)} %, {meta['status']}); "
+        f"({meta['solution_quality']}); "
         f"huidige camera's: {advice.count('keep')} laten hangen, {advice.count('move')} "
         f"verplaatsen, {advice.count('withdraw')} intrekken; "
         f"{meta['review']['flagged']} vaste camera's ter beoordeling"

@@ -29,7 +29,8 @@ out of the objective. Before the MILP the instance is reduced without changing i
 
 Steps 2-3 repeat until nothing changes. Greedy (vectorised incremental gains; a
 :math:`1 - 1/e` approximation, Nemhauser, Wolsey & Fisher 1978), polished by 1-swap local
-search (Teitz & Bart 1968), gives a first incumbent. The
+search (Teitz & Bart 1968) and then by iterated local search (random kicks of 2-5 sites,
+greedy refill, 1-swap descent; Lourenço, Martin & Stützle 2003), gives a first incumbent. The
 LP relaxation (HiGHS) supplies multipliers for a Lagrangian bound per site (Galvão & ReVelle
 1996); a small *kernel* MILP over the most promising sites (Angelelli, Mansini & Speranza
 2010) gives a strong incumbent, every site whose bound falls below it is fixed out, and the
@@ -65,6 +66,8 @@ References
 .. [7] Feng, X. et al. (2022). spopt: a python package for solving spatial optimization
        problems in PySAL. Journal of Open Source Software 7(74), 3330 (``spopt.locate.MCLP``,
        the reference implementation in the tests).
+.. [8] Lourenço, H. R., Martin, O. C. and Stützle, T. (2003). Iterated local search. In
+       Glover, F. and Kochenberger, G. A. (eds.), Handbook of Metaheuristics, 320-353.
 """
 
 from __future__ import annotations
@@ -98,6 +101,13 @@ _DOMINANCE_BUDGET: Final = 50_000_000
 _KERNEL_PER_SITE: Final = 10
 _KERNEL_MIN: Final = 100
 _KERNEL_TIME_SHARE: Final = 0.5
+#: Iterated local search (:func:`_iterated_swap_search`): at most this many kicks, stopping
+#: after ``_ILS_PATIENCE`` kicks in a row without a strict improvement or after
+#: ``_ILS_TIME_SHARE`` of the time limit; each kick removes 2 to ``_ILS_MAX_KICK`` sites.
+_ILS_KICKS: Final = 400
+_ILS_PATIENCE: Final = 150
+_ILS_TIME_SHARE: Final = 0.1
+_ILS_MAX_KICK: Final = 5
 #: Largest candidate grid :func:`grid_candidates` builds.
 MAX_GRID_POINTS: Final = 5_000_000
 
@@ -427,6 +437,59 @@ def _swap_search(
     return chosen
 
 
+def _iterated_swap_search(
+    red: _Reduced, p: int, start: IntArray, time_limit_s: float, seed: int = 0
+) -> IntArray:
+    """Improve ``start`` by iterated 1-swap search on the reduced instance (original indices).
+
+    A 1-swap local optimum (:func:`_swap_search`) on a broad hotspot is usually a few
+    percent below the optimum: moving one camera cannot open room for another. Each *kick*
+    removes 2 to ``_ILS_MAX_KICK`` random sites, refills greedily without them (else greedy
+    puts the same sites back) and descends by 1-swaps again; the result replaces the current
+    solution when it covers at least as much (sideways moves walk plateaus of equal
+    coverage). Lourenço, Martin & Stützle (2003) describe the scheme. The random generator
+    is seeded, so for the same instance and enough time the result is deterministic; the
+    value of any set of kept sites on the reduced instance equals its value on the original
+    one (the reduction drops only rows no site can add and dominated sites).
+    """
+    a = red.matrix
+    a_csc = a.tocsc()
+    w = red.weights
+    m = a.shape[1]
+    pos = np.full(int(red.columns.max(initial=-1)) + 1, -1, dtype=np.int64)
+    pos[red.columns] = np.arange(m)
+    inside = start[(start < pos.size)]
+    current = pos[inside][pos[inside] >= 0]
+    none = np.zeros(a.shape[0], dtype=bool)
+
+    def refill(kept: IntArray, tabu: IntArray) -> IntArray:
+        covered = np.asarray(a_csc[:, kept].sum(axis=1)).ravel() > 0
+        allowed = np.setdiff1d(np.arange(m), np.concatenate([kept, tabu]))
+        extra, _ = _greedy(a, a_csc, w, p - kept.size, covered, allowed=allowed)
+        return np.concatenate([kept, extra])
+
+    def value(sites: IntArray) -> float:
+        return float(w[np.asarray(a_csc[:, sites].sum(axis=1)).ravel() > 0].sum())
+
+    current = _swap_search(a, a_csc, w, none, refill(current, current[:0]))
+    best = value(current)
+    rng = np.random.default_rng(seed)
+    deadline = time.perf_counter() + time_limit_s
+    stale = 0
+    for _ in range(_ILS_KICKS):  # bounded: kicks, patience and a share of the time limit
+        if stale >= _ILS_PATIENCE or time.perf_counter() > deadline or current.size < 2:
+            break
+        q = int(rng.integers(2, min(_ILS_MAX_KICK, current.size) + 1))
+        drop = rng.choice(current.size, q, replace=False)
+        trial = refill(np.delete(current, drop), current[drop])
+        trial = _swap_search(a, a_csc, w, none, trial)
+        v = value(trial)
+        stale = 0 if v > best else stale + 1
+        if v >= best:
+            current, best = trial, v
+    return red.columns[current]
+
+
 def greedy_mclp(
     coverage: SparseLike | npt.ArrayLike,
     weights: npt.ArrayLike,
@@ -747,6 +810,10 @@ def mclp_from_matrix(
     -----
     See the module docstring for the formulation and the optimum-preserving reduction. Then:
 
+    0. greedy, 1-swap descent and iterated local search (at most 10 % of the time limit) give
+       the first incumbent; the better it is, the more sites step 3 fixes out (Den Haag seed
+       0 of ``benchmarks/targeting.py``: 5,141 covered fixes none of 8,972 sites, 5,234 leaves
+       1,523);
     1. the LP relaxation of the reduced model (HiGHS) gives multipliers :math:`\pi`, and from
        them the Lagrangian bound :math:`L(\pi)` and, per site, the bound :math:`B_j` on any
        solution containing it (valid for every :math:`\pi \ge 0`, computed here);
@@ -832,6 +899,10 @@ def _solve(
     if m_red > p > 0:
         # Greedy is often one swap away from better: polish it before bounding with it.
         incumbents.append(_swap_search(csr, csc, w, already, g_sel))
+        # ... and a 1-swap optimum is often not the best: kick it and descend again.
+        incumbents.append(
+            _iterated_swap_search(red, p, incumbents[-1], _ILS_TIME_SHARE * time_limit_s)
+        )
 
     def value(sites: IntArray) -> float:
         return float(_greedy(csr, csc, w, p, already, allowed=sites)[1].sum())

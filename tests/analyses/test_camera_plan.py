@@ -19,6 +19,7 @@ from geo_service.analyses.camera_plan import (
     camera_plan_geojson,
     compute_camera_plan,
     plan_coverage_curve,
+    solution_quality,
 )
 from geo_service.cli import main
 from geo_service.demo.dataset import planted_spots
@@ -49,11 +50,14 @@ def kinds(fc: dict) -> dict[str, list[dict]]:
 def test_cli_runs_on_the_demo_without_flags(demo_db: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "plan.geojson"
     assert main(["--db", str(demo_db), "cameras", "plan", "--out", str(out)]) == 0
-    assert "22 plekken" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "22 plekken" in err
+    assert "(bewezen optimaal (geen plan dekt meer))" in err
     fc = json.loads(out.read_text(encoding="utf-8"))
     FeatureCollection.model_validate(fc)
     meta = fc["metadata"]
     assert meta["status"] == "optimal" and meta["optimality_gap"] == 0
+    assert meta["solution_quality"] == "bewezen optimaal (geen plan dekt meer)"
     assert 0 < meta["covered_demand"] <= meta["upper_bound"] + 1e-6
     assert meta["parameters"]["end"] == "2026-10-31" and meta["parameters"]["start"] == "2025-11-01"
     k = kinds(fc)
@@ -285,3 +289,30 @@ def test_no_camera_is_moved_less_than_its_view_radius(store: Store) -> None:
         elif p["advice"] == "keep":
             assert p["keep_reason"] in ("planned", "small_gain")
     assert any(p["keep_reason"] == "short_move" for p in current)
+
+
+@pytest.mark.parametrize(
+    ("status", "gap", "says"),
+    [
+        ("time_limit", 0.0419, "tijdslimiet van 60 s; dekt bewezen minstens 95,81 % van het best"),
+        ("time_limit", 1e-12, "tijdslimiet van 60 s; dekt bewezen minstens 99,99 % van het best"),
+        # 1 - 1e-7 is 99.99999 %: rounded down, never up to a share that is not proven.
+        ("optimal", 1e-7, "rekentolerantie; dekt bewezen minstens 99,99 % van het best"),
+        ("greedy", 0.12, "snelle heuristiek"),
+        ("solver_failed", 0.5, "minstens 50,00 % van het best mogelijke"),
+    ],
+)
+def test_a_plan_not_proven_optimal_is_never_called_optimal(
+    status: str, gap: float, says: str
+) -> None:
+    """Issue 21: a planner told "optimaal" must be able to rely on it. Only a proven gap of
+    exactly 0 says so; every other plan names the share of the optimum it is proven to reach."""
+    text = solution_quality(status, gap, 60.0)
+    assert "optimaal" not in text
+    assert says in text
+
+
+@pytest.mark.parametrize("status", ["optimal", "time_limit", "greedy"])
+def test_only_a_proven_optimum_is_called_optimal(status: str) -> None:
+    """Gap 0 is a proof (the valid upper bound equals the coverage) however the search ended."""
+    assert solution_quality(status, 0.0, 60.0) == "bewezen optimaal (geen plan dekt meer)"

@@ -200,3 +200,94 @@ def test_greedy_is_not_optimal_on_a_known_instance() -> None:
     w = np.array([2, 2, 1.5, 1.5])
     assert greedy_mclp(a, w, 2).covered_demand == 5.5
     assert mclp_from_matrix(a, w, 2).covered_demand == brute_force(a.toarray() > 0, w, 2) == 7.0
+
+
+# --------------------------------------------------------------------------- reduction
+
+
+def _redundant_instance(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """A tiny random instance with redundancy planted: a column that is a subset of another,
+    a duplicate column, duplicate rows and a zero-weight row, so the reduction must act."""
+    rng = np.random.default_rng(300 + seed)
+    n, m, p = int(rng.integers(6, 20)), int(rng.integers(4, 9)), int(rng.integers(1, 4))
+    a = rng.random((n, m)) < 0.35
+    sub = a[:, 0] & (rng.random(n) < 0.5)  # subset of column 0: dominated
+    a = np.column_stack([a, sub, a[:, 1]])  # and a duplicate of column 1
+    a = np.vstack([a, a[:3]])  # three duplicate rows
+    w = rng.integers(0, 6, a.shape[0]).astype(float)
+    w[0] = 0.0
+    return a, w, p
+
+
+@pytest.mark.parametrize("seed", range(15))
+def test_reduction_keeps_the_brute_force_optimum(seed: int) -> None:
+    """Dominated sites dropped and rows with the same covering set merged (weights summed):
+    the best p-subset of the reduced instance covers exactly what the best p-subset of the
+    original covers. Reference: brute force over all site subsets of both."""
+    a, w, p = _redundant_instance(seed)
+    red = coverage._reduce(sp.csr_matrix(a.astype(float)), w, np.zeros(a.shape[0], bool))
+    assert red.matrix.shape[1] < a.shape[1]  # the planted dominated / duplicate columns went
+    assert red.matrix.shape[0] < a.shape[0]  # the duplicate rows were merged
+    assert red.weights.sum() <= w.sum()
+    reduced = brute_force(red.matrix.toarray() > 0, red.weights, p)
+    assert reduced == brute_force(a, w, p)
+    # The kept columns are original indices: the same subset is as good on the original.
+    assert mclp_from_matrix(a, w, p).covered_demand == reduced
+
+
+def unreduced_milp(a: sp.csr_matrix, w: np.ndarray, p: int) -> float:
+    """Church & ReVelle's MCLP exactly as written, no reduction: max w.y, y_i <= sum_j a_ij x_j,
+    sum x <= p, x binary, 0 <= y <= 1 (scipy/HiGHS, written here independently of the module)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n, m = a.shape
+    rows = sp.hstack([-a, sp.identity(n)], format="csr")
+    card = sp.csr_matrix(np.concatenate([np.ones(m), np.zeros(n)])[None, :])
+    res = milp(
+        -np.concatenate([np.zeros(m), w]),
+        integrality=np.concatenate([np.ones(m), np.zeros(n)]),
+        bounds=Bounds(0, 1),
+        constraints=LinearConstraint(sp.vstack([rows, card]), -np.inf, [0.0] * n + [p]),
+        options={"mip_rel_gap": 0.0},
+    )
+    assert res.status == 0
+    return round(-res.fun, 6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_reduction_keeps_the_unreduced_milp_optimum(seed: int) -> None:
+    """Larger than brute force allows (300 incidents x 60 sites, p = 6, clustered): the
+    reduced solver's optimum equals the unreduced MILP's."""
+    demand, sites, w = random_instance(400 + seed, 300, 60, clustered=True)
+    a = coverage_matrix(demand, sites, 150.0)
+    red = coverage._reduce(a, w, np.zeros(a.shape[0], bool))
+    assert red.matrix.shape[0] < a.shape[0]
+    r = mclp_from_matrix(a, w, 6)
+    assert r.status == "optimal"
+    assert r.covered_demand == unreduced_milp(a, w, 6)
+
+
+# --------------------------------------------------------------------------- local search
+
+
+@pytest.mark.parametrize("seed", [0, 2, 10, 18, 32, 56])
+def test_iterated_search_escapes_the_swap_optimum(seed: int) -> None:
+    """On these random instances (30 rows, 12 sites, p = 3; seeds found by scanning 0-70
+    for a 1-swap optimum below brute force) the kicks of the iterated local search reach the
+    brute-force optimum that 1-swap descent from greedy misses."""
+    rng = np.random.default_rng(seed)
+    a = rng.random((30, 12)) < 0.25
+    w = rng.integers(1, 6, 30).astype(float)
+    csr = coverage._as_coverage(a)
+    none = np.zeros(30, bool)
+    greedy, _ = coverage._greedy(csr, csr.tocsc(), w, 3, none)
+    swapped = coverage._swap_search(csr, csr.tocsc(), w, none, greedy)
+    opt = brute_force(a, w, 3)
+    assert w[a[:, swapped].any(axis=1)].sum() < opt  # 1-swap is stuck below the optimum
+    red = coverage._reduce(csr, w, none)
+    found = coverage._iterated_swap_search(red, 3, swapped, time_limit_s=30.0)
+    assert len(set(found.tolist())) == found.size <= 3
+    assert w[a[:, found].any(axis=1)].sum() == opt
+    # Seeded: the same instance gives the same sites.
+    again = coverage._iterated_swap_search(red, 3, swapped, time_limit_s=30.0)
+    assert sorted(again.tolist()) == sorted(found.tolist())
