@@ -18,8 +18,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, ConsoleMessage, Request, Route
 
 from geo_service.web import create_app
-from tests.web.pages.test_browser import browser
-from tests.web_fixtures import LiveServer, demo_db, live_server, web_settings
+from tests.web_fixtures import LiveServer, browser, demo_db, live_server, web_settings
 
 __all__ = ["browser", "demo_db", "live_server"]
 

@@ -8,43 +8,23 @@ test-output/ for a person to look at.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, Frame, Page, sync_playwright
+from playwright.sync_api import Browser, Frame, Page
 
 from tests.clock import DemoClock, label
-from tests.web_fixtures import DemoDB, LiveServer, demo_clock, demo_db, live_server
+from tests.web_fixtures import DemoDB, LiveServer, browser, demo_clock, demo_db, live_server
 
 # The demo's clock decides what these tests see: `make test` runs them at three dates.
 pytestmark = pytest.mark.clock
 
-__all__ = ["demo_clock", "demo_db", "live_server"]
+__all__ = ["browser", "demo_clock", "demo_db", "live_server"]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 KAART = "/kaart?municipality=GM0518&category=woninginbraak&res=9"
 READY = "() => window.mapReady === true"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 class Visit:

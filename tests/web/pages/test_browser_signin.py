@@ -10,29 +10,17 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 from pypdf import PdfReader
 
-from tests.web_fixtures import DemoDB, LiveServer, demo_db, live_server
+from tests.web_fixtures import DemoDB, LiveServer, browser, demo_db, live_server
 
-__all__ = ["demo_db", "live_server"]
+__all__ = ["browser", "demo_db", "live_server"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 CAMERAS = "/cameras?municipality=GM0518"
 ZONES = "/waarschuwingszones?municipality=GM0518"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

@@ -156,7 +156,9 @@ def test_alert_zones_unknown_parameter_is_refused(client: TestClient, demo_db: D
 
 def test_alert_zones_print_on_one_page(demo_db: DemoDB, live_server: LiveServer) -> None:
     playwright = pytest.importorskip("playwright.sync_api")
-    from tests.web.pages.test_browser import ARGS, CHROMIUM, _pdf_pages
+    from tests.web.pages.test_browser import _pdf_pages
+    from tests.web_fixtures import CHROMIUM
+    from tests.web_fixtures import CHROMIUM_ARGS as ARGS
 
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

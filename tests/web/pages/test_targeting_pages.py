@@ -6,33 +6,19 @@ the SVG map must be there; the form must work; screenshots go to test-output/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.web_fixtures import DemoDB, LiveServer, demo_db, live_server
+from tests.web_fixtures import DemoDB, LiveServer, browser, demo_db, live_server
 
 # The demo's clock decides what these tests see: `make test` runs them at three dates.
 pytestmark = pytest.mark.clock
 
-__all__ = ["demo_db", "live_server"]
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+__all__ = ["browser", "demo_db", "live_server"]
 
 
 class Visit:

@@ -8,32 +8,19 @@ the editions by role, no count below k for viewers, Dutch errors.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from geo_service.demo.areas import DEN_HAAG_STADSDELEN
-from tests.web_fixtures import DemoDB, LiveServer, client, demo_db, live_server
+from tests.web_fixtures import DemoDB, LiveServer, browser, client, demo_db, live_server
 
-__all__ = ["client", "demo_db", "live_server"]
+__all__ = ["browser", "client", "demo_db", "live_server"]
 
 pytestmark = pytest.mark.clock
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.mark.browser
