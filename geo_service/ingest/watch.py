@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -71,6 +72,7 @@ class WatchOptions:
     columns: Mapping[str, str] | None = None
     category_map: Mapping[str, str] | None = None
     only_mapped: bool = False
+    earliest: date = DEFAULT_EARLIEST
     region_km: float = DEFAULT_REGION_KM
     actor: str = "watch"
 
@@ -200,7 +202,7 @@ def process_file(
             category_map=options.category_map,
             only_mapped=options.only_mapped,
             actor=options.actor,
-            earliest=DEFAULT_EARLIEST,
+            earliest=options.earliest,
             region_km=options.region_km,
         )
     except BusyError as exc:
