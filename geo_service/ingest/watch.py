@@ -35,9 +35,9 @@ from typing import Literal
 from geo_service.errors import BusyError, InputFileError
 from geo_service.ingest.pipeline import DEFAULT_EARLIEST, ingest_file
 from geo_service.store import Store
-from spatial.errors import InvalidParameterError
-from spatial.grid.crs import DEFAULT_REGION_KM
-from spatial.grid.timezones import DEFAULT_TIMEZONE
+from spatial.errors import CRSError, InvalidParameterError
+from spatial.grid.crs import DEFAULT_REGION_KM, RD_NEW, WGS84, normalise_crs
+from spatial.grid.timezones import DEFAULT_TIMEZONE, check_zone
 
 #: File names the readers know (``geo_service.ingest.readers``), lower case.
 INCIDENT_SUFFIXES: tuple[str, ...] = (
@@ -75,6 +75,36 @@ class WatchOptions:
     earliest: date = DEFAULT_EARLIEST
     region_km: float = DEFAULT_REGION_KM
     actor: str = "watch"
+
+    def check(self) -> None:
+        """Check the options that are the same for every file, before any file is touched.
+
+        A wrong option (an unknown time zone, CRS or radius) would otherwise fail every file
+        alike; it is the operator's to fix, not the files'.
+
+        Raises
+        ------
+        InvalidParameterError
+            An option no file could be read with.
+        """
+        if self.tz is not None:
+            check_zone(self.tz)
+        check_zone(self.default_tz)
+        if self.crs is not None:
+            try:
+                code = normalise_crs(self.crs)
+            except CRSError as exc:
+                raise InvalidParameterError(str(exc)) from None
+            if code not in (WGS84, RD_NEW):
+                raise InvalidParameterError(
+                    f"--crs {self.crs}: alleen {WGS84} en {RD_NEW} / only these two"
+                )
+        if not self.region_km > 0:
+            raise InvalidParameterError(f"--region-km moet positief zijn, niet {self.region_km}")
+        if self.earliest >= date.today():
+            raise InvalidParameterError(
+                f"--earliest {self.earliest.isoformat()} ligt niet vóór vandaag"
+            )
 
 
 @dataclass(frozen=True)
@@ -157,10 +187,14 @@ def _free_name(folder: Path, name: str) -> Path:
     return target
 
 
-def _move(path: Path, folder: Path) -> Path:
+def _move(path: Path, folder: Path) -> Path | None:
+    """Move ``path`` into ``folder``; None when it is gone (another watcher moved it)."""
     folder.mkdir(exist_ok=True)
     target = _free_name(folder, path.name)
-    os.replace(path, target)
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:
+        return None
     return target
 
 
@@ -176,7 +210,15 @@ def known_batch(store: Store, sha256: str) -> str | None:
 def process_file(
     store: Store, folder: Path, path: Path, options: WatchOptions, *, keep: bool = False
 ) -> FileReport:
-    """Ingest one stable file of ``folder`` (idempotently) and move it; see the module doc."""
+    """Ingest one stable file of ``folder`` (idempotently) and move it; see the module doc.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file went away before it was read (another watcher took it).
+    InvalidParameterError
+        An option no file can be read with (checked first by :meth:`WatchOptions.check`).
+    """
     digest = file_sha256(path)
     name = path.name
     known = known_batch(store, digest)
@@ -207,9 +249,13 @@ def process_file(
         )
     except BusyError as exc:
         return FileReport(name, "later opnieuw", digest, reason=str(exc))
-    except (InputFileError, InvalidParameterError, UnicodeDecodeError) as exc:
+    except (InputFileError, CRSError, UnicodeDecodeError) as exc:
+        # What the file holds (its columns, rows, CRS); an option error (InvalidParameterError)
+        # would fail every file alike and ends the watcher instead (see WatchOptions.check).
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         moved = _move(path, folder / QUARANTINE_DIR)
+        if moved is None:
+            return FileReport(name, "later opnieuw", digest, reason="bestand verdwenen")
         moved.with_name(moved.name + REASON_SUFFIX).write_text(
             f"Bestand: {name}\nSHA-256: {digest}\n"
             f"Niet ingelezen; reden: {reason}\n"
@@ -263,6 +309,7 @@ class FolderWatcher:
     ) -> None:
         if not folder.is_dir():
             raise InputFileError(f"map {folder} bestaat niet / folder does not exist")
+        options.check()
         self.store = store
         self.folder = folder
         self.options = options
@@ -292,7 +339,10 @@ class FolderWatcher:
             sig = (path, st.st_size, st.st_mtime_ns)
             if sig in self._passed:
                 continue
-            report = process_file(self.store, self.folder, path, self.options, keep=self.keep)
+            try:
+                report = process_file(self.store, self.folder, path, self.options, keep=self.keep)
+            except FileNotFoundError:  # taken by another watcher before it was read
+                continue
             if self.keep and report.status != "later opnieuw":
                 self._passed.add(sig)
             reports.append(report)

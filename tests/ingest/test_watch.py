@@ -7,6 +7,8 @@ import shutil
 import threading
 from pathlib import Path
 
+import pytest
+
 from geo_service.ingest.watch import (
     FolderWatcher,
     WatchOptions,
@@ -14,6 +16,7 @@ from geo_service.ingest.watch import (
     stable_files,
 )
 from geo_service.store import Store
+from spatial.errors import InvalidParameterError
 
 # Three rows: two valid, one without a longitude (quarantined as missing_coordinates).
 CSV = (
@@ -138,3 +141,19 @@ def test_run_stops_when_the_event_is_set(store: Store, tmp_path: Path) -> None:
     assert not thread.is_alive()  # the hour's wait ended at once
     assert len(seen) == 1
     assert (folder / "not-an-export.py").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [({"tz": "Mars/Basis"}, "onbekende tijdzone"), ({"crs": "EPSG:3857"}, "alleen EPSG:4326")],
+)
+def test_a_wrong_option_stops_the_watcher_before_any_file_is_touched(
+    store: Store, tmp_path: Path, option: dict[str, str], message: str
+) -> None:
+    """Old: every file of the folder went to quarantine for the operator's typo."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "week1.csv").write_text(CSV, encoding="utf-8")
+    with pytest.raises(InvalidParameterError, match=message):
+        FolderWatcher(store, folder, WatchOptions(**option), settle_s=0)  # type: ignore[arg-type]
+    assert [p.name for p in folder.iterdir()] == ["week1.csv"]
