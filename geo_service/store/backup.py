@@ -215,9 +215,10 @@ def restore_store(store: StoreBase, folder: Path, *, force: bool = False) -> Bac
     """Replace the contents of ``store`` by the backup in ``folder``, in one transaction.
 
     The backup is verified first (:func:`verify_backup`). The restored store has the backup's
-    rows and data version; when ``force`` replaced a store that held data, the data version
-    is raised above both the backup's and the old store's, so no cache of a running service
-    can mistake the restored data for data it has seen.
+    rows and, where that is newer than the replaced store's, its data version; else one above
+    the replaced store's (``max(v_backup, v_old + 1)`` for ``v_old >= v_backup``), so a data
+    version never comes back with other data and no cache of a running service can mistake
+    the restored data for data it has seen. A new store (version 0) gets the backup's.
 
     Raises
     ------
@@ -253,8 +254,9 @@ def restore_store(store: StoreBase, folder: Path, *, force: bool = False) -> Bac
                 raise BackupError(
                     f"{table}: {n} rijen gelezen, de manifest noemt {manifest.counts[table]}"
                 )
-        if held:
-            version = max(int(manifest.data_version), old_version) + 1
+        backup_version = int(manifest.data_version)
+        if old_version and old_version >= backup_version:
+            version = old_version + 1
             store.con.execute(
                 "UPDATE meta SET value = ? WHERE key = 'data_version'", [str(version)]
             )

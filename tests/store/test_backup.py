@@ -113,6 +113,15 @@ def test_restore_refuses_a_store_with_data_unless_forced(store: Store, tmp_path:
     assert store.count_incidents() == 20
     # Above both the backup's (1) and the replaced store's (3): no cache mistakes it.
     assert store.data_version() == "4"
+    newer = tmp_path / "bk-newer"
+    for n in range(4):  # versions 5 .. 8
+        _write(store, f"c{n}", _incidents(100 + 20 * n, 20))
+    backup_store(store, newer)  # version 8
+    _write(store, "d", _incidents(500, 20))  # 9
+    restore_store(store, tmp_path / "bk", force=True)  # 10: version 1 is long past
+    assert store.data_version() == "10"
+    restore_store(store, newer, force=True)  # 8 is past too (this store reached 10)
+    assert (store.data_version(), store.count_incidents()) == ("11", 100)
 
 
 def test_backup_refuses_a_folder_that_holds_files(store: Store, tmp_path: Path) -> None:
