@@ -136,9 +136,10 @@ def open_existing(db: Path | str, *, read_only: bool = True) -> Store:
     Raises
     ------
     InvalidParameterError
-        No file at ``db``.
+        No file at ``db`` (a PostgreSQL catalog, ``postgres:...``, is not a file: opening it
+        says whether it can be reached).
     """
-    if not Path(db).exists():
+    if not str(db).startswith("postgres:") and not Path(db).exists():
         raise InvalidParameterError(f"database {db} does not exist; run `geo-service demo`")
     return Store.open(db, read_only=read_only)
 

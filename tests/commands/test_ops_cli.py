@@ -9,6 +9,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from tests.conftest import new_store_db
+
 # Police-style column names (mapped with --columns); two rows valid, one without a date.
 EXPORT = (
     "Registratienummer;Pleegdatum;X;Y\n"
@@ -19,7 +23,7 @@ EXPORT = (
 COLUMNS = "incident_id=Registratienummer,occurred_from=Pleegdatum,lon=X,lat=Y"
 
 
-def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str, db: Path | str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "geo_service", *args, "--db", str(db)],
         capture_output=True,
@@ -123,3 +127,22 @@ def test_backup_and_restore_speak_dutch_and_refuse_what_they_must(tmp_path: Path
 
     missing = run("backup", str(tmp_path / "bk2"), db=tmp_path / "geen.duckdb")
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_backup_of_a_postgres_store_restores_into_a_file_store(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Old: ``backup --db postgres:...`` said the database did not exist (no such file)."""
+    db = new_store_db("postgres", request, tmp_path, monkeypatch)  # env reaches the processes
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "maart.csv").write_text(EXPORT, encoding="utf-8")
+    opts = ("--columns", COLUMNS, "--category", "woninginbraak", "--settle", "0")
+    assert run("watch", str(folder), "--once", *opts, db=db).returncode == 0
+    made = run("backup", str(tmp_path / "bk"), db=db)
+    assert made.returncode == 0, made.stderr
+    manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["source_kind"] == "postgres"
+    restored = run("restore", str(tmp_path / "bk"), db=tmp_path / "r.duckdb")
+    assert restored.returncode == 0, restored.stderr
+    assert "incidents 2" in restored.stdout
