@@ -63,7 +63,8 @@ def test_watch_once_reports_each_file_and_a_second_drop_stores_nothing(tmp_path:
     ]
 
 
-def test_watch_polls_and_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_watch_polls_and_ends_cleanly_on_a_stop_signal(tmp_path: Path, stop: int) -> None:
     db, folder = tmp_path / "s.duckdb", tmp_path / "in"
     folder.mkdir()
     proc = subprocess.Popen(
@@ -84,7 +85,7 @@ def test_watch_polls_and_ends_cleanly_on_sigterm(tmp_path: Path) -> None:
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline
             time.sleep(0.1)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
