@@ -11,7 +11,8 @@ the number of rows per table and the SHA-256 of every file.
 Restore checks every file against the manifest before it touches the store, refuses a store
 that holds data unless ``force``, and replaces all tables in one write transaction (a failed
 restore leaves the store as it was). The backup holds what the store holds, the secret of
-the record keys and the hashes of API keys included: keep it as safe as the store.
+the record keys and the hashes of API keys included: keep it as safe as the store (the folder
+is made readable by its owner only).
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ def backup_store(store: StoreBase, folder: Path) -> BackupManifest:
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise BackupError(f"{folder} bestaat al en is niet leeg; kies een nieuwe map")
     folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)  # it holds the record-key secret and the API key hashes
     created = utc_now().isoformat(timespec="seconds") + "Z"
     counts: dict[str, int] = {}
     con = store.con
@@ -157,6 +159,8 @@ def backup_store(store: StoreBase, folder: Path) -> BackupManifest:
             counts[table] = int(n[0]) if n else 0
     finally:
         con.execute("ROLLBACK")  # read only: nothing to commit
+    for table in TABLES:
+        (folder / f"{table}.parquet").chmod(0o600)
     hashes = {f"{t}.parquet": _sha256(folder / f"{t}.parquet") for t in TABLES}
     manifest = BackupManifest(
         schema_version=SCHEMA_VERSION,

@@ -75,6 +75,9 @@ def test_restore_round_trip_equals_the_original(store: Store, tmp_path: Path) ->
     counts, version = restored_counts(store), store.data_version()
     status, area, secret = store.status(), _area_m2(store), store.record_key_secret()
     manifest = backup_store(store, tmp_path / "bk")
+    # It holds the record-key secret: readable by its owner only.
+    assert (tmp_path / "bk").stat().st_mode & 0o077 == 0
+    assert all(f.stat().st_mode & 0o077 == 0 for f in (tmp_path / "bk").glob("*.parquet"))
     assert manifest.counts == counts
     assert counts["incidents"] == 35 and counts["areas"] == 1 and counts["api_keys"] == 1
     assert manifest.data_version == version
