@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "geo_service.commands.data",
     "geo_service.commands.forecast",
     "geo_service.commands.hotspots",
+    "geo_service.commands.ops",
     "geo_service.commands.report",
     "geo_service.commands.spacetime",
     "geo_service.commands.store",

@@ -18,6 +18,7 @@ from spatial.errors import InvalidParameterError
 
 __all__ = [
     "filter_arguments",
+    "ingest_arguments",
     "open_existing",
     "param_argument",
     "parse_date",
@@ -82,15 +83,63 @@ def filter_arguments(
         parser.add_argument("--end", type=parse_date, help="last local day (inclusive)")
 
 
+def ingest_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of reading an incident file (``ingest`` and ``watch`` share them).
+
+    ``--category``, ``--municipality``, ``--crs``, ``--tz``, ``--columns``, ``--category-map``,
+    ``--only-mapped``, ``--earliest`` and ``--region-km``.
+    """
+    parser.add_argument(
+        "--category", help="category of every row (or of rows with an empty category)"
+    )
+    parser.add_argument("--municipality", help="CBS municipality code, e.g. GM0518")
+    parser.add_argument("--crs", help="EPSG:4326 or EPSG:28992 (detected when absent)")
+    parser.add_argument(
+        "--tz",
+        help="IANA time zone of timestamps without an offset, e.g. Europe/London (default: the "
+        "zone where the data lie outside the Netherlands, else GEO_SERVICE_TIMEZONE)",
+    )
+    parser.add_argument(
+        "--columns",
+        help="map canonical columns to the file's, e.g. 'incident_id=Crime ID,lon=Longitude'",
+    )
+    parser.add_argument(
+        "--category-map",
+        help="map category values, e.g. 'Burglary=woninginbraak,"
+        "Anti-social behaviour=jeugdoverlast'",
+    )
+    parser.add_argument(
+        "--only-mapped",
+        action="store_true",
+        help="leave out (count as skipped) rows whose category is not in --category-map",
+    )
+    parser.add_argument(
+        "--earliest",
+        type=date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="occurrences before this date are quarantined as implausible_date "
+        "(default 1990-01-01)",
+    )
+    parser.add_argument(
+        "--region-km",
+        type=float,
+        default=None,
+        help="points farther than this from the batch's centre (median) are quarantined as "
+        "outside_study_area (default 100; raise it for a national file)",
+    )
+
+
 def open_existing(db: Path | str, *, read_only: bool = True) -> Store:
     """Open a store that must exist already (analyses never create an empty one).
 
     Raises
     ------
     InvalidParameterError
-        No file at ``db``.
+        No file at ``db`` (a PostgreSQL catalog, ``postgres:...``, is not a file: opening it
+        says whether it can be reached).
     """
-    if not Path(db).exists():
+    if not str(db).startswith("postgres:") and not Path(db).exists():
         raise InvalidParameterError(f"database {db} does not exist; run `geo-service demo`")
     return Store.open(db, read_only=read_only)
 

@@ -7,6 +7,7 @@ import json
 import sys
 from datetime import date
 
+from geo_service.commands.common import ingest_arguments
 from geo_service.errors import InputFileError
 from geo_service.store import Store
 
@@ -39,43 +40,7 @@ def register(
         help="ingest an incident file (CSV, GeoJSON, GeoPackage, Parquet)",
     )
     p.add_argument("file")
-    p.add_argument("--category", help="category of every row (or of rows with an empty category)")
-    p.add_argument("--municipality", help="CBS municipality code, e.g. GM0518")
-    p.add_argument("--crs", help="EPSG:4326 or EPSG:28992 (detected when absent)")
-    p.add_argument(
-        "--tz",
-        help="IANA time zone of timestamps without an offset, e.g. Europe/London (default: the "
-        "zone where the data lie outside the Netherlands, else GEO_SERVICE_TIMEZONE)",
-    )
-    p.add_argument(
-        "--columns",
-        help="map canonical columns to the file's, e.g. 'incident_id=Crime ID,lon=Longitude'",
-    )
-    p.add_argument(
-        "--category-map",
-        help="map category values, e.g. 'Burglary=woninginbraak,"
-        "Anti-social behaviour=jeugdoverlast'",
-    )
-    p.add_argument(
-        "--only-mapped",
-        action="store_true",
-        help="leave out (count as skipped) rows whose category is not in --category-map",
-    )
-    p.add_argument(
-        "--earliest",
-        type=date.fromisoformat,
-        default=None,
-        metavar="YYYY-MM-DD",
-        help="occurrences before this date are quarantined as implausible_date "
-        "(default 1990-01-01)",
-    )
-    p.add_argument(
-        "--region-km",
-        type=float,
-        default=None,
-        help="points farther than this from the batch's centre (median) are quarantined as "
-        "outside_study_area (default 100; raise it for a national file)",
-    )
+    ingest_arguments(p)
     p.set_defaults(handler=_ingest)
 
     areas = sub.add_parser("areas", parents=[common], help="area polygons")
