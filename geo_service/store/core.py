@@ -439,32 +439,31 @@ T = TypeVar("T")
 
 
 class SnapshotProbe:
-    """Reads the newest DuckLake snapshot id straight from a SQLite catalog (~0.2 ms).
+    """Reads the newest DuckLake snapshot id of a SQLite catalog through DuckDB (~2 ms).
 
     Every commit of any process makes a new snapshot. :meth:`StoreBase.data_version` asks
     the probe first and reads the ``meta`` table through DuckLake (~6 ms, see
     ``benchmarks/store_engines.py``) only when the snapshot moved: every request reads the
     data version for its cache keys, and most requests are answered from those caches.
     The snapshot is read *before* the version, so a cached pair is never older than the
-    snapshot it is filed under. Each probe opens its own SQLite connection: a connection
-    kept open was seen to keep reading an old WAL snapshot after other processes committed.
+    snapshot it is filed under.
+
+    The snapshot table is read through DuckDB's own attached metadata catalog
+    (``__ducklake_metadata_lake``), never with Python's ``sqlite3``: two SQLite libraries in
+    one process on one database file do not share POSIX locks (closing one's file drops the
+    other's locks), and the WAL index of a live catalog was seen truncated under DuckDB's
+    mapping of it (a bus error in the test suite).
     """
 
-    def __init__(self, catalog: Path) -> None:
-        self._uri = f"{catalog.resolve().as_uri()}?mode=ro"
-        self._lock = threading.Lock()
+    SQL = "SELECT max(snapshot_id) FROM __ducklake_metadata_lake.ducklake_snapshot"
+
+    def __init__(self) -> None:
         self.last: tuple[int, str] | None = None
 
-    def snapshot(self) -> int:
-        """Return the newest snapshot id of the catalog."""
-        import sqlite3
-
-        db = sqlite3.connect(self._uri, uri=True, timeout=30)
-        try:
-            rows = db.execute("SELECT max(snapshot_id) FROM ducklake_snapshot").fetchall()
-        finally:
-            db.close()
-        return int(rows[0][0]) if rows and rows[0][0] is not None else -1
+    def snapshot(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Return the newest snapshot id of the catalog, read on ``con``."""
+        row = con.execute(self.SQL).fetchone()
+        return int(row[0]) if row and row[0] is not None else -1
 
     def close(self) -> None:
         """Nothing to close (kept for the store's close)."""
@@ -519,7 +518,7 @@ class StoreBase:
         location = resolve_location(path)
         store = cls(connect(path, read_only=read_only), location=location)
         if location.kind == "sqlite":
-            store._probe = SnapshotProbe(Path(location.catalog))
+            store._probe = SnapshotProbe()
             store._owns_probe = True
         if not read_only:
             try:
@@ -642,7 +641,7 @@ class StoreBase:
         process's commit returns the new version (see :class:`SnapshotProbe`).
         """
         probe = self._probe if not self._write_depth else None
-        snapshot = probe.snapshot() if probe is not None else None
+        snapshot = probe.snapshot(self.con) if probe is not None else None
         if probe is not None and probe.last is not None and probe.last[0] == snapshot:
             return probe.last[1]
         row = self.con.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
