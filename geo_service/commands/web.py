@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import tempfile
 
 from geo_service.store import Store
 from geo_service.store.auth import ROLES
@@ -45,6 +47,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from geo_service.config import Settings
     from geo_service.web import create_app
+    from geo_service.web.metrics import MULTIPROC_ENV
 
     if args.workers < 1:
         raise InvalidParameterError("--workers moet minstens 1 zijn / must be at least 1")
@@ -58,21 +61,38 @@ def _serve(args: argparse.Namespace) -> int:
         )
     host = "localhost" if args.host in ("127.0.0.1", "::1") else args.host
     print(f"Service / dienst: http://{host}:{args.port}/kaart  (API: /docs, OGC: /ogc)", flush=True)
+    # uvicorn's own access line would carry the query string (values that may point at a
+    # person); the app writes one line per request itself (web/metrics.py).
     if args.workers == 1:
         uvicorn.run(
-            create_app(Settings(db=args.db)), host=args.host, port=args.port, log_level="info"
+            create_app(Settings(db=args.db)),
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            access_log=False,
         )
         return 0
     # Each worker process builds its own app (and store connection) from the environment.
     os.environ["GEO_SERVICE_DB"] = str(args.db)
-    uvicorn.run(
-        "geo_service.web.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-    )
+    # /metrics of any worker adds up all workers: prometheus_client's multiprocess mode, in a
+    # folder of this run (an operator's PROMETHEUS_MULTIPROC_DIR is kept, and not emptied).
+    own_dir = None
+    if not os.environ.get(MULTIPROC_ENV):
+        own_dir = tempfile.mkdtemp(prefix="geo-service-metrics-")
+        os.environ[MULTIPROC_ENV] = own_dir
+    try:
+        uvicorn.run(
+            "geo_service.web.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+            access_log=False,
+        )
+    finally:
+        if own_dir is not None:
+            shutil.rmtree(own_dir, ignore_errors=True)
     return 0
 
 
