@@ -12,6 +12,12 @@ from geo_service.store import Store
 from geo_service.store.auth import ROLES
 from spatial.errors import InvalidParameterError
 
+#: Seconds a worker may take to answer uvicorn's health ping before it is killed and
+#: restarted. uvicorn's 5 s killed busy workers mid-request under load on two cores (a
+#: hotspot computation starves the ping thread): benchmarks/workers.py saw 49 of 117
+#: requests cut off (RemoteProtocolError); a hung worker is still replaced, just later.
+WORKER_HEALTHCHECK_S = 60
+
 
 def register(
     sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
@@ -26,6 +32,13 @@ def register(
         default=1,
         help="worker processes, each with its own store connection (default 1; more needs "
         "a shared store)",
+    )
+    p.add_argument(
+        "--worker-healthcheck-s",
+        type=int,
+        default=WORKER_HEALTHCHECK_S,
+        help="with --workers > 1: seconds a worker may take to answer the supervisor's health "
+        f"ping before it is restarted (default {WORKER_HEALTHCHECK_S})",
     )
     p.set_defaults(handler=_serve)
 
@@ -51,6 +64,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise InvalidParameterError("--workers moet minstens 1 zijn / must be at least 1")
+    if args.worker_healthcheck_s < 1:
+        raise InvalidParameterError(
+            "--worker-healthcheck-s moet minstens 1 zijn / must be at least 1"
+        )
     with Store.open(args.db) as store:  # create the schema before the service opens it
         shared = store.location.shared
     if args.workers > 1 and not shared:
@@ -89,6 +106,7 @@ def _serve(args: argparse.Namespace) -> int:
             workers=args.workers,
             log_level="info",
             access_log=False,
+            timeout_worker_healthcheck=args.worker_healthcheck_s,
         )
     finally:
         if own_dir is not None:
