@@ -13,9 +13,13 @@ from geo_service.store.auth import ROLES
 from spatial.errors import InvalidParameterError
 
 #: Seconds a worker may take to answer uvicorn's health ping before it is killed and
-#: restarted. uvicorn's 5 s killed busy workers mid-request under load on two cores (a
-#: hotspot computation starves the ping thread): benchmarks/workers.py saw 49 of 117
-#: requests cut off (RemoteProtocolError); a hung worker is still replaced, just later.
+#: restarted (uvicorn's default is 5 s). The ping is answered by a thread of the worker,
+#: which needs the GIL; a hotspot computation on a starved machine can delay it past 5 s,
+#: and a killed worker drops its in-flight requests. Two runs of benchmarks/workers.py
+#: at a load average of ~27 on two cores had 44 and 49 requests cut off
+#: (RemoteProtocolError) with 5 s; with 60 s none, but neither did a later 5 s run at a
+#: load average of ~15, so the cause is likely, not proven. A hung worker is still
+#: replaced, only later.
 WORKER_HEALTHCHECK_S = 60
 
 
