@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -237,3 +239,18 @@ def test_text_log_format(empty_db: tuple[Path, str], access_lines: list[str]) ->
     assert " GET /health 200 " in line and "request_id=tekst-verzoek-01" in line
     with pytest.raises(json.JSONDecodeError):
         json.loads(line)
+
+
+def test_worker_healthcheck_below_one_second_is_a_dutch_error(tmp_path: Path) -> None:
+    db = str(tmp_path / "x.duckdb")
+    args = ["serve", "--db", db, "--workers", "2", "--worker-healthcheck-s", "0"]
+    out = subprocess.run(
+        [sys.executable, "-m", "geo_service", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr
+    assert "--worker-healthcheck-s moet minstens 1 zijn" in out.stderr
