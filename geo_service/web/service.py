@@ -150,8 +150,13 @@ def follow_data_version(app: Any, stop: threading.Event, *, interval_s: float = 
     import logging
 
     log = logging.getLogger(__name__)
-    store = app.state.store.cursor()
-    seen = store.data_version()
+    try:
+        store = app.state.store.cursor()
+        seen = store.data_version()
+    except Exception:
+        if stop.is_set():  # the app stopped (and closed the store) before this thread ran
+            return
+        raise
     while not stop.wait(interval_s):
         try:
             version = store.data_version()
