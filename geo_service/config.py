@@ -183,6 +183,16 @@ class Settings(BaseSettings):
     oidc_groups_claim: str = Field(
         default="groups", description="ID token claim that lists the account's groups"
     )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="the per-request log line: 'json' (one JSON object a line: time, "
+        "request_id, method, route, status, duration_ms, role) or 'text'",
+    )
+    metrics_access: Literal["loopback", "admin"] = Field(
+        default="loopback",
+        description="who may read /metrics: 'loopback' (callers on 127.0.0.1 / ::1, e.g. a "
+        "Prometheus beside the service) or 'admin' (an admin API key, from anywhere)",
+    )
     session_max_age_s: int = Field(
         default=8 * 3600,
         ge=60,

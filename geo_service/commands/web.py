@@ -5,10 +5,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import tempfile
 
 from geo_service.store import Store
 from geo_service.store.auth import ROLES
 from spatial.errors import InvalidParameterError
+
+#: Seconds a worker may take to answer uvicorn's health ping before it is killed and
+#: restarted (uvicorn's default is 5 s). The ping is answered by a thread of the worker,
+#: which needs the GIL; a hotspot computation on a starved machine can delay it past 5 s,
+#: and a killed worker drops its in-flight requests. Two runs of benchmarks/workers.py
+#: at a load average of ~27 on two cores had 44 and 49 requests cut off
+#: (RemoteProtocolError) with 5 s; with 60 s none, but neither did a later 5 s run at a
+#: load average of ~15, so the cause is likely, not proven. A hung worker is still
+#: replaced, only later.
+WORKER_HEALTHCHECK_S = 60
 
 
 def register(
@@ -24,6 +36,13 @@ def register(
         default=1,
         help="worker processes, each with its own store connection (default 1; more needs "
         "a shared store)",
+    )
+    p.add_argument(
+        "--worker-healthcheck-s",
+        type=int,
+        default=WORKER_HEALTHCHECK_S,
+        help="with --workers > 1: seconds a worker may take to answer the supervisor's health "
+        f"ping before it is restarted (default {WORKER_HEALTHCHECK_S})",
     )
     p.set_defaults(handler=_serve)
 
@@ -45,9 +64,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     from geo_service.config import Settings
     from geo_service.web import create_app
+    from geo_service.web.metrics import MULTIPROC_ENV
 
     if args.workers < 1:
         raise InvalidParameterError("--workers moet minstens 1 zijn / must be at least 1")
+    if args.worker_healthcheck_s < 1:
+        raise InvalidParameterError(
+            "--worker-healthcheck-s moet minstens 1 zijn / must be at least 1"
+        )
     with Store.open(args.db) as store:  # create the schema before the service opens it
         shared = store.location.shared
     if args.workers > 1 and not shared:
@@ -58,21 +82,39 @@ def _serve(args: argparse.Namespace) -> int:
         )
     host = "localhost" if args.host in ("127.0.0.1", "::1") else args.host
     print(f"Service / dienst: http://{host}:{args.port}/kaart  (API: /docs, OGC: /ogc)", flush=True)
+    # uvicorn's own access line would carry the query string (values that may point at a
+    # person); the app writes one line per request itself (web/metrics.py).
     if args.workers == 1:
         uvicorn.run(
-            create_app(Settings(db=args.db)), host=args.host, port=args.port, log_level="info"
+            create_app(Settings(db=args.db)),
+            host=args.host,
+            port=args.port,
+            log_level="info",
+            access_log=False,
         )
         return 0
     # Each worker process builds its own app (and store connection) from the environment.
     os.environ["GEO_SERVICE_DB"] = str(args.db)
-    uvicorn.run(
-        "geo_service.web.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level="info",
-    )
+    # /metrics of any worker adds up all workers: prometheus_client's multiprocess mode, in a
+    # folder of this run (an operator's PROMETHEUS_MULTIPROC_DIR is kept, and not emptied).
+    own_dir = None
+    if not os.environ.get(MULTIPROC_ENV):
+        own_dir = tempfile.mkdtemp(prefix="geo-service-metrics-")
+        os.environ[MULTIPROC_ENV] = own_dir
+    try:
+        uvicorn.run(
+            "geo_service.web.app:create_app",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+            access_log=False,
+            timeout_worker_healthcheck=args.worker_healthcheck_s,
+        )
+    finally:
+        if own_dir is not None:
+            shutil.rmtree(own_dir, ignore_errors=True)
     return 0
 
 

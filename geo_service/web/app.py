@@ -7,27 +7,38 @@ each request works on its own cursor (see :func:`geo_service.web.deps.get_store`
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from geo_service import __version__
 from geo_service.config import Settings, get_settings
+from geo_service.errors import AuthorizationError
 from geo_service.store import Store
 from geo_service.store.core import redact
 from geo_service.web import licence, session
 from geo_service.web.api import docs as api_docs
 from geo_service.web.api import keys as api_keys
 from geo_service.web.api import routes as api
+from geo_service.web.auth import require
 from geo_service.web.cache import ResponseCache
+from geo_service.web.deps import PrincipalDep
 from geo_service.web.errors import install_error_handlers
 from geo_service.web.guards import HostGuard, UploadGuard
 from geo_service.web.head import HeadAsGet
+from geo_service.web.metrics import (
+    Metrics,
+    RequestTelemetry,
+    configure_access_log,
+    is_loopback,
+    multiprocess_dir,
+)
 from geo_service.web.ogc import features as ogc
 from geo_service.web.pages import maps as pages
 from geo_service.web.pages import signin
@@ -59,6 +70,16 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return bool(libc.mallopt(m_arena_max, arenas))
     except (OSError, AttributeError):
         return False
+
+
+def _metrics_response(app: FastAPI) -> Response:
+    """Render the metrics, with the data version read from the store now."""
+    metrics: Metrics = app.state.metrics
+    # An unreachable store must not hide the other metrics (/ready reports it).
+    with contextlib.suppress(Exception):
+        metrics.set_data_version(app.state.store.cursor().data_version())
+    body, media_type = metrics.exposition()
+    return Response(content=body, media_type=media_type)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -119,9 +140,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         license_info=licence.LICENSE_INFO,
     )
     app.state.settings = cfg
-    app.state.cache = ResponseCache(max_entries=4096, max_bytes=cfg.cache_max_bytes)
+    metrics = Metrics(multiprocess_dir())
+    app.state.metrics = metrics
+    app.state.cache = ResponseCache(
+        max_entries=4096, max_bytes=cfg.cache_max_bytes, on_lookup=metrics.cache_hook("response")
+    )
     app.state.write_lock = threading.Lock()
-    app.state.collections = CollectionCache(max_entries=32, workers=cfg.compute_workers)
+    app.state.collections = CollectionCache(
+        max_entries=32, workers=cfg.compute_workers, on_lookup=metrics.cache_hook("collection")
+    )
     install_error_handlers(app)
     app.include_router(api.router)
     app.include_router(api_keys.router)  # the one-time bootstrap of the first admin key
@@ -161,6 +188,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "store": app.state.store.location.kind,
         }
 
+    if cfg.metrics_access == "loopback":
+
+        @app.get("/metrics", tags=["service"], include_in_schema=False)
+        def metrics_loopback(request: Request) -> Response:
+            """Prometheus metrics, for callers on this machine only (``metrics_access``)."""
+            client = request.client.host if request.client else None
+            if not is_loopback(client):
+                raise AuthorizationError(
+                    "metrics are readable from this machine only / de metrieken zijn alleen "
+                    "vanaf deze machine te lezen"
+                )
+            return _metrics_response(app)
+
+    else:
+
+        @app.get("/metrics", tags=["service"], include_in_schema=False)
+        def metrics_admin(principal: PrincipalDep) -> Response:
+            """Prometheus metrics, for an admin key (``metrics_access = admin``)."""
+            require(principal, "admin")
+            return _metrics_response(app)
+
     # Outermost last: HEAD becomes GET first (so every answer to it loses its body), then
     # the anonymous request budget (the cheapest refusal), the Host check, the upload guard.
     app.add_middleware(UploadGuard, settings=cfg)
@@ -168,6 +216,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if cfg.anonymous_budget_requests:
         app.add_middleware(AnonymousBudget, settings=cfg)
     app.add_middleware(HeadAsGet)
+    # Outermost of all: every answer (a 429, a refused Host, a 500) gets an id and a log line.
+    configure_access_log()
+    app.add_middleware(RequestTelemetry, metrics=metrics, log_format=cfg.log_format)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 
@@ -32,9 +32,16 @@ class ResponseCache:
     max_bytes
         Total size of the kept bodies; a body larger than a quarter of it is not kept
         (it is still served), so one huge answer cannot flush the cache.
+    on_lookup
+        Called with True (hit) or False (miss) after each :meth:`get` (the metrics).
     """
 
-    def __init__(self, max_entries: int = 256, max_bytes: int = 256 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        max_entries: int = 256,
+        max_bytes: int = 256 * 1024 * 1024,
+        on_lookup: Callable[[bool], None] | None = None,
+    ) -> None:
         if max_entries < 1:
             raise ValueError(f"max_entries must be >= 1, got {max_entries!r}")
         if max_bytes < 1:
@@ -44,6 +51,7 @@ class ResponseCache:
         self._bytes = 0
         self._items: OrderedDict[Hashable, CachedBody] = OrderedDict()
         self._lock = threading.Lock()
+        self._on_lookup = on_lookup
 
     @property
     def size_bytes(self) -> int:
@@ -57,7 +65,9 @@ class ResponseCache:
             hit = self._items.get(key)
             if hit is not None:
                 self._items.move_to_end(key)
-            return hit
+        if self._on_lookup is not None:
+            self._on_lookup(hit is not None)
+        return hit
 
     def put(self, key: Hashable, body: bytes, media_type: str) -> CachedBody:
         """Store ``body`` under ``key`` and return it with its ETag."""

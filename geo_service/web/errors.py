@@ -26,6 +26,7 @@ from geo_service.errors import (
     NotFoundError,
     UnknownColumnError,
 )
+from geo_service.web.metrics import current_request_id
 from geo_service.web.pages.errors import is_page, page_error_response
 from spatial.errors import (
     CRSError,
@@ -95,13 +96,19 @@ def problem(
     }
     if instance:
         body["instance"] = instance
+    request_id = current_request_id()
+    if request_id is not None:
+        # The id the log line of this request carries: an operator finds it from the body.
+        body["request_id"] = request_id
     body.update(extra)
-    headers: dict[str, str] | None = None
+    headers: dict[str, str] = {}
+    if request_id is not None:
+        headers["X-Request-ID"] = request_id
     if status == 401:
-        headers = {"WWW-Authenticate": 'Bearer realm="geo-service"'}
+        headers["WWW-Authenticate"] = 'Bearer realm="geo-service"'
     elif status == 409:
-        headers = {"Retry-After": "5"}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+        headers["Retry-After"] = "5"
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers or None)
 
 
 def _validation_detail(exc: RequestValidationError) -> str:
@@ -150,7 +157,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(status, _validation_detail(exc), instance=request.url.path)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s", request.url.path)
+        log.exception(
+            "unhandled error on %s (request_id %s)", request.url.path, current_request_id()
+        )
         if is_page(request.url.path):
             return page_error_response(request, 500, exc)
         return problem(

@@ -58,11 +58,17 @@ class CollectionCache:
     the hotspots. A per-key lock makes concurrent identical requests compute once (single
     flight), and at most ``workers`` computations run at a time: twenty clients asking for
     twenty different maps queue instead of thrashing two cores. Size is bounded in entries
-    and in features (:func:`cache_weight`).
+    and in features (:func:`cache_weight`). ``on_lookup`` is called with True (found) or
+    False (computed here) once per :meth:`get_or_compute` (the metrics); a caller that waited
+    for another's computation of the same key counts as a hit.
     """
 
     def __init__(
-        self, max_entries: int = 32, workers: int = 2, max_features: int = 150_000
+        self,
+        max_entries: int = 32,
+        workers: int = 2,
+        max_features: int = 150_000,
+        on_lookup: Callable[[bool], None] | None = None,
     ) -> None:
         self._max = max_entries
         self._max_features = max_features
@@ -71,6 +77,11 @@ class CollectionCache:
         self._lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
         self._slots = threading.BoundedSemaphore(max(1, workers))
+        self._on_lookup = on_lookup
+
+    def _record(self, hit: bool) -> None:
+        if self._on_lookup is not None:
+            self._on_lookup(hit)
 
     def get_or_compute(self, key: Hashable, compute: Callable[[], _C]) -> _C:
         """Return the cached value for ``key``, computing it at most once.
@@ -80,12 +91,21 @@ class CollectionCache:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                return cast(_C, self._items[key])
-            key_lock = self._key_locks.setdefault(key, threading.Lock())
+                found = cast(_C, self._items[key])
+            else:
+                found = None
+                key_lock = self._key_locks.setdefault(key, threading.Lock())
+        if found is not None:
+            self._record(True)
+            return found
         with key_lock:
             with self._lock:
                 if key in self._items:
-                    return cast(_C, self._items[key])
+                    found = cast(_C, self._items[key])
+            if found is not None:
+                self._record(True)
+                return found
+            self._record(False)
             with self._slots:
                 value = compute()
             with self._lock:
@@ -130,8 +150,13 @@ def follow_data_version(app: Any, stop: threading.Event, *, interval_s: float = 
     import logging
 
     log = logging.getLogger(__name__)
-    store = app.state.store.cursor()
-    seen = store.data_version()
+    try:
+        store = app.state.store.cursor()
+        seen = store.data_version()
+    except Exception:
+        if stop.is_set():  # the app stopped (and closed the store) before this thread ran
+            return
+        raise
     while not stop.wait(interval_s):
         try:
             version = store.data_version()

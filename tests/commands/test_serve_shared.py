@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
@@ -173,3 +174,19 @@ def test_serve_with_four_workers_answers_from_every_worker(demo_copy: DemoDB) ->
             timeout=120,
         )
         assert r.status_code == 200 and r.json()["features"]
+        # /metrics adds up every worker (multiprocess mode): whichever worker answers, the
+        # counts are the requests made above (1 /health; 12 /ready plus the one 200 that
+        # ended _serve's readiness wait), counted by hand. A
+        # worker counting only its own requests would show fewer on most scrapes.
+        for _ in range(8):
+            scrape = httpx.get(f"{url}/metrics", timeout=10)
+            assert scrape.status_code == 200, scrape.text
+            counts = {
+                (s.labels["route"], s.labels["status_class"]): s.value
+                for family in text_string_to_metric_families(scrape.text)
+                for s in family.samples
+                if s.name == "geo_service_http_request_duration_seconds_count"
+            }
+            assert counts[("/health", "2xx")] == 1
+            assert counts[("/ready", "2xx")] == 12 + 1
+            assert counts[("/api/v1/hotspots", "2xx")] == 1

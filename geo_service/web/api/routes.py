@@ -227,11 +227,14 @@ def ingest(
             "bestand ingelezen, probeer het zo opnieuw"
         )
     try:
-        return _ingest_upload(
+        result = _ingest_upload(
             store, settings, principal, file, category, municipality, crs, tz, mapping
         )
     finally:
         lock.release()
+    # The ingest report's own counts: rows written to the store, rows put in quarantine.
+    request.app.state.metrics.record_ingest(int(result["stored"]), int(result["quarantined"]))
+    return result
 
 
 def _ingest_upload(
