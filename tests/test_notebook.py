@@ -70,7 +70,7 @@ def test_targeting_notebook_executes(tmp_path: Path, monkeypatch: pytest.MonkeyP
     # 2. IHA proposals with a reason each.
     assert "8 IHA-voorstellen" in outputs and "gaat voor voorstel 2" in outputs
     # 3. The camera plan (proven optimal) and its coverage curve.
-    assert "optimaliteitsgat 0.00% (optimal" in outputs
+    assert "bewezen optimaal" in outputs and "(optimaliteitsgat 0.00%" in outputs
     assert re.search(r"exact: \{0: 0\.0, 2: [\d.]+", outputs)
     images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
     assert len(images) == 3
