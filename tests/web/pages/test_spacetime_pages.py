@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 
 import h3
 import pytest
 import shapely
 from fastapi.testclient import TestClient
 
+from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web import create_app
 from tests.web_fixtures import DemoDB, LiveServer, demo_db, live_server, web_settings
@@ -141,9 +143,15 @@ def test_alert_zones_table_for_analysts(client: TestClient, demo_db: DemoDB) -> 
 
 def test_alert_zones_page_takes_the_zone_bound_setting(demo_db: DemoDB) -> None:
     # GEO_SERVICE_ALERT_MAX_ZONE_RADIUS_M: the page says the bound and how many chains it split.
+    # A year of Den Haag's burglaries: overlapping zones chain further than 250 m at any demo
+    # date (the default window of a few weeks may hold no chain to split).
+    with Store.open(demo_db.path, read_only=True) as store:
+        last = store.data_window(IncidentFilter(category="woninginbraak", municipality=GM))[1]
+    assert last is not None
+    since = (last - timedelta(days=365)).isoformat()
     app = create_app(web_settings(demo_db.path, permutations=19, alert_max_zone_radius_m=250.0))
     with TestClient(app) as c:
-        r = c.get(ZONES, headers={"X-API-Key": demo_db.analyst})
+        r = c.get(f"{ZONES}&since={since}", headers={"X-API-Key": demo_db.analyst})
     assert r.status_code == 200
     assert "Elke zone past binnen een cirkel van\n<b>250 m</b> (één ronde folderen)" in r.text
     assert re.search(r"\d+ ketens van overlappende cirkels zijn gesplitst in \d+ zones", r.text)
