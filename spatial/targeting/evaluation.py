@@ -47,6 +47,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from spatial.errors import InvalidParameterError
+from spatial.targeting.ranking import poisson_slope_newton
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -193,20 +194,7 @@ def yearly_trend(
     total = y.sum(axis=0)
     any_events = total > 0
     a = np.log(np.where(any_events, total, 1.0) / e.sum(axis=0))
-    b = np.zeros(n_areas)
-    for _ in range(max_iter):  # Newton steps, each vectorised over all areas
-        mu = np.exp(log_e + a + b * t)
-        r = y - mu
-        u_a, u_b = r.sum(axis=0), (t * r).sum(axis=0)
-        i_aa, i_ab, i_bb = mu.sum(axis=0), (t * mu).sum(axis=0), (t * t * mu).sum(axis=0)
-        det = i_aa * i_bb - i_ab**2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            da = np.where(det > 0, (i_bb * u_a - i_ab * u_b) / det, 0.0)
-            db = np.where(det > 0, (i_aa * u_b - i_ab * u_a) / det, 0.0)
-        a = a + da
-        b = np.clip(b + db, -_SLOPE_CAP - 1.0, _SLOPE_CAP + 1.0)
-        if (np.abs(db) < 1e-12).all() and (np.abs(da) < 1e-12).all():
-            break
+    b = poisson_slope_newton(y, t, a, log_e, max_iter=max_iter, tol=1e-12)
     with np.errstate(divide="ignore"):  # the profile MLE of a given b
         a = np.log(total) - np.log((e * np.exp(b * t)).sum(axis=0))
     mu = np.exp(log_e + a + b * t)

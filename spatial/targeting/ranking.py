@@ -315,6 +315,52 @@ def rank_intervals(
     )
 
 
+def poisson_slope_newton(
+    y: FloatArray,
+    t: FloatArray,
+    a: FloatArray,
+    log_offset: FloatArray | float,
+    *,
+    max_iter: int,
+    tol: float,
+) -> FloatArray:
+    r"""Return the slopes :math:`b` of :math:`\log \mu_{ti} = o_{ti} + a_i + b_i t` (Poisson MLE).
+
+    Newton steps on :math:`(a, b)`, vectorised over all areas (columns of ``y``), from
+    ``a`` and :math:`b = 0`; a step is 0 where the information matrix is singular, and
+    :math:`b` is clipped to :math:`\pm(` ``_SLOPE_CAP`` :math:`+ 1)` (an area whose counts all
+    fall in one year has no finite MLE). The callers recompute the profile MLE of :math:`a`.
+
+    Parameters
+    ----------
+    y
+        ``(years, areas)`` counts.
+    t
+        ``(years, 1)`` centred year index.
+    a
+        Starting intercepts per area.
+    log_offset
+        :math:`o_{ti}`: log exposure, or 0.
+    max_iter, tol
+        At most this many steps; stop when every step is below ``tol``.
+    """
+    b = np.zeros(y.shape[1])
+    for _ in range(max_iter):
+        mu = np.exp(log_offset + a + b * t)
+        r = y - mu
+        u_a, u_b = r.sum(axis=0), (t * r).sum(axis=0)
+        i_aa, i_ab, i_bb = mu.sum(axis=0), (t * mu).sum(axis=0), (t * t * mu).sum(axis=0)
+        det = i_aa * i_bb - i_ab**2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            da = np.where(det > 0, (i_bb * u_a - i_ab * u_b) / det, 0.0)
+            db = np.where(det > 0, (i_aa * u_b - i_ab * u_a) / det, 0.0)
+        a = a + da
+        b = np.clip(b + db, -_SLOPE_CAP - 1.0, _SLOPE_CAP + 1.0)
+        if (np.abs(db) < tol).all() and (np.abs(da) < tol).all():
+            break
+    return np.asarray(b, dtype=np.float64)
+
+
 def trend_per_area(counts_by_year: npt.ArrayLike, *, max_iter: int = 100) -> TrendResult:
     r"""Year-on-year trend per area: falling every year, mean change, Poisson slope and p-value.
 
@@ -369,20 +415,7 @@ def trend_per_area(counts_by_year: npt.ArrayLike, *, max_iter: int = 100) -> Tre
     total = y.sum(axis=0)
     any_events = total > 0
     a = np.log(np.where(any_events, total / n_years, 1.0))
-    b = np.zeros(y.shape[1])
-    for _ in range(max_iter):  # Newton steps, each vectorised over all areas
-        mu = np.exp(a + b * t)
-        r = y - mu
-        u_a, u_b = r.sum(axis=0), (t * r).sum(axis=0)
-        i_aa, i_ab, i_bb = mu.sum(axis=0), (t * mu).sum(axis=0), (t * t * mu).sum(axis=0)
-        det = i_aa * i_bb - i_ab**2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            da = np.where(det > 0, (i_bb * u_a - i_ab * u_b) / det, 0.0)
-            db = np.where(det > 0, (i_aa * u_b - i_ab * u_a) / det, 0.0)
-        a = a + da
-        b = np.clip(b + db, -_SLOPE_CAP - 1.0, _SLOPE_CAP + 1.0)
-        if (np.abs(db) < 1e-10).all() and (np.abs(da) < 1e-10).all():
-            break
+    b = poisson_slope_newton(y, t, a, 0.0, max_iter=max_iter, tol=1e-10)
     # The profile MLE of a given b (exact at the optimum; also right where b hit the cap).
     with np.errstate(divide="ignore"):
         a = np.log(total) - np.log(np.exp(b * t).sum(axis=0))
