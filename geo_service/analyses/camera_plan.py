@@ -40,6 +40,7 @@ from geo_service.analyses.hotspots import study_area
 from geo_service.analyses.targeting import (
     equity_metadata,
     incidents_text,
+    kind_totals,
     nl,
     per_wijk,
     recent_window,
@@ -323,7 +324,9 @@ def compute_camera_plan(store: Store, params: CameraPlanParams) -> CameraPlanRes
         per_wijk(wijken, lon, lat),
         ("cameraplek", "cameraplekken"),
     )
+    kinds = store.category_kinds()
     metadata: dict[str, Any] = {
+        "category_kinds": {c: kinds.get(c, "politie") for c in cats},
         "parameters": {
             "count": params.count,
             "radius_m": params.radius_m,
@@ -481,7 +484,8 @@ def camera_plan_geojson(result: CameraPlanResult) -> dict[str, Any]:
                     "site": f"P{k + 1:02d}",
                     "order": k + 1,
                     "marginal_gain": round(gain, 3),
-                    "incidents_covered": int(sum(counts.values())),
+                    # per kind: meldingen are never added to police registrations
+                    **kind_totals(counts, result.metadata.get("category_kinds", {})),
                     **{f"incidents_{c}": n for c, n in counts.items()},
                     "current_camera": current_id,
                     "reason": reason,

@@ -33,6 +33,7 @@ from geo_service.analyses.targeting import (
     equity_metadata,
     geometry_json,
     incidents_text,
+    kind_totals,
     nl,
     recent_window,
 )
@@ -58,7 +59,9 @@ class IHAParams:
         Municipality and period; ``category`` must be empty (use ``categories``).
     categories
         Categories of the index (default: woninginbraak and jeugdoverlast where stored,
-        else all stored).
+        else all stored; and every category of residents' reports, kind ``melding``: IHA's
+        often follow residents' signals). Each category keeps its own counts; the index
+        weighs them, no count adds meldingen to police registrations.
     weights
         One weight per category (default all 1).
     count
@@ -138,7 +141,11 @@ class IHAResult:
 
 
 def _categories(store: Store, params: IHAParams) -> list[str]:
-    return store.resolve_categories(params.categories, prefer=DEFAULT_CATEGORIES, every=True)
+    cats = store.resolve_categories(params.categories, prefer=DEFAULT_CATEGORIES, every=True)
+    if params.categories:
+        return cats
+    signals = [c for c, kind in store.category_kinds().items() if kind == "melding"]
+    return cats + [c for c in signals if c not in cats]
 
 
 def _months_before(day: date, months: int) -> date:
@@ -162,6 +169,7 @@ def compute_iha(store: Store, params: IHAParams) -> IHAResult:
     EmptyStudyAreaError, InvalidParameterError, TooManyCellsError
     """
     cats = _categories(store, params)
+    kinds = store.category_kinds()
     weights = list(params.weights) if params.weights is not None else [1.0] * len(cats)
     flt = params.incidents
     start, end = recent_window(store, flt, cats)
@@ -276,6 +284,7 @@ def compute_iha(store: Store, params: IHAParams) -> IHAResult:
         "time_convention": "lokale kloktijd van de plaats van het incident",
         "software": f"geo-service {__version__}",
         "data_version": store.data_version(),
+        "category_kinds": {c: kinds.get(c, "politie") for c in cats},
     }
     return IHAResult(
         proposals=props,
@@ -381,7 +390,8 @@ def iha_geojson(result: IHAResult) -> dict[str, Any]:
                     "centre_lon": round(float(result.centres_lonlat[i, 0]), 6),
                     "centre_lat": round(float(result.centres_lonlat[i, 1]), 6),
                     **{f"incidents_{c}": n for c, n in counts.items()},
-                    "incidents_total": int(sum(counts.values())),
+                    # per kind: meldingen are never added to police registrations
+                    **kind_totals(counts, result.metadata.get("category_kinds", {})),
                     **{f"contribution_{c}": v for c, v in contrib.items()},
                     "recent_iha_share": round(float(p.recent_share[i]), 3),
                     "designated_share": round(float(p.designated_share[i]), 3),

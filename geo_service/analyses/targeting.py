@@ -7,6 +7,7 @@ are in :mod:`spatial.targeting.equity`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -57,6 +58,31 @@ def incidents_text(n: float, category: str) -> str:
     """
     one, many = CATEGORY_NOUNS.get(category, (f"incident {category}", f"incidenten {category}"))
     return f"{nl(n)} {one if n == 1 else many}"
+
+
+def kind_totals(counts: Mapping[str, float], kinds: Mapping[str, str]) -> dict[str, int]:
+    """Sum per-category counts per kind of category, never across kinds.
+
+    A melding (residents' report) is not a crime, so no total adds meldingen to police
+    registrations: the caller gets one total per kind (see
+    :data:`geo_service.store.incidents.CATEGORY_KINDS`). A category missing from ``kinds``
+    is a police registration.
+
+    Returns
+    -------
+    dict
+        ``{"total_politie": n, "total_melding": m}``, both keys always present.
+
+    Examples
+    --------
+    >>> kind_totals({"woninginbraak": 3, "jeugdoverlast": 5, "diefstal": 1},
+    ...             {"jeugdoverlast": "melding"})
+    {'total_politie': 4, 'total_melding': 5}
+    """
+    out = {"total_politie": 0, "total_melding": 0}
+    for category, n in counts.items():
+        out[f"total_{kinds.get(category, 'politie')}"] += int(n)
+    return out
 
 
 def full_years(as_of: date, years: int) -> list[int]:

@@ -15,8 +15,10 @@ areas and the Dutch wording happen here.
   level ``stadsdeel`` where there are any, else for Den Haag the eight stadsdelen derived
   from the wijk codes (:data:`geo_service.demo.areas.DEN_HAAG_STADSDELEN`, marked
   ``derived``). Counts per stadsdeel are the sums of its wijken; dwellings too.
-* **Categories** are reported each on their own: residents' reports (meldingen, such as
-  jeugdoverlast) are never added to police-registered crimes (woninginbraak).
+* **Categories** are reported each on their own, police registrations first: residents'
+  reports (categories of kind ``melding`` (:meth:`Store.category_kinds`), such as the demo's
+  jeugdoverlast) are never added to police registrations (woninginbraak); ``kinds`` names
+  each category's kind, so the page puts them in separate tables.
 * **Privacy.** ``publish`` turns exact counts and their cell keys into published ones (the
   viewer edition passes :meth:`geo_service.web.policy.ViewerPolicy.counts`); everything
   below -- rates, trends, ranks, the camera rule, the WDQ -- is computed from the published
@@ -51,6 +53,7 @@ from geo_service.demo.areas import STADSDEEL_SOURCE, stadsdeel_of_wijk
 from geo_service.errors import NotFoundError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
+from geo_service.store.incidents import CATEGORY_KINDS
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import RD_NEW, WGS84
 from spatial.targeting.evaluation import (
@@ -249,6 +252,7 @@ class VeiligheidskaartResult:
     params: VeiligheidskaartParams
     years: tuple[int, ...]
     categories: tuple[str, ...]
+    kinds: dict[str, str]
     areas: tuple[AreaReport, ...]
     effects: tuple[ActionEffect, ...]
     derived_areas: bool
@@ -573,7 +577,13 @@ def compute_veiligheidskaart(
         No incidents, no wijken, no stadsdelen for the municipality, a year not whole.
     """
     years, first, last = _report_years(store, params)
-    categories = store.resolve_categories((), every=True)
+    # Police registrations first, then the meldingen; each category on its own row.
+    stored_kinds = store.category_kinds()
+    categories = sorted(
+        store.resolve_categories((), every=True),
+        key=lambda c: (CATEGORY_KINDS.index(stored_kinds.get(c, "politie")), c),
+    )
+    kinds = {c: stored_kinds.get(c, "politie") for c in categories}
     areas, members, derived, area_source = _areas(store, params)
     dwellings = areas["dwellings"].to_numpy(dtype=np.float64)
     dwellings = np.where(np.isfinite(dwellings), dwellings, 0.0)
@@ -608,6 +618,7 @@ def compute_veiligheidskaart(
         params=params,
         years=tuple(years),
         categories=tuple(categories),
+        kinds=kinds,
         areas=reports,
         effects=tuple(_effects(store, params, categories, first, last, publish)),
         derived_areas=derived,

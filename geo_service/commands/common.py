@@ -87,7 +87,7 @@ def ingest_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the options of reading an incident file (``ingest`` and ``watch`` share them).
 
     ``--category``, ``--municipality``, ``--crs``, ``--tz``, ``--columns``, ``--category-map``,
-    ``--only-mapped``, ``--earliest`` and ``--region-km``.
+    ``--only-mapped``, ``--kind``, ``--earliest`` and ``--region-km``.
     """
     parser.add_argument(
         "--category", help="category of every row (or of rows with an empty category)"
@@ -112,6 +112,14 @@ def ingest_arguments(parser: argparse.ArgumentParser) -> None:
         "--only-mapped",
         action="store_true",
         help="leave out (count as skipped) rows whose category is not in --category-map",
+    )
+    parser.add_argument(
+        "--kind",
+        choices=("politie", "melding"),
+        default=None,
+        help="what the records are: politie (police registrations) or melding (residents' "
+        "reports to the municipality, e.g. overlast jeugd; never added to police counts). "
+        "Default: the kind the category already has; a new category is politie",
     )
     parser.add_argument(
         "--earliest",

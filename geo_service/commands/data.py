@@ -137,6 +137,7 @@ def _ingest(args: argparse.Namespace) -> int:
                 columns=columns,
                 category_map=category_map,
                 only_mapped=args.only_mapped,
+                kind=args.kind,
                 earliest=args.earliest or DEFAULT_EARLIEST,
                 region_km=args.region_km if args.region_km is not None else DEFAULT_REGION_KM,
                 batch_id=batch_id,
@@ -220,6 +221,14 @@ def _cameras_import(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> int:
     with Store.open(args.db, read_only=True) as store:
         table = store.status()
+        kinds = store.category_kinds()
+        if not table.empty:
+            # meldingen (residents' reports) are a kind of their own, never police counts
+            table.insert(
+                list(table.columns).index("category") + 1,
+                "kind",
+                table["category"].map(kinds).fillna("politie"),
+            )
         n_areas = store.areas_frame().groupby(["municipality", "level"]).size()
         n_cams = store.cameras_frame().groupby(["municipality", "kind"]).size()
         as_of = store.meta("demo_as_of")

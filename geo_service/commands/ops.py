@@ -72,6 +72,7 @@ def _watch(args: argparse.Namespace) -> int:
         columns=parse_mapping(args.columns),
         category_map=parse_mapping(args.category_map),
         only_mapped=args.only_mapped,
+        kind=args.kind,
         earliest=args.earliest or DEFAULT_EARLIEST,
         region_km=args.region_km if args.region_km is not None else DEFAULT_REGION_KM,
     )

@@ -928,14 +928,22 @@ def build_demo(
         for kind, gdf in data.cameras.items()
     )
     steps.update()
-    report = ingest_frame(
-        store,
-        data.incidents,
-        file_name=f"demo-seed{seed}",
-        crs=RD_NEW,
-        actor="demo",
-        today=max(clock, (data.last_month + pd.offsets.MonthEnd(0)).date()),
-    )
+    # Two batches: the police registrations, and the meldingen (jeugdoverlast is reported to
+    # the municipality, not a crime) whose category is recorded as kind "melding".
+    youth = (data.incidents["category"] == "jeugdoverlast").to_numpy()
+    reports = [
+        ingest_frame(
+            store,
+            data.incidents.loc[mask].reset_index(drop=True),
+            file_name=f"demo-seed{seed}{suffix}",
+            crs=RD_NEW,
+            kind=kind,
+            actor="demo",
+            today=max(clock, (data.last_month + pd.offsets.MonthEnd(0)).date()),
+        )
+        for mask, suffix, kind in ((~youth, "", "politie"), (youth, "-meldingen", "melding"))
+        if mask.any()
+    ]
     with store.transaction():
         store.set_meta("demo_as_of", clock.isoformat())
         store.set_meta("demo_first_month", data.first_month.isoformat())
@@ -944,9 +952,9 @@ def build_demo(
     steps.update()
     steps.close()
     return DemoSummary(
-        incidents_in=report.rows_in,
-        incidents_stored=report.stored,
-        quarantined=report.quarantined,
+        incidents_in=sum(r.rows_in for r in reports),
+        incidents_stored=sum(r.stored for r in reports),
+        quarantined=sum(r.quarantined for r in reports),
         areas=n_areas,
         cameras=n_cams,
         first_month=data.first_month.isoformat(),

@@ -132,6 +132,7 @@ def ingest_file(
     columns: Mapping[str, str] | None = None,
     category_map: Mapping[str, str] | None = None,
     only_mapped: bool = False,
+    kind: str | None = None,
     actor: str = "cli",
     today: date | None = None,
     tz: str | None = None,
@@ -171,6 +172,7 @@ def ingest_file(
         columns=columns,
         category_map=category_map,
         only_mapped=only_mapped,
+        kind=kind,
         actor=actor,
         today=today,
         tz=tz,
@@ -193,6 +195,7 @@ def ingest_frame(
     columns: Mapping[str, str] | None = None,
     category_map: Mapping[str, str] | None = None,
     only_mapped: bool = False,
+    kind: str | None = None,
     actor: str = "cli",
     today: date | None = None,
     tz: str | None = None,
@@ -229,6 +232,12 @@ def ingest_frame(
     category_map
         ``{source value: category}``, e.g. ``{"Burglary": "woninginbraak"}``. Values not in the
         map keep their own (normalised) name, or are counted as ``skipped`` with ``only_mapped``.
+    kind
+        What the file's records are (:data:`geo_service.store.incidents.CATEGORY_KINDS`):
+        ``"politie"`` (police registrations) or ``"melding"`` (residents' reports to the
+        municipality). Recorded for categories the store does not hold yet; a category stored
+        as the other kind refuses the batch. None: each category keeps the kind it has
+        (a new one is a police registration).
     actor
         Who ingests (audit).
     today
@@ -431,6 +440,7 @@ def ingest_frame(
             "timezone": zone.zone,
             "rows_in": rows_in,
             "skipped": int(skipped.sum()),
+            "kind": kind,
             "actor": actor,
             "started_at": utc_now(),
         },

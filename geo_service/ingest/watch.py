@@ -72,6 +72,7 @@ class WatchOptions:
     columns: Mapping[str, str] | None = None
     category_map: Mapping[str, str] | None = None
     only_mapped: bool = False
+    kind: str | None = None
     earliest: date = DEFAULT_EARLIEST
     region_km: float = DEFAULT_REGION_KM
     actor: str = "watch"
@@ -243,6 +244,7 @@ def process_file(
             columns=options.columns,
             category_map=options.category_map,
             only_mapped=options.only_mapped,
+            kind=options.kind,
             actor=options.actor,
             earliest=options.earliest,
             region_km=options.region_km,

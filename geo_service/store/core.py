@@ -121,6 +121,15 @@ SCHEMA_SQL: tuple[str, ...] = (
         buurt_code VARCHAR,
         batch_id VARCHAR NOT NULL
     )""",
+    # What each category is: a police registration ('politie') or a residents' report to the
+    # municipality ('melding', e.g. overlast jeugd). Set by the batch that first stored the
+    # category; a category without a row is a police registration. A melding is not a crime:
+    # the two kinds are never added together (geo_service/store/incidents.py, CATEGORY_KINDS).
+    """CREATE TABLE IF NOT EXISTS category_kinds (
+        category VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        batch_id VARCHAR
+    )""",
     """CREATE TABLE IF NOT EXISTS quarantine (
         batch_id VARCHAR NOT NULL,
         row_number BIGINT NOT NULL,

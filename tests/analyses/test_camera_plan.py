@@ -68,7 +68,10 @@ def test_cli_runs_on_the_demo_without_flags(demo_db: Path, tmp_path: Path, capsy
     for f in k["proposed"]:
         p = f["properties"]
         assert p["reason"].startswith(f"Plek {p['order']} van 22: dekt ")
-        assert p["incidents_covered"] == p["incidents_jeugdoverlast"] + p["incidents_woninginbraak"]
+        # The demo's jeugdoverlast are meldingen: a total per kind, never one sum (issue 23).
+        assert p["total_politie"] == p["incidents_woninginbraak"]
+        assert p["total_melding"] == p["incidents_jeugdoverlast"]
+        assert "incidents_covered" not in p
     for f in k["current"]:
         p = f["properties"]
         assert p["advice"] in ("keep", "move", "withdraw")

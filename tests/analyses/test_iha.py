@@ -46,6 +46,7 @@ def test_cli_on_the_demo(demo_db: Path, tmp_path: Path, capsys) -> None:
     FeatureCollection.model_validate(fc)
     meta = fc["metadata"]
     assert meta["parameters"]["categories"] == ["woninginbraak", "jeugdoverlast"]
+    assert meta["category_kinds"] == {"woninginbraak": "politie", "jeugdoverlast": "melding"}
     assert meta["parameters"]["end"] == "2026-10-31"
     feats = fc["features"]
     assert len(feats) == 10 and [f["properties"]["rank"] for f in feats] == list(range(1, 11))
@@ -54,7 +55,10 @@ def test_cli_on_the_demo(demo_db: Path, tmp_path: Path, capsys) -> None:
     for f in feats:
         p = f["properties"]
         assert 0.2 <= p["area_km2"] <= 1.5
-        assert p["incidents_total"] == p["incidents_woninginbraak"] + p["incidents_jeugdoverlast"]
+        # The demo's jeugdoverlast are meldingen: a total per kind, never one sum (issue 23).
+        assert p["total_politie"] == p["incidents_woninginbraak"]
+        assert p["total_melding"] == p["incidents_jeugdoverlast"]
+        assert "incidents_total" not in p
         assert p["wijken"] and p["wijk_codes"].startswith("WK")
     geoms = rd(fc)
     for a, b in itertools.combinations(range(len(geoms)), 2):

@@ -146,3 +146,24 @@ def test_areas_and_cameras_import(shared_data: Path, tmp_path: Path) -> None:
     out = run("cameras", "import", str(cams), "--kind", "flexible", db=db)
     assert json.loads(out.stdout) == {"cameras": 1, "kind": "flexible"}
     assert "GM0363" in run("status", db=db).stdout
+
+
+def test_ingest_kind_melding_and_a_refused_clash(tmp_path: Path) -> None:
+    # Residents' reports (issue 23): `--kind melding` records the category's kind; a police
+    # file for that category is refused whole, with a Dutch message and a non-zero exit.
+    db = tmp_path / "m.duckdb"
+    csv = tmp_path / "meldingen.csv"
+    rows = [f"M{i},4.30{i},52.07,2026-01-0{i + 1}" for i in range(5)]
+    csv.write_text("incident_id,lon,lat,occurred_from\n" + "\n".join(rows) + "\n")
+    ok = run("ingest", str(csv), "--category", "overlast_jeugd", "--kind", "melding", db=db)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["stored"] == 5
+    police = tmp_path / "politie.csv"
+    police.write_text(csv.read_text().replace("M", "P"))
+    clash = run("ingest", str(police), "--category", "overlast_jeugd", "--kind", "politie", db=db)
+    assert clash.returncode != 0
+    assert "al opgeslagen als meldingen" in clash.stderr
+    assert "Traceback" not in clash.stderr
+    status = run("status", db=db)
+    line = next(x for x in status.stdout.splitlines() if "overlast_jeugd" in x)
+    assert "melding" in line and " 5 " in f" {line} "

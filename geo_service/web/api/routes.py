@@ -56,6 +56,7 @@ class UploadMapping:
     columns: dict[str, str]
     category_map: dict[str, str]
     only_mapped: bool
+    kind: Literal["politie", "melding"] | None = None
 
 
 @router.get("/hotspots", response_class=Response, responses=GEOJSON_RESPONSE)
@@ -204,6 +205,14 @@ def ingest(
             "category_map, as `--only-mapped`"
         ),
     ] = False,
+    kind: Annotated[
+        Literal["politie", "melding"] | None,
+        Form(
+            description="what the records are, as `--kind`: `politie` (police registrations) or "
+            "`melding` (residents' reports to the municipality, e.g. overlast jeugd; kept apart "
+            "from police counts everywhere); default: the kind the category already has"
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Ingest an uploaded incident file (admin only); returns the ingest accounting.
 
@@ -219,6 +228,7 @@ def ingest(
         columns=parse_mapping(columns),
         category_map=parse_mapping(category_map),
         only_mapped=only_mapped,
+        kind=kind,
     )
     lock = request.app.state.write_lock
     if not lock.acquire(blocking=False):
@@ -276,6 +286,7 @@ def _ingest_upload(
                 columns=mapping.columns,
                 category_map=mapping.category_map,
                 only_mapped=mapping.only_mapped,
+                kind=mapping.kind,
                 actor=principal.actor,
                 limits=ReadLimits(
                     max_bytes=settings.max_upload_decompressed_bytes,

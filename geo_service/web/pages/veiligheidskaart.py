@@ -53,9 +53,25 @@ TEMPLATE: Final = "veiligheidskaart.html"
 EDITIONS: Final = ("openbaar", "analist")
 
 
-def category_label(category: str) -> str:
-    """Dutch plural label of a category (``woninginbraken``, ``meldingen jeugdoverlast``)."""
-    return CATEGORY_NOUNS.get(category, (category, f"incidenten {category}"))[1]
+#: Table headings of the two kinds of category (never summed: a melding is not a crime).
+KIND_HEADINGS: Final = {
+    "politie": "Politieregistraties",
+    "melding": "Meldingen bij de gemeente (geen misdrijven; apart geteld)",
+}
+
+
+def category_label(category: str, kind: str = "politie") -> str:
+    """Dutch plural label of a category (``woninginbraken``, ``meldingen jeugdoverlast``).
+
+    Examples
+    --------
+    >>> category_label("woninginbraak"), category_label("fietsdiefstal")
+    ('woninginbraken', 'incidenten fietsdiefstal')
+    >>> category_label("geluidsoverlast", "melding")
+    'meldingen geluidsoverlast'
+    """
+    word = "meldingen" if kind == "melding" else "incidenten"
+    return CATEGORY_NOUNS.get(category, (category, f"{word} {category}"))[1]
 
 
 def _count(value: float | None, k: int) -> str:
@@ -83,7 +99,7 @@ def _source(store: Store, demo: bool) -> str:
             "demo: politiecijfers woninginbraak per buurt 2011-2017 (verschoven naar recente "
             "jaren) en synthetische meldingen jeugdoverlast; deels synthetisch"
         )
-    return "geregistreerde incidenten en meldingen in deze database"
+    return "politieregistraties en meldingen bij de gemeente in deze database"
 
 
 def _municipality_name(store: Store, municipality: str) -> str:
@@ -163,6 +179,7 @@ def _context(
             f"{policy.max_noise} ernaast); aantallen onder {k} niet getoond."
         )
     )
+    kinds = result.kinds
     areas = []
     for a in result.areas:
         rows = []
@@ -170,7 +187,8 @@ def _context(
             rows.append(
                 {
                     "category": row.category,
-                    "label": category_label(row.category),
+                    "kind": kinds.get(row.category, "politie"),
+                    "label": category_label(row.category, kinds.get(row.category, "politie")),
                     "counts": [_count(c, k) for c in row.counts],
                     "rates": [nl(r, 1) if r is not None else "\u2013" for r in row.rates],
                     "trend": _ratio(row),
@@ -184,7 +202,14 @@ def _context(
             )
         chart = svg_line_chart(
             years,
-            [Series(category_label(r.category), r.rates, colours[r.category]) for r in a.rows],
+            [
+                Series(
+                    category_label(r.category, kinds.get(r.category, "politie")),
+                    r.rates,
+                    colours[r.category],
+                )
+                for r in a.rows
+            ],
             title=f"{a.name}: incidenten per 1.000 woningen per jaar",
             y_label="per 1.000 woningen",
         )
@@ -196,6 +221,12 @@ def _context(
                 "wijken": ", ".join(a.wijken),
                 "fixed_cameras": a.fixed_cameras,
                 "rows": rows,
+                # one table per kind: police registrations, then meldingen
+                "groups": [
+                    {"kind": kind, "heading": heading, "rows": grouped}
+                    for kind, heading in KIND_HEADINGS.items()
+                    if (grouped := [r for r in rows if r["kind"] == kind])
+                ],
                 "chart": Markup(chart),  # noqa: S704 - every text escaped in svg_line_chart
             }
         )
@@ -208,7 +239,7 @@ def _context(
                 "name": e.name,
                 "start": e.start.isoformat(),
                 "months": e.months,
-                "category": category_label(e.category),
+                "category": category_label(e.category, kinds.get(e.category, "politie")),
                 "counts": None
                 if r is None
                 else [r.a_before, r.a_after, r.b_before, r.b_after, r.c_before, r.c_after],

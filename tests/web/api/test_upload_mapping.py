@@ -153,3 +153,38 @@ def test_bootstrap_refused_without_setting_or_with_an_admin_key(demo_copy: DemoD
             c.post("/api/v1/keys/bootstrap", headers={"X-Bootstrap-Secret": BOOT}).status_code
             == 403
         )
+
+
+def test_upload_of_meldingen_is_kept_apart(demo_copy: DemoDB) -> None:
+    # The municipality's own registration of residents' reports: kind=melding (issue 23).
+    meldingen = POLICE_CSV.replace("PL0900", "ML0900")
+    with TestClient(create_app(web_settings(demo_copy.path))) as c:
+        ok = _upload(
+            c,
+            demo_copy.admin,
+            meldingen,
+            columns=POLICE_COLUMNS,
+            category="overlast_melding",
+            kind="melding",
+        )
+        # The same file as police registrations of a melding category is refused, whole.
+        clash = _upload(
+            c,
+            demo_copy.admin,
+            meldingen.replace("ML0900", "XL0900"),
+            columns=POLICE_COLUMNS,
+            category="overlast_melding",
+            kind="politie",
+        )
+        bad = _upload(c, demo_copy.admin, columns=POLICE_COLUMNS, kind="klacht")
+    assert ok["status"] == 200 and ok["body"]["stored"] == 5
+    assert clash["status"] == 422 and "al opgeslagen als meldingen" in clash["body"]["detail"]
+    assert bad["status"] == 422
+    with Store.open(demo_copy.path) as store:
+        assert store.category_kinds()["overlast_melding"] == "melding"
+        assert (
+            store.count_incidents()
+            == store.con.execute(
+                "SELECT count(*) FROM incidents WHERE incident_id NOT LIKE 'XL0900%'"
+            ).fetchone()[0]
+        )
