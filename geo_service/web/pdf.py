@@ -6,12 +6,17 @@ from memory at a made-up origin and the stylesheets from ``geo_service/static``;
 request is refused, so printing never touches the network.
 
 A4 portrait, 14 mm margins; Chromium's own header and footer carry the report's title, the
-edition line (on every page) and "pagina N van M".
+edition line (on every page) and "pagina N van M". A contents list (``nav.toc``, links to the
+sections) gets the page number of each section: the page is printed once, the pages of the
+headings are read from the PDF's outline (which Chromium writes from the headings), written
+beside the links, and the page printed again (the numbers change no page break: they sit
+on lines the links already fill).
 """
 
 from __future__ import annotations
 
 import html
+import io
 import os
 import shutil
 from pathlib import Path
@@ -69,6 +74,54 @@ def _footer(edition: str) -> str:
     )
 
 
+#: Writes the page number of each contents entry (``nav.toc a[href="#id"]``) beside it: the
+#: page of the first heading in the linked element, looked up by its text in ``pages``.
+_FILL_CONTENTS: Final = """(pages) => {
+  const norm = (s) => s.replace(/\\s+/g, " ").trim();
+  let filled = 0;
+  for (const a of document.querySelectorAll('nav.toc a[href^="#"]')) {
+    const target = document.getElementById(decodeURIComponent(a.getAttribute("href").slice(1)));
+    if (!target) continue;
+    const h = target.matches("h1,h2,h3") ? target : target.querySelector("h1,h2,h3");
+    const page = h ? pages[norm(h.textContent)] : undefined;
+    if (page === undefined) continue;
+    let span = a.parentElement.querySelector(".toc-page");
+    if (!span) {
+      span = document.createElement("span");
+      span.className = "toc-page";
+      a.after(span);
+    }
+    span.textContent = String(page);
+    filled += 1;
+  }
+  return filled;
+}"""
+
+
+def outline_pages(pdf: bytes) -> dict[str, int]:
+    """Return ``{heading text: page number (1-based)}`` of a PDF's outline (first occurrence).
+
+    Titles are whitespace-normalised, as the contents filler normalises the headings.
+    """
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    pages: dict[str, int] = {}
+
+    def walk(items: list[Any]) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+                continue
+            title = " ".join(str(item.title).split())
+            number = reader.get_destination_page_number(item)
+            if number is not None and number >= 0:
+                pages.setdefault(title, number + 1)
+
+    walk(list(reader.outline))
+    return pages
+
+
 def print_pdf(page_html: str, out: Path, *, title: str, edition: str, path: str = "/") -> int:
     """Print ``page_html`` to ``out`` (A4, page numbers); return the PDF's size in bytes.
 
@@ -124,7 +177,14 @@ def print_pdf(page_html: str, out: Path, *, title: str, edition: str, path: str 
                     "outline": True,
                     "tagged": True,
                 }
-                page.pdf(**options)
+                first = page.pdf(**{k: v for k, v in options.items() if k != "path"})
+                has_contents = page.evaluate(
+                    "() => document.querySelector('nav.toc a[href^=\"#\"]') !== null"
+                )
+                if has_contents and page.evaluate(_FILL_CONTENTS, outline_pages(first)):
+                    page.pdf(**options)
+                else:
+                    out.write_bytes(first)
             finally:
                 browser.close()
     except PlaywrightError as exc:

@@ -69,6 +69,11 @@ def test_pdf_pages_contents_sections_and_charts(
         assert re.search(r"\n0\n\d+(,\d+)?\n\d+(,\d+)?\n", page), page[:400]
         assert f"Figuur: {name}, incidenten per 1.000 woningen" in page
         assert "Deels synthetisch" in page
+    # The contents list gives each section's page number: the page it starts on.
+    for name in [*STADSDELEN, "Methode"]:
+        found = re.search(rf"^{re.escape(name)} (\d+)$", first, flags=re.MULTILINE)
+        assert found, (name, first[:800])
+        assert texts[int(found.group(1)) - 1].startswith(name), name
     # Chromium also writes the headings as the PDF's outline (bookmarks).
     titles = [o["/Title"] for o in reader.outline[1] if isinstance(o, dict)]
     assert titles[0] == "Inhoud" and len([t for t in titles if "(SD0518" in t]) == 8
