@@ -177,14 +177,14 @@ def print_pdf(page_html: str, out: Path, *, title: str, edition: str, path: str 
                     "outline": True,
                     "tagged": True,
                 }
-                first = page.pdf(**{k: v for k, v in options.items() if k != "path"})
+                draft = page.pdf(**{k: v for k, v in options.items() if k != "path"})
                 has_contents = page.evaluate(
                     "() => document.querySelector('nav.toc a[href^=\"#\"]') !== null"
                 )
-                if has_contents and page.evaluate(_FILL_CONTENTS, outline_pages(first)):
+                if has_contents and page.evaluate(_FILL_CONTENTS, outline_pages(draft)):
                     page.pdf(**options)
                 else:
-                    out.write_bytes(first)
+                    out.write_bytes(draft)
             finally:
                 browser.close()
     except PlaywrightError as exc:
