@@ -264,7 +264,6 @@ def _context(
         "level_word": level_word,
         "level_plural": "stadsdelen" if level_word == "stadsdeel" else "wijken",
         "derived": result.derived_areas,
-        "area_source": result.area_source,
         "notes": list(result.notes),
         "areas": areas,
         "effects": effects,
