@@ -79,6 +79,10 @@ class IHAParams:
     penalty, bonus
         Score factor for a recent action (``1 - penalty x share``) and for designated areas
         (``1 + bonus x share``).
+    refine
+        Reshape each chosen disk into the contiguous area of the same number of cells that
+        holds more incidents and no lower index (:func:`spatial.targeting.iha.refine_area`);
+        False keeps the disks.
 
     Raises
     ------
@@ -97,6 +101,7 @@ class IHAParams:
     recent_months: int = 12
     penalty: float = 0.5
     bonus: float = 0.25
+    refine: bool = True
 
     def __post_init__(self) -> None:
         if self.incidents.category:
@@ -208,6 +213,7 @@ def compute_iha(store: Store, params: IHAParams) -> IHAResult:
         designated=in_designated,
         penalty=params.penalty,
         bonus=params.bonus,
+        refine=params.refine,
     )
     hexes = grid.polygons()
     polygons = [polygonal(shapely.union_all(hexes[c], grid_size=1e-7)) for c in props.cells]
@@ -261,6 +267,7 @@ def compute_iha(store: Store, params: IHAParams) -> IHAResult:
             "recent_months": params.recent_months,
             "penalty": params.penalty,
             "bonus": params.bonus,
+            "refine": params.refine,
         },
         "index": (
             "samengestelde index per zeshoek: Z = som_k w_k z_k / wortel(som_k w_k^2) "

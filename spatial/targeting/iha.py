@@ -27,6 +27,14 @@ multiplied by :math:`(1 - \text{penalty} \cdot r)(1 + \text{bonus} \cdot d)`, wi
 the share of its cells in an area that had an IHA recently and :math:`d` the share in a
 designated area.
 
+**Shapes.** A disk is a compact start, not the best walkable area: a hot street bends, a
+park or the water cuts a disk. Each chosen disk is then reshaped (:func:`refine_area`) by
+swapping one cell at a time: a cell at its edge out, a neighbouring cell in, when the swap
+raises the incidents held (weighted by :math:`w_k`) and does not lower the index, the area
+stays connected, every cell taken in touches at least two of its cells (no spikes), the
+size stays in range and the gap to the other proposals holds. Same number of cells, more
+incidents: a hill climb to a local optimum of single swaps.
+
 **Selection.** Greedy: the best disk is taken, every disk that overlaps it or has a cell
 whose centre lies within ``gap_m`` plus two cell radii of one of its cells (metric CRS of the
 grid) is struck out -- so the edges of two proposals are at least ``gap_m`` apart -- and so
@@ -57,6 +65,9 @@ from scipy.spatial import cKDTree
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import WGS84, metric_crs_for, transform
 from spatial.grid.h3grid import CELL_AREA_M2, CELL_EDGE_M, H3Grid, check_resolution
+
+#: How far (in H3 rings) a chosen disk of ``k`` rings may reshape beyond its own ``k`` rings.
+REFINE_SPREAD_RINGS = 2
 
 #: H3 cells vary in size; a cell's radius (centre to corner = edge) is taken this much above
 #: the resolution's average edge when spacing proposals.
@@ -154,6 +165,161 @@ def disk_matrix(grid: H3Grid, rows: npt.ArrayLike, k: int) -> sp.csr_matrix:
     return m
 
 
+def cell_neighbours(grid: H3Grid) -> sp.csr_matrix:
+    """Binary ``(n, n)`` adjacency of the study cells: H3 1-ring neighbours, not the cell itself."""
+    adj = disk_matrix(grid, np.arange(grid.n, dtype=np.int64), 1).tolil()
+    adj.setdiag(0)
+    out = adj.tocsr()
+    out.eliminate_zeros()
+    return out
+
+
+def _connected(members: set[int], neighbours: sp.csr_matrix) -> bool:
+    """Whether ``members`` (non-empty) form one connected piece of the adjacency."""
+    start = next(iter(members))
+    seen = {start}
+    stack = [start]
+    indptr, indices = neighbours.indptr, neighbours.indices
+    while stack:
+        c = stack.pop()
+        for nb in indices[indptr[c] : indptr[c + 1]]:
+            nb = int(nb)
+            if nb in members and nb not in seen:
+                seen.add(nb)
+                stack.append(nb)
+    return len(seen) == len(members)
+
+
+def refine_area(
+    cells: npt.ArrayLike,
+    value: npt.ArrayLike,
+    index: npt.ArrayLike,
+    neighbours: sp.csr_matrix,
+    *,
+    allowed: npt.ArrayLike | None = None,
+    cell_km2: npt.ArrayLike | None = None,
+    min_km2: float = 0.0,
+    max_km2: float = float("inf"),
+    min_touch: int = 2,
+    max_swaps: int | None = None,
+) -> IntArray:
+    r"""Reshape a connected area by single cell swaps that hold more and lose no index.
+
+    A swap takes a cell :math:`r` on the area's edge out (one with a neighbour outside the
+    area: no holes are punched) and a cell :math:`a` outside it in. It is
+    *improving* when :math:`v_a > v_r` (more incidents: ``value``) and :math:`Z_a \ge Z_r`
+    (no lower index: ``index``), and *feasible* when the area stays connected, :math:`a` is
+    ``allowed`` and touches at least ``min_touch`` cells of the area left after taking
+    :math:`r` out (no one-cell spikes into a street), and the area's size stays in
+    ``[min_km2, max_km2]``. Each step makes the improving feasible swap of the largest
+    :math:`v_a - v_r` (ties: the larger :math:`Z_a - Z_r`, then the lowest cell indices), until
+    none is left or after ``max_swaps`` (default four times the area's cells): a local
+    optimum of single swaps. The number of cells never changes.
+
+    Parameters
+    ----------
+    cells
+        Grid indices of a connected area.
+    value, index
+        Per grid cell: what the area should hold (weighted incidents) and the index that
+        must not fall (the composite Z).
+    neighbours
+        Cell adjacency (:func:`cell_neighbours`).
+    allowed
+        Per grid cell: may be taken in (default all).
+    cell_km2, min_km2, max_km2
+        Cell areas and the size range (default: no size check).
+    min_touch
+        Least neighbours inside the area of a cell taken in.
+    max_swaps
+        Upper bound on the swaps.
+
+    Returns
+    -------
+    numpy.ndarray
+        The area's grid indices, sorted.
+
+    Raises
+    ------
+    InvalidParameterError
+        An empty or disconnected area, or arrays of the wrong length.
+
+    Examples
+    --------
+    A row of five cells 0-4 (a path); the area {1, 2} moves to where the incidents are:
+
+    >>> import scipy.sparse as sp
+    >>> path = sp.csr_matrix(([1.0] * 8, ([0, 1, 1, 2, 2, 3, 3, 4], [1, 0, 2, 1, 3, 2, 4, 3])))
+    >>> refine_area([1, 2], [0, 1, 2, 5, 9], [0, 0, 0, 0, 0], path, min_touch=1).tolist()
+    [3, 4]
+    """
+    if min_touch < 1:
+        raise InvalidParameterError(f"min_touch must be >= 1, got {min_touch!r}")
+    v = np.asarray(value, dtype=np.float64)
+    z = np.asarray(index, dtype=np.float64)
+    n = neighbours.shape[0]
+    if v.shape != (n,) or z.shape != (n,):
+        raise InvalidParameterError(f"value and index must have {n} values")
+    ok = np.ones(n, dtype=bool) if allowed is None else np.asarray(allowed, dtype=bool)
+    km2 = np.zeros(n) if cell_km2 is None else np.asarray(cell_km2, dtype=np.float64)
+    area = {int(c) for c in np.asarray(cells, dtype=np.int64).ravel()}
+    if not area or not _connected(area, neighbours):
+        raise InvalidParameterError("the area must be a non-empty connected set of cells")
+    indptr, indices = neighbours.indptr, neighbours.indices
+
+    def nbrs(c: int) -> list[int]:
+        return [int(x) for x in indices[indptr[c] : indptr[c + 1]]]
+
+    size = float(km2[list(area)].sum())
+    limit = 4 * len(area) if max_swaps is None else max_swaps
+    for _ in range(limit):
+        if len(area) < 2:
+            break
+        touch: dict[int, int] = {}
+        for c in area:
+            for nb in nbrs(c):
+                if nb not in area:
+                    touch[nb] = touch.get(nb, 0) + 1
+        adds = [a for a in touch if ok[a] and touch[a] >= min_touch]
+        edge = [r for r in area if any(nb not in area for nb in nbrs(r))]
+        if not adds or not edge:
+            break
+        adds.sort(key=lambda a: (-v[a], -z[a], a))
+        edge.sort(key=lambda r: (v[r], z[r], r))
+        cut_ok: dict[int, bool] = {}
+        best: tuple[float, float, int, int] | None = None
+        for a in adds:
+            if best is not None and v[a] - v[edge[0]] < best[0]:
+                break  # adds are sorted: no later one can beat the best gain
+            a_nb = set(nbrs(a))
+            for r in edge:
+                gain = v[a] - v[r]
+                if gain <= 0 or (best is not None and gain < best[0]):
+                    break
+                if z[a] < z[r]:
+                    continue
+                new_size = size - km2[r] + km2[a]
+                if not min_km2 - 1e-12 <= new_size <= max_km2 + 1e-12:
+                    continue
+                if len(a_nb & area) - (r in a_nb) < min_touch:
+                    continue
+                if r not in cut_ok:
+                    cut_ok[r] = _connected(area - {r}, neighbours)
+                if not cut_ok[r]:
+                    continue
+                key = (gain, float(z[a] - z[r]), -a, -r)
+                if best is None or key > (best[0], best[1], -best[2], -best[3]):
+                    best = (gain, float(z[a] - z[r]), a, r)
+                break  # edge is sorted by value: the first feasible r is a's best
+        if best is None:
+            break
+        _, _, a, r = best
+        area.remove(r)
+        area.add(a)
+        size += float(km2[a] - km2[r])
+    return np.asarray(sorted(area), dtype=np.int64)
+
+
 @dataclass(frozen=True)
 class IHAProposals:
     r"""Chosen action areas and the reserve (arrays per proposal aligned, best first).
@@ -221,6 +387,7 @@ def propose_iha_areas(
     designated: npt.ArrayLike | None = None,
     penalty: float = 0.5,
     bonus: float = 0.25,
+    refine: bool = True,
 ) -> IHAProposals:
     r"""Choose ``count`` non-overlapping, spaced action areas of walkable size.
 
@@ -246,6 +413,10 @@ def propose_iha_areas(
         Per cell: recently under an IHA (penalised) / in a designated area (bonus).
     penalty, bonus
         Score factors :math:`(1 - \text{penalty}\, r)(1 + \text{bonus}\, d)`.
+    refine
+        Reshape each chosen disk (:func:`refine_area`: more weighted incidents, no lower
+        index, same number of cells, the gap to the others kept); the proposals are then
+        ranked by their new scores. False keeps the disks.
 
     Returns
     -------
@@ -352,25 +523,94 @@ def propose_iha_areas(
     cells = [
         cand_m.indices[cand_m.indptr[j] : cand_m.indptr[j + 1]].astype(np.int64) for j in picks
     ]
-    sub = cand_m[sel] if sel.size else sp.csr_matrix((0, grid.n))
+    if refine and cells:
+        cells = _refined(
+            grid,
+            cells,
+            (cand_centre[sel], cand_k[sel]),
+            w @ cc,
+            comp,
+            cell_km2,
+            tree,
+            reach,
+            (min_km2, max_km2),
+        )
+    m = len(cells)
+    n_cells_sel = np.asarray([len(c) for c in cells], dtype=np.float64)
+    raw_sel = np.asarray([comp[c].sum() for c in cells], dtype=np.float64)
+    rec_sel = np.asarray([rec[c].sum() for c in cells], dtype=np.float64) / np.maximum(
+        n_cells_sel, 1
+    )
+    des_sel = np.asarray([des[c].sum() for c in cells], dtype=np.float64) / np.maximum(
+        n_cells_sel, 1
+    )
+    score_sel = raw_sel * (1 - penalty * rec_sel) * (1 + bonus * des_sel)
+    # Refined areas are ranked by their own scores (a disk's rank may change).
+    order = np.argsort(-score_sel, kind="stable") if refine else np.arange(m)
+    cells = [cells[i] for i in order]
+    k_cats = zz.shape[0]
     return IHAProposals(
         composite=comp,
         hot=hot,
-        centre=cand_centre[sel],
-        rings=cand_k[sel],
+        centre=cand_centre[sel][order],
+        rings=cand_k[sel][order],
         cells=cells,
-        score=score[sel],
-        raw_score=raw[sel],
-        recent_share=r_share[sel],
-        designated_share=d_share[sel],
-        counts=np.asarray((sub @ cc.T).T, dtype=np.float64).reshape(zz.shape[0], sel.size),
-        contribution=np.asarray((sub @ zz.T).T * w[:, None] / norm, dtype=np.float64).reshape(
-            zz.shape[0], sel.size
-        ),
-        area_km2=area[sel],
+        score=score_sel[order],
+        raw_score=raw_sel[order],
+        recent_share=rec_sel[order],
+        designated_share=des_sel[order],
+        counts=np.asarray([cc[:, c].sum(axis=1) for c in cells], dtype=np.float64)
+        .reshape(m, k_cats)
+        .T,
+        contribution=(
+            np.asarray([zz[:, c].sum(axis=1) for c in cells], dtype=np.float64).reshape(m, k_cats)
+            * w
+            / norm
+        ).T,
+        area_km2=np.asarray([cell_km2[c].sum() for c in cells], dtype=np.float64),
         n_candidates=int(alive.size),
         reserve=reserve,
     )
+
+
+def _refined(
+    grid: H3Grid,
+    cells: list[IntArray],
+    disks: tuple[IntArray, IntArray],
+    value: FloatArray,
+    comp: FloatArray,
+    cell_km2: FloatArray,
+    tree: cKDTree | None,
+    reach: float,
+    size: tuple[float, float],
+) -> list[IntArray]:
+    """Each chosen disk through :func:`refine_area`, in order, keeping the others' gap.
+
+    A disk of ``k`` rings may reshape within ``k + REFINE_SPREAD_RINGS`` rings of its centre,
+    so the area stays as compact as a walk round it.
+    """
+    nbr = cell_neighbours(grid)
+    out = list(cells)
+    for i in range(len(out)):
+        others = np.concatenate([c for j, c in enumerate(out) if j != i] or [np.zeros(0, int)])
+        blocked = np.ones(grid.n, dtype=bool)
+        centre, k = int(disks[0][i]), int(disks[1][i])
+        blocked[disk_matrix(grid, [centre], k + REFINE_SPREAD_RINGS).indices] = False
+        blocked[others] = True
+        if reach > 0 and tree is not None and others.size:
+            near = tree.query_ball_point(tree.data[others], reach, return_sorted=False)
+            blocked[np.concatenate([np.asarray(x, dtype=np.int64) for x in near])] = True
+        out[i] = refine_area(
+            out[i],
+            value,
+            comp,
+            nbr,
+            allowed=~blocked,
+            cell_km2=cell_km2,
+            min_km2=size[0],
+            max_km2=size[1],
+        )
+    return out
 
 
 def _best(score: FloatArray, alive: BoolArray, centre_z: FloatArray) -> int:
