@@ -27,7 +27,7 @@ from geo_service.errors import (
     UnknownColumnError,
 )
 from geo_service.web.metrics import current_request_id
-from geo_service.web.pages.errors import is_page, page_error_response
+from geo_service.web.pages.errors import is_html_page, page_error_response
 from spatial.errors import (
     CRSError,
     EmptyStudyAreaError,
@@ -122,13 +122,13 @@ def _validation_detail(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the problem+json handlers on ``app``.
 
-    The HTML pages (:func:`geo_service.web.pages.errors.is_page`) get a Dutch error page with
-    the same status instead.
+    The HTML pages (:func:`geo_service.web.pages.errors.is_html_page`) get a Dutch error page
+    with the same status instead; their data downloads get problem+json like the API.
     """
 
     async def domain_error(request: Request, exc: Exception) -> Response:
         status = status_for(exc)
-        if is_page(request.url.path):
+        if is_html_page(request.url.path):
             return page_error_response(request, status, exc)
         # Domain messages are written for users (English / Dutch); they hold no internals.
         known = getattr(exc, "known", ())
@@ -137,7 +137,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
-        if is_page(request.url.path):
+        if is_html_page(request.url.path):
             return page_error_response(request, exc.status_code, exc)
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         if exc.status_code == 404 and detail == "Not Found":
@@ -152,7 +152,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
         status = 422 if request.method != "GET" else 400
-        if is_page(request.url.path):
+        if is_html_page(request.url.path):
             return page_error_response(request, status, exc)
         return problem(status, _validation_detail(exc), instance=request.url.path)
 
@@ -160,7 +160,7 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception(
             "unhandled error on %s (request_id %s)", request.url.path, current_request_id()
         )
-        if is_page(request.url.path):
+        if is_html_page(request.url.path):
             return page_error_response(request, 500, exc)
         return problem(
             500,

@@ -64,6 +64,7 @@ GISTAR = Layer(
     viewer_table_filter=viewer_gistar_table,
     temporal=True,
     cells=True,
+    per_category=True,
 )
 
 KDE = Layer(
@@ -78,4 +79,5 @@ KDE = Layer(
     viewer_table_filter=viewer_kde_table,
     temporal=True,
     cells=True,
+    per_category=True,
 )
