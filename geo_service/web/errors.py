@@ -111,11 +111,47 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers or None)
 
 
+def dutch_validation_message(err: dict[str, object]) -> str:
+    """Return what is wrong with one parameter, in Dutch (pydantic's messages are English).
+
+    Examples
+    --------
+    >>> dutch_validation_message({"type": "int_parsing", "msg": "Input should be ..."})
+    'moet een geheel getal zijn'
+    >>> dutch_validation_message({"type": "less_than_equal", "ctx": {"le": 11}})
+    'mag hoogstens 11 zijn'
+    >>> dutch_validation_message({"type": "something_new"})
+    'is ongeldig'
+    """
+    kind = str(err.get("type", ""))
+    raw = err.get("ctx")
+    ctx: dict[str, object] = raw if isinstance(raw, dict) else {}
+    if kind.startswith(("date", "datetime")):
+        return "is geen geldige datum; gebruik jjjj-mm-dd, bijvoorbeeld 2026-03-31"
+    texts = {
+        "int_parsing": "moet een geheel getal zijn",
+        "int_from_float": "moet een geheel getal zijn",
+        "float_parsing": "moet een getal zijn",
+        "bool_parsing": "moet true of false zijn",
+        "greater_than_equal": f"moet minstens {ctx.get('ge')} zijn",
+        "greater_than": f"moet groter dan {ctx.get('gt')} zijn",
+        "less_than_equal": f"mag hoogstens {ctx.get('le')} zijn",
+        "less_than": f"moet kleiner dan {ctx.get('lt')} zijn",
+        "literal_error": f"moet een van deze zijn: {ctx.get('expected', '')}".replace("'", ""),
+        "enum": f"moet een van deze zijn: {ctx.get('expected', '')}".replace("'", ""),
+        "string_too_long": f"is te lang (hoogstens {ctx.get('max_length')} tekens)",
+        "string_too_short": f"is te kort (minstens {ctx.get('min_length')} tekens)",
+        "string_pattern_mismatch": "heeft niet de verwachte vorm",
+        "missing": "ontbreekt",
+    }
+    return texts.get(kind, "is ongeldig")
+
+
 def _validation_detail(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path"))
-        parts.append(f"{loc}: {err.get('msg', '')}")
+        parts.append(f"{loc}: {dutch_validation_message(err)}")
     return "Ongeldige parameter(s) / invalid parameter(s): " + "; ".join(parts)
 
 

@@ -88,6 +88,13 @@ FIELD_LABELS = {
     "compare_end": "Eerdere periode tot en met",
     "res": "Zeshoekgrootte",
     "method": "Methode",
+    "level": "Gebieden",
+    "years": "Hele jaren",
+    "categories": "Soorten incident",
+    "count": "Camera's",
+    "radius_m": "Straal (m)",
+    "half_life_days": "Halveringstijd (dagen)",
+    "since": "Sinds",
 }
 
 #: The error page's way back, one per page prefix (:data:`PAGE_PREFIXES`).

@@ -216,8 +216,13 @@ def test_page_errors_are_dutch_html(
 @pytest.mark.parametrize(
     ("path", "knows", "back"),
     [
-        ("/driehoek", "category, level, municipality, years", "de Driehoek"),
-        ("/cameras", "categories, count, half_life_days, municipality, radius_m", "het cameraplan"),
+        # the choices by their form labels, not their parameter names (Dutch only)
+        ("/driehoek", "Gebieden, Gemeente, Hele jaren, Soort incident", "de Driehoek"),
+        (
+            "/cameras",
+            "Camera's, Gemeente, Halveringstijd (dagen), Soorten incident, Straal (m)",
+            "het cameraplan",
+        ),
     ],
 )
 def test_targeting_pages_refuse_unknown_parameters_like_the_map_pages(
