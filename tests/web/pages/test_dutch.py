@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from geo_service.store import Store
 from geo_service.web.pages.errors import is_html_page
 from tests.web_fixtures import DemoDB, client, demo_db
 
@@ -167,3 +169,47 @@ def test_api_parameter_errors_read_dutch(
     assert dutch in detail
     said = detail.split(": ", 1)[1]  # after "Ongeldige parameter(s) / invalid parameter(s)"
     assert english_words(said) == [], detail
+
+
+# -- every page in the navigation and the README, one gemeente list on every form ------------
+
+#: Pages reached another way than the navigation: the sign-in pages (the "Inloggen" link and
+#: the OIDC redirect) and the map document the pages embed.
+NOT_IN_NAV = ("/inloggen", "/uitloggen", "/kaart/kaartlaag")
+
+
+def _readme_table() -> str:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Endpoints", 1)[1].split("\n\n", 1)[0]
+    return "\n".join(line for line in section.splitlines() if line.startswith("|"))
+
+
+def test_every_page_is_in_the_navigation_and_the_readme(client: TestClient) -> None:
+    nav = re.search(r'<nav class="noprint">(.*?)</nav>', client.get("/kaart").text, re.S)
+    assert nav
+    hrefs = set(re.findall(r'href="([^"?]+)', nav.group(1)))
+    table = _readme_table()
+    for path in page_paths(client.app):
+        if not path.startswith(NOT_IN_NAV):
+            assert path in hrefs, f"{path} is not in the navigation"
+        # as a path of its own: followed by ?, `, a space or a comma, not a longer path
+        assert re.search(re.escape(path) + r"[?` ,]", table), f"{path} is not in the README"
+
+
+def test_every_gemeente_field_is_the_list_of_stored_municipalities(
+    client: TestClient, demo_db: DemoDB
+) -> None:
+    with Store.open(demo_db.path) as store:
+        stored = store.municipalities()
+    assert len(stored) >= 2
+    forms = 0
+    for path, who, page in _pages(client, demo_db):
+        for form in re.findall(r"<form[^>]*>(.*?)</form>", page, re.S):
+            if 'name="municipality"' not in form:
+                continue
+            forms += 1
+            select = re.search(r'<select name="municipality">(.*?)</select>', form, re.S)
+            assert select, f"{who} {path}: the gemeente is not a list"
+            values = re.findall(r'<option value="([^"]*)"', select.group(1))
+            assert [v for v in values if v] == stored, f"{who} {path}: {values}"
+    assert forms >= 6  # kaart, overzicht, vergelijk, driehoek, veiligheidskaart, ... (analyst)
