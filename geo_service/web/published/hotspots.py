@@ -71,7 +71,8 @@ KDE = Layer(
     id="hotspots-kde",
     title="Dichtheid incidenten (kerndichtheid)",
     description=(
-        "Geschatte dichtheid van incidenten per H3-zeshoek (kernel density), in incidenten per km2."
+        "Geschatte dichtheid van incidenten per H3-zeshoek (kernel density), in incidenten per km2 "
+        "over de hele gekozen periode (geen jaarcijfer)."
     ),
     min_role="viewer",
     features=_kde,
