@@ -61,6 +61,7 @@ def test_category_collections_have_their_own_extent(
         with Store.open(demo_db.path) as store:
             points = store.incident_points(IncidentFilter(category=category))
             first, last = store.data_window(IncidentFilter(category=category))
+        assert first is not None and last is not None
         for layer in PER_CATEGORY:
             extent = docs[f"{layer}-{category}"]["extent"]
             (box,) = extent["spatial"]["bbox"]
