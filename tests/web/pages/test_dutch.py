@@ -26,7 +26,7 @@ __all__ = ["client", "demo_db"]
 #: Common English UI words that are not also Dutch words (left out: "of", "map", "is", "in",
 #: "per", "over", "was", "had", "been", "bad", "most", "help", "home", "show", "district",
 #: "hotspot", "zones", and "significant", all Dutch too; "significant Knox cells" is caught
-#: by "cells").
+#: by "cells"; and "emerging": "Emerging Hot Spot Analysis" is the cited method's name).
 _WORDS = """the and with from for not found error errors download downloads cell cells contiguous
     page pages please unknown invalid required missing loading submit cancel search select
     hide login logout sign signed password results total count counts only none yes this
@@ -34,7 +34,7 @@ _WORDS = """the and with from for not found error errors download downloads cell
     must might other less than then into between about above below before after while
     during since until without within using used click chosen choose choice period periods
     category categories municipality municipalities neighbourhood pattern patterns detected
-    consecutive intensifying persistent diminishing sporadic oscillating historical emerging
+    consecutive intensifying persistent diminishing sporadic oscillating historical
     forecast forecasts warning warnings many few least request forbidden unauthorized
     """
 ENGLISH = frozenset(_WORDS.split())
@@ -106,8 +106,19 @@ def page_paths(app: Any) -> list[str]:
     return out
 
 
+#: Other states of the pages than their defaults: each map method, the small municipality.
+VARIANTS = (
+    "/kaart?method=kde",
+    "/kaart?method=emerging",
+    "/kaart/kaartlaag?method=emerging",
+    "/overzicht?municipality=GM1783",
+    "/driehoek?level=buurt",
+    "/waarschuwingszones?municipality=GM1783",
+)
+
+
 def _pages(client: TestClient, demo_db: DemoDB) -> Iterator[tuple[str, str, str]]:
-    for path in page_paths(client.app):
+    for path in [*page_paths(client.app), *VARIANTS]:
         for who, headers in (("viewer", {}), ("analyst", {"X-API-Key": demo_db.analyst})):
             resp = client.get(path, headers=headers)
             if resp.headers.get("content-type", "").startswith("text/html"):
