@@ -39,7 +39,7 @@ REQUESTS = (
     "/api/v1/hotspots?municipality=GM0518&category=woninginbraak&res=10&method=kde",
     "/api/v1/priorities?municipality=GM0518",
     "/ogc/collections",
-    "/ogc/collections/hotspots-gistar/items?municipality=GM0518&category=jeugdoverlast&limit=50",
+    "/ogc/collections/hotspots-gistar-jeugdoverlast/items?municipality=GM0518&limit=50",
     "/kaart?gemeente=GM0518",
     "/openapi.json",
 )

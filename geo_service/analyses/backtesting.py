@@ -97,8 +97,30 @@ REFERENCE_DAYS: Final = 365.0
 #: Longest horizon accepted (a year; the lag windows of msrate reach three).
 MAX_HORIZON_DAYS: Final = 365.0
 
+#: Said only when the whole bootstrap interval of the ratio lies above 1.
 VERDICT_BETTER: Final = "beter dan de beste eenvoudige methode"
+#: A ratio above 1 whose interval reaches 1 or below: no demonstrated gain (e.g. 1,044x).
+VERDICT_NOT_SHOWN: Final = (
+    "niet aantoonbaar beter dan de beste eenvoudige methode (het 95 %-interval omvat 1)"
+)
 VERDICT_NOT_BETTER: Final = "niet beter dan de beste eenvoudige methode"
+
+
+def verdict(ratio: float, interval_above_one: bool | None) -> str:
+    """Return the Dutch verdict on a ratio of mean PAIs: "beter" only when demonstrated.
+
+    Examples
+    --------
+    >>> verdict(1.044, False) == VERDICT_NOT_SHOWN
+    True
+    >>> verdict(1.2, True) == VERDICT_BETTER, verdict(0.97, False) == VERDICT_NOT_BETTER
+    (True, True)
+    >>> verdict(1.2, None) == VERDICT_NOT_SHOWN  # no interval: nothing demonstrated
+    True
+    """
+    if not (math.isfinite(ratio) and ratio > 1.0):
+        return VERDICT_NOT_BETTER
+    return VERDICT_BETTER if interval_above_one else VERDICT_NOT_SHOWN
 
 
 def method_names() -> tuple[str, ...]:
@@ -245,7 +267,8 @@ def comparison(result: BacktestResult, own: str = OWN_METHOD) -> dict[str, Any]:
         origins_tied, origins_compared``; ``ratio_low`` .. ``ratio_high`` is the paired
         bootstrap 95 % interval over origins
         (:func:`spatial.forecast.backtest.paired_bootstrap_ratio`, :data:`N_BOOT` resamples,
-        seed 0, best baseline re-chosen per resample). ``ratio`` and ``verdict`` are None
+        seed 0, best baseline re-chosen per resample); ``verdict`` says "beter" only when
+        that interval lies wholly above 1 (:func:`verdict`). ``ratio`` and ``verdict`` are None
         (with a ``note``) when ``own`` or every baseline is missing.
     """
     names = [m.name for m in result.methods]
@@ -272,7 +295,7 @@ def comparison(result: BacktestResult, own: str = OWN_METHOD) -> dict[str, Any]:
         best_baseline_mean_pai=_finite(best.mean_pai),
         ratio=_finite(ratio),
         goal_met=bool(math.isfinite(ratio) and ratio >= GOAL_RATIO),
-        verdict=VERDICT_BETTER if math.isfinite(ratio) and ratio > 1.0 else VERDICT_NOT_BETTER,
+        verdict=verdict(ratio, bool(iv.clear_win) if iv else None),
         origins_won=int(np.sum(mine.pai[both] > best.pai[both])),
         origins_tied=int(np.sum(mine.pai[both] == best.pai[both])),
         origins_compared=int(both.sum()),

@@ -6,6 +6,10 @@ and counts, measures and keys them; the result names each cluster by the buurten
 cells' centres lie in. The pages (``/overzicht``) format it for the caller (the privacy
 policy decides what a viewer reads of the counts).
 
+A place is at most :data:`~spatial.hotspots.clusters.MAX_PLACE_KM2` (1 km²): larger clusters
+are split into contiguous parts (:func:`spatial.hotspots.clusters.split_clusters`), each a
+place of its own, so a team is never sent to "a place" of three km² and nineteen buurten.
+
 Dwellings per cluster are estimated by areal weighting: each cell takes the dwelling density
 of the buurt (else the wijk) its centre lies in, times its area.
 """
@@ -22,7 +26,7 @@ from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from layers.cells import CellTable
 from spatial.grid.h3grid import area_m2, cells_of_points
-from spatial.hotspots.clusters import ClusterProfile, cluster_profile
+from spatial.hotspots.clusters import MAX_PLACE_KM2, ClusterProfile, cluster_profile
 
 __all__ = ["HotspotClusters", "compute_hotspot_clusters", "hot_cells"]
 
@@ -86,6 +90,7 @@ def compute_hotspot_clusters(
     incidents: IncidentFilter,
     *,
     record_keys: bool = False,
+    max_area_km2: float | None = MAX_PLACE_KM2,
 ) -> HotspotClusters:
     """Cluster the hot ``cells`` and count the ``incidents`` of each cluster.
 
@@ -97,6 +102,8 @@ def compute_hotspot_clusters(
         The incidents of the layer's period (the one actually used).
     record_keys
         Also key each cluster's count (the cell key method, for viewers).
+    max_area_km2
+        Largest place: larger clusters are split into contiguous parts; None: never split.
     """
     ids = np.array([int(c, 16) for c in cells], dtype=np.uint64)
     pts = store.incident_points(incidents, record_keys=record_keys)
@@ -119,6 +126,7 @@ def compute_hotspot_clusters(
         point_cells,
         record_keys=pts["record_key"].to_numpy(dtype=np.uint64) if record_keys else None,
         density_per_m2=density,
+        max_area_km2=max_area_km2,
     )
     wijk_names, buurt_names = _names(store, "wijk"), _names(store, "buurt")
     wijk: list[str] = []

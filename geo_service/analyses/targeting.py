@@ -202,7 +202,10 @@ def equity_metadata(
     dict
         ``unit``, ``rule``, ``wijken`` (a small table: wijken with effort or at least 5 % of
         the incidents), ``sentences`` (one per wijk that gets more than its share) and
-        ``summary``; only a ``note`` when no wijken are stored.
+        ``summary``; only a ``note`` when no wijken are stored. The text compares shares
+        with shares: a wijk's (or the flagged wijken's summed) share of the effort against
+        its share of the incidents and of the dwellings, never a number of units against a
+        share.
     """
     if wijken.empty:
         return {"note": "geen wijken opgeslagen: geen verdeling over wijken"}
@@ -227,16 +230,26 @@ def equity_metadata(
         for i in show.tolist()
     ]
     sentences = [
-        f"{names[i]} krijgt {_pct(t.effort_share[i])} van de {unit[1]} "
-        f"({nl(t.effort[i], 1)} van {nl(total)}) bij {_pct(t.incident_share[i])} van de "
-        f"incidenten en {_pct(t.dwelling_share[i])} van de woningen: meer dan het eigen aandeel."
+        f"{names[i]}: {_pct(t.effort_share[i])} van de {unit[1]} "
+        f"({nl(t.effort[i], 1)} van {nl(total)}), tegenover {_pct(t.incident_share[i])} van de "
+        f"incidenten en {_pct(t.dwelling_share[i])} van de woningen."
         for i in np.flatnonzero(t.over)[np.argsort(-t.effort_share[t.over], kind="stable")]
     ]
-    summary = (
-        f"{len(sentences)} wijk(en) krijgen meer {unit[1]} dan hun aandeel in de incidenten."
-        if sentences
-        else f"Geen wijk krijgt duidelijk meer {unit[1]} dan zijn aandeel in de incidenten."
-    )
+    n, k = len(wijken), len(sentences)
+    if k:
+        over = t.over
+        summary = (
+            f"{k} van de {n} wijken {'krijgt' if k == 1 else 'krijgen samen'} "
+            f"{_pct(float(t.effort_share[over].sum()))} van de {unit[1]}, tegenover "
+            f"{_pct(float(t.incident_share[over].sum()))} van de incidenten en "
+            f"{_pct(float(t.dwelling_share[over].sum()))} van de woningen: "
+            f"{'meer' if k == 1 else 'elk meer'} dan 1,5 x het eigen aandeel in de incidenten."
+        )
+    else:
+        summary = (
+            f"Geen van de {n} wijken krijgt een duidelijk groter aandeel van de {unit[1]} dan "
+            "het eigen aandeel in de incidenten."
+        )
     return {
         "unit": unit[1],
         "total_effort": round(total, 3),

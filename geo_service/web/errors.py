@@ -27,7 +27,7 @@ from geo_service.errors import (
     UnknownColumnError,
 )
 from geo_service.web.metrics import current_request_id
-from geo_service.web.pages.errors import is_page, page_error_response
+from geo_service.web.pages.errors import is_html_page, page_error_response
 from spatial.errors import (
     CRSError,
     EmptyStudyAreaError,
@@ -111,24 +111,60 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers or None)
 
 
+def dutch_validation_message(err: dict[str, object]) -> str:
+    """Return what is wrong with one parameter, in Dutch (pydantic's messages are English).
+
+    Examples
+    --------
+    >>> dutch_validation_message({"type": "int_parsing", "msg": "Input should be ..."})
+    'moet een geheel getal zijn'
+    >>> dutch_validation_message({"type": "less_than_equal", "ctx": {"le": 11}})
+    'mag hoogstens 11 zijn'
+    >>> dutch_validation_message({"type": "something_new"})
+    'is ongeldig'
+    """
+    kind = str(err.get("type", ""))
+    raw = err.get("ctx")
+    ctx: dict[str, object] = raw if isinstance(raw, dict) else {}
+    if kind.startswith(("date", "datetime")):
+        return "is geen geldige datum; gebruik jjjj-mm-dd, bijvoorbeeld 2026-03-31"
+    texts = {
+        "int_parsing": "moet een geheel getal zijn",
+        "int_from_float": "moet een geheel getal zijn",
+        "float_parsing": "moet een getal zijn",
+        "bool_parsing": "moet true of false zijn",
+        "greater_than_equal": f"moet minstens {ctx.get('ge')} zijn",
+        "greater_than": f"moet groter dan {ctx.get('gt')} zijn",
+        "less_than_equal": f"mag hoogstens {ctx.get('le')} zijn",
+        "less_than": f"moet kleiner dan {ctx.get('lt')} zijn",
+        "literal_error": f"moet een van deze zijn: {ctx.get('expected', '')}".replace("'", ""),
+        "enum": f"moet een van deze zijn: {ctx.get('expected', '')}".replace("'", ""),
+        "string_too_long": f"is te lang (hoogstens {ctx.get('max_length')} tekens)",
+        "string_too_short": f"is te kort (minstens {ctx.get('min_length')} tekens)",
+        "string_pattern_mismatch": "heeft niet de verwachte vorm",
+        "missing": "ontbreekt",
+    }
+    return texts.get(kind, "is ongeldig")
+
+
 def _validation_detail(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path"))
-        parts.append(f"{loc}: {err.get('msg', '')}")
+        parts.append(f"{loc}: {dutch_validation_message(err)}")
     return "Ongeldige parameter(s) / invalid parameter(s): " + "; ".join(parts)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the problem+json handlers on ``app``.
 
-    The HTML pages (:func:`geo_service.web.pages.errors.is_page`) get a Dutch error page with
-    the same status instead.
+    The HTML pages (:func:`geo_service.web.pages.errors.is_html_page`) get a Dutch error page
+    with the same status instead; their data downloads get problem+json like the API.
     """
 
     async def domain_error(request: Request, exc: Exception) -> Response:
         status = status_for(exc)
-        if is_page(request.url.path):
+        if is_html_page(request.url.path):
             return page_error_response(request, status, exc)
         # Domain messages are written for users (English / Dutch); they hold no internals.
         known = getattr(exc, "known", ())
@@ -137,7 +173,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
-        if is_page(request.url.path):
+        if is_html_page(request.url.path):
             return page_error_response(request, exc.status_code, exc)
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         if exc.status_code == 404 and detail == "Not Found":
@@ -152,7 +188,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)  # noqa: S101 - registered for this type only
         status = 422 if request.method != "GET" else 400
-        if is_page(request.url.path):
+        if is_html_page(request.url.path):
             return page_error_response(request, status, exc)
         return problem(status, _validation_detail(exc), instance=request.url.path)
 
@@ -160,7 +196,7 @@ def install_error_handlers(app: FastAPI) -> None:
         log.exception(
             "unhandled error on %s (request_id %s)", request.url.path, current_request_id()
         )
-        if is_page(request.url.path):
+        if is_html_page(request.url.path):
             return page_error_response(request, 500, exc)
         return problem(
             500,

@@ -85,7 +85,7 @@ def legend(
             levels.append(level.group(1) if level else "-")  # 99 95 90 - 90 95 99
         compact = _ramp(swatches, "Hotspot", "Coldspot", levels, "% betrouwbaar")
     else:
-        title = "Dichtheid, incidenten per km²"
+        title = "Dichtheid, incidenten per km² in de periode"
         labels = list(kde_labels) or ["laag", "", "", "", "hoog"]
         for colour, label in zip(KDE_COLOURS, labels, strict=True):
             rows.append(

@@ -375,7 +375,7 @@ def kde_layer(
     styles = [{"fill": c, "stroke": c, "weight": 0.5} for c in KDE_COLOURS]
     titles = [f"Dichtheid: {label}" for label in kde_class_labels(breaks)]
     rows: list[list[Any]] = [
-        ["Incidenten per km² (geschat)", "d", "dec1", None],
+        ["Incidenten per km² in de periode (geschat)", "d", "dec1", None],
         *_period_row(period),
     ]
     notes = [

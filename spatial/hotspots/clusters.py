@@ -4,10 +4,18 @@ A planner reads "the area around the station", not twelve cell ids. Cells that s
 edge (H3 grid distance 1) are joined into one cluster: the connected components of the
 k-ring-1 neighbour graph restricted to the given cells.
 
+A cluster can be far larger than a team can walk (a 3 km² "place" named after nineteen
+buurten). :func:`split_clusters` cuts every cluster above a maximum area into contiguous
+parts by recursive bisection: the cells are split across the principal axis of their centres
+at the half of their area, each half's connected components are the new parts, and parts
+still too large are split again (recursive coordinate bisection, [2]_).
+
 References
 ----------
 .. [1] Uber Technologies (2018-2024). H3: ``grid_disk`` and neighbour traversal.
        https://h3geo.org/docs/api/traversal
+.. [2] Berger, M. J. & Bokhari, S. H. (1987). A partitioning strategy for nonuniform
+       problems on multiprocessors. IEEE Transactions on Computers C-36(5), 570-580.
 """
 
 from __future__ import annotations
@@ -74,6 +82,100 @@ def cell_clusters(cells: npt.ArrayLike, res: int) -> npt.NDArray[np.int64]:
     labels = np.empty(arr.size, dtype=np.int64)
     labels[order] = relabel[raw]
     return labels
+
+
+#: Largest hotspot place, km²: about 1 km by 1 km, a block a team can walk in a shift.
+MAX_PLACE_KM2 = 1.0
+
+
+def _relabel(
+    arr: npt.NDArray[np.uint64], parts: list[npt.NDArray[np.int64]]
+) -> npt.NDArray[np.int64]:
+    """Label ``parts`` (index arrays into ``arr``) largest first, ties by their smallest cell."""
+    rank = sorted(range(len(parts)), key=lambda p: (-len(parts[p]), int(arr[parts[p]].min())))
+    labels = np.empty(arr.size, dtype=np.int64)
+    for new, p in enumerate(rank):
+        labels[parts[p]] = new
+    return labels
+
+
+def split_clusters(
+    cells: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    res: int,
+    max_area_km2: float = MAX_PLACE_KM2,
+) -> npt.NDArray[np.int64]:
+    """Split every cluster larger than ``max_area_km2`` into contiguous parts.
+
+    Recursive bisection (module docstring): a part whose summed cell area ``A`` exceeds
+    ``max_area_km2`` is cut across the principal axis of its cell centres (local
+    equirectangular metres, ``x = lon cos(lat0)``, ``y = lat``) where the cumulative cell
+    area along that axis reaches ``A / 2``; the connected components of each side are the new
+    parts. A single cell is never split, so a part exceeds the maximum only when one cell does.
+
+    Parameters
+    ----------
+    cells
+        H3 indexes (uint64) at ``res``, without duplicates.
+    labels
+        Cluster label per cell (:func:`cell_clusters`); cells of one label are contiguous.
+    res
+        Their H3 resolution.
+    max_area_km2
+        Largest area of a part (> 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        New labels (0, 1, ...): every part is contiguous, no larger than ``max_area_km2``
+        unless it is one cell, and lies inside one input cluster; numbered as
+        :func:`cell_clusters` numbers clusters (largest first, ties by smallest cell index).
+        A cluster within the maximum keeps its cells together.
+
+    Raises
+    ------
+    InvalidParameterError
+        A non-positive maximum, or labels and cells of different lengths.
+
+    Examples
+    --------
+    >>> import h3
+    >>> disk = [int(c, 16) for c in h3.grid_disk(h3.latlng_to_cell(52.08, 4.30, 10), 2)]
+    >>> split_clusters(disk, cell_clusters(disk, 10), 10, max_area_km2=1.0).max()  # 0.28 km²
+    np.int64(0)
+    >>> int(split_clusters(disk, cell_clusters(disk, 10), 10, max_area_km2=0.1).max()) + 1 >= 3
+    True
+    """
+    arr: CellArray = np.asarray(cells, dtype=np.uint64)
+    lab = np.asarray(labels, dtype=np.int64)
+    if lab.shape != arr.shape:
+        raise InvalidParameterError(f"cells and labels differ in length: {arr.shape} {lab.shape}")
+    if not max_area_km2 > 0:
+        raise InvalidParameterError(f"max_area_km2 must be > 0, got {max_area_km2}")
+    res = check_resolution(res)
+    if arr.size == 0:
+        return lab.copy()
+    hexes = [h3.int_to_str(int(c)) for c in arr]
+    area = np.array([h3.cell_area(c, unit="km^2") for c in hexes], dtype=np.float64)
+    latlon = np.array([h3.cell_to_latlng(c) for c in hexes], dtype=np.float64).reshape(-1, 2)
+    parts: list[npt.NDArray[np.int64]] = []
+    stack = [np.flatnonzero(lab == v) for v in np.unique(lab)]
+    while stack:
+        part = stack.pop()
+        if len(part) < 2 or area[part].sum() <= max_area_km2:
+            parts.append(part)
+            continue
+        lat0 = np.deg2rad(latlon[part, 0].mean())
+        xy = np.column_stack([latlon[part, 1] * np.cos(lat0), latlon[part, 0]])
+        xy -= xy.mean(axis=0)
+        axis = np.linalg.svd(xy, full_matrices=False)[2][0]
+        order = np.argsort(xy @ axis, kind="stable")
+        half = np.searchsorted(np.cumsum(area[part][order]), area[part].sum() / 2)
+        cut = int(np.clip(half, 1, len(part) - 1))
+        for side in (part[order[:cut]], part[order[cut:]]):
+            comp = cell_clusters(arr[side], res)
+            stack += [side[comp == v] for v in range(int(comp.max()) + 1)]
+    return _relabel(arr, parts)
 
 
 def cluster_sums(
@@ -144,6 +246,7 @@ def cluster_profile(
     *,
     record_keys: npt.ArrayLike | None = None,
     density_per_m2: npt.ArrayLike | None = None,
+    max_area_km2: float | None = None,
 ) -> ClusterProfile:
     """Join hot cells into clusters and count, measure and key each one (vectorised).
 
@@ -162,6 +265,9 @@ def cluster_profile(
         One record key per point (uint64) for the cell key of each cluster; None: zeros.
     density_per_m2
         Dwellings per m² at each hot cell (NaN: unknown); None: all unknown.
+    max_area_km2
+        Split clusters larger than this into contiguous parts (:func:`split_clusters`);
+        None: whole connected components, however large.
 
     Returns
     -------
@@ -184,6 +290,8 @@ def cluster_profile(
         raise InvalidParameterError(f"cells and classes differ in length: {ids.shape} {cls.shape}")
     pts = np.asarray(point_cells, dtype=np.uint64)
     labels = cell_clusters(ids, res)
+    if max_area_km2 is not None:
+        labels = split_clusters(ids, labels, res, max_area_km2)
     n = int(labels.max()) + 1 if labels.size else 0
     # Points per hot cell: binary search of each point's cell among the sorted hot cells.
     order = np.argsort(ids)

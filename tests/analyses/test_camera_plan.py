@@ -251,8 +251,9 @@ def test_equity_of_the_plan(store: Store) -> None:
     # of all incidents (it has few burglaries).
     kijkduin = rows["WK051815"]
     assert kijkduin["effort"] >= 3 and kijkduin["more_than_share"]
-    assert any(s.startswith("Kijkduin en Ockenburgh krijgt ") for s in eq["sentences"])
-    assert eq["summary"].startswith(f"{len(eq['sentences'])} wijk(en) krijgen meer")
+    assert any(s.startswith("Kijkduin en Ockenburgh: ") for s in eq["sentences"])
+    assert eq["summary"].startswith(f"{len(eq['sentences'])} van de ")
+    assert "van de cameraplekken, tegenover" in eq["summary"]
 
 
 def test_published_layer_is_for_analysts(demo_db: Path) -> None:

@@ -267,11 +267,11 @@ def test_ogc_collection_serves_viewers_and_analysts(demo_db: Path, tmp_path: Pat
     copy_store(demo_db, db)
     with Store.open(db) as s:
         analyst = s.create_key("analyst", "test")[1]
-    params = {"municipality": "GM0518", "category": "jeugdoverlast", "limit": 10000}
-    url = "/ogc/collections/emerging-hotspots/items"
+    params = {"municipality": "GM0518", "limit": 10000}
+    url = "/ogc/collections/emerging-hotspots-jeugdoverlast/items"
     with TestClient(create_app(web_settings(db))) as c:
         listed = {col["id"] for col in c.get("/ogc/collections").json()["collections"]}
-        assert "emerging-hotspots" in listed
+        assert "emerging-hotspots-jeugdoverlast" in listed
         viewer = c.get(url, params=params)
         assert viewer.status_code == 200
         assert viewer.headers["content-type"].startswith("application/geo+json")

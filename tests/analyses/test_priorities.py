@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -275,9 +276,19 @@ def test_equity_table_and_sentences(store: Store) -> None:
     assert len(eq["sentences"]) == len(over)
     for r in over:
         assert r["effort_share"] > 1.5 * r["incident_share"]
-        assert any(s.startswith(f"{r['name']} krijgt ") for s in eq["sentences"])
+        assert any(s.startswith(f"{r['name']}: ") for s in eq["sentences"])
     for text in eq["sentences"]:
-        assert text.endswith("van de woningen: meer dan het eigen aandeel.")
+        # like with like: a share of the effort against shares of incidents and dwellings
+        assert re.fullmatch(
+            r".+: \d+% van de gebieden in de top 10 \([\d,]+ van 10\), tegenover "
+            r"(\d+%|minder dan 1%) van de incidenten en (\d+%|minder dan 1%) van de woningen\.",
+            text,
+        ), text
+    if over:  # the summary sums the flagged wijken's shares: shares again, no "wijk(en)"
+        assert "wijk(en)" not in eq["summary"]
+        share = sum(r["effort_share"] for r in over) * 100  # rows: shares rounded to 0.001
+        said = re.search(r"(\d+)% van de gebieden in de top 10, tegenover", eq["summary"])
+        assert said and abs(int(said.group(1)) - share) <= 1, eq["summary"]
     # Verzorgingsgebieden spread their unit over their wijken by dwellings.
     vg = priorities_json(compute_priorities(store, pp(level="verzorgingsgebied")))
     eq = vg["metadata"]["equity"]

@@ -153,7 +153,10 @@ def test_far_dates_are_400_everywhere(demo_db: DemoDB) -> None:
         for path, params in (
             ("/api/v1/hotspots", {**HOT, "end": "9999-12-31"}),
             ("/api/v1/hotspots", {**HOT, "start": "0001-01-01"}),
-            ("/ogc/collections/hotspots-gistar/items", {"datetime": "2024-01-01/9999-12-31"}),
+            (
+                "/ogc/collections/hotspots-gistar-woninginbraak/items",
+                {"datetime": "2024-01-01/9999-12-31"},
+            ),
             ("/kaart", {"end": "9999-12-31"}),
         ):
             r = c.get(path, params=params)

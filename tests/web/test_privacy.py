@@ -87,7 +87,7 @@ def test_kde_viewer_only_cells_with_k(client: TestClient, demo_db: DemoDB) -> No
 
 
 def test_ogc_items_viewer_suppressed(client: TestClient, demo_db: DemoDB) -> None:
-    for layer in ("hotspots-gistar", "hotspots-kde"):
+    for layer in ("hotspots-gistar-woninginbraak", "hotspots-kde-jeugdoverlast"):
         page = client.get(
             f"/ogc/collections/{layer}/items", params={"municipality": "GM0518", "limit": 10000}
         ).json()

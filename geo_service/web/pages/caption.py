@@ -23,7 +23,7 @@ MONTHS_NL = ("jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt
 
 METHOD_LABELS = {
     "gistar": "Hotspots: Getis-Ord Gi*, gecorrigeerd voor meervoudig toetsen (FDR)",
-    "kde": "Dichtheid: kerndichtheid (KDE), incidenten per km²",
+    "kde": "Dichtheid: kerndichtheid (KDE), incidenten per km² over de hele periode",
     "emerging": "Opkomende hotspots (Emerging Hot Spot Analysis, maandelijks)",
     # viewers: quarterly bins of published counts (the privacy lattice)
     "emerging-quarter": "Opkomende hotspots (Emerging Hot Spot Analysis, per kwartaal)",

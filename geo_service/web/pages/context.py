@@ -24,7 +24,7 @@ from geo_service.web.auth import Principal
 from geo_service.web.cache import ResponseCache
 from geo_service.web.deps import ALWAYS_ALLOWED_PARAMS, ResQuery, unknown_params
 from geo_service.web.pages.caption import Caption, DataWindow, build_caption
-from geo_service.web.pages.errors import dutch_message
+from geo_service.web.pages.errors import FIELD_LABELS, dutch_message
 from geo_service.web.pages.overview import Shown, places_or_error, year_table
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.published.base import LayerQuery
@@ -57,9 +57,11 @@ def reject_unknown_page_params(request: Request) -> None:
     """
     unknown, allowed = unknown_params(request)
     if unknown:
+        # The known choices by their form labels (Gemeente, not "municipality").
+        known = sorted(FIELD_LABELS.get(k, k) for k in allowed - ALWAYS_ALLOWED_PARAMS)
         raise PageInputError(
             f"Onbekende keuze in het adres: {', '.join(unknown)}. Deze pagina kent: "
-            f"{', '.join(sorted(allowed - ALWAYS_ALLOWED_PARAMS))}."
+            f"{', '.join(known)}."
         )
 
 

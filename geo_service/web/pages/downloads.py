@@ -235,7 +235,7 @@ def overzicht_hotspots_csv(
         "zeshoeken",
         "oppervlakte_km2",
         "incidenten",
-        "per_1000_woningen",
+        "per_1000_woningen_per_jaar",
         "lat",
         "lon",
     ]

@@ -55,6 +55,24 @@ def is_page(path: str) -> bool:
     return any(is_page_of(path, p) for p in PAGE_PREFIXES)
 
 
+#: What a download of a page ends in: its errors are problem+json like the API's, for the
+#: script or GIS that fetched it, not an HTML page saved under a data file's name.
+DOWNLOAD_SUFFIXES = (".csv", ".geojson", ".gpkg", ".json", ".zip")
+
+
+def is_html_page(path: str) -> bool:
+    """Return whether an error on ``path`` is answered with the Dutch HTML error page.
+
+    The pages are (:func:`is_page`), their data downloads (:data:`DOWNLOAD_SUFFIXES`) are not.
+
+    Examples
+    --------
+    >>> [is_html_page(p) for p in ("/kaart", "/kaart/kaartlaag.geojson", "/overzicht.csv")]
+    [True, False, False]
+    """
+    return is_page(path) and not path.endswith(DOWNLOAD_SUFFIXES)
+
+
 def is_page_of(path: str, prefix: str) -> bool:
     """Return whether ``path`` is the page ``prefix`` or below it."""
     return path == prefix or path.startswith((prefix + "/", prefix + "."))
@@ -70,6 +88,13 @@ FIELD_LABELS = {
     "compare_end": "Eerdere periode tot en met",
     "res": "Zeshoekgrootte",
     "method": "Methode",
+    "level": "Gebieden",
+    "years": "Hele jaren",
+    "categories": "Soorten incident",
+    "count": "Camera's",
+    "radius_m": "Straal (m)",
+    "half_life_days": "Halveringstijd (dagen)",
+    "since": "Sinds",
 }
 
 #: The error page's way back, one per page prefix (:data:`PAGE_PREFIXES`).
@@ -153,6 +178,9 @@ def dutch_message(exc: BaseException, status: int) -> list[str]:
             "Uw sleutel geeft geen toegang tot deze gegevens; deze pagina is voor analisten "
             "en beheerders."
         ]
+    if isinstance(exc, NotFoundError) and exc.known:
+        # "Soort incident 'x' is niet bekend. Bekend: a, b. / unknown category": the Dutch half
+        return [str(exc).split(" / ", 1)[0]]
     if isinstance(exc, NotFoundError) or status == 404:
         return ["Deze pagina of gemeente bestaat niet (meer)."]
     if isinstance(exc, StarletteHTTPException) and status == 405:

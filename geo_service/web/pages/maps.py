@@ -623,18 +623,21 @@ def build_alert_map(
     zones = folium.FeatureGroup(name="Waarschuwingszones")
     for feat in fc.get("features", []):
         p = feat["properties"]
+        active = bool(p.get("actief"))
+        style = (
+            {"color": "#b30000", "weight": 1.5, "fillColor": "#e34a33", "fillOpacity": 0.35}
+            if active
+            else {"color": "#777777", "weight": 1, "fillColor": "#bbbbbb", "fillOpacity": 0.25}
+        )
+        status = "actief" if active else "verlopen"
         shape = folium.GeoJson(
             {"type": "Feature", "geometry": feat["geometry"], "properties": {}},
-            style_function=lambda f: {
-                "color": "#b30000",
-                "weight": 1.5,
-                "fillColor": "#e34a33",
-                "fillOpacity": 0.35,
-            },
-            tooltip=f"Zone {p['number']}",
+            style_function=lambda f, style=style: style,
+            tooltip=f"Zone {p['number']} ({status})",
         )
         folium.Popup(
-            f"<b>Zone {p['number']}</b><br>{_nl_date(p['begin'])} t/m {_nl_date(p['einde'])}<br>"
+            f"<b>Zone {p['number']}</b> ({status})<br>"
+            f"{_nl_date(p['begin'])} t/m {_nl_date(p['einde'])}<br>"
             f"Aantal inbraken: {p['aantal_inbraken']}<br>"
             f"Geschatte woningen: {p['woningen'] if p['woningen'] is not None else '-'}"
         ).add_to(shape)
@@ -662,7 +665,9 @@ def build_alert_map(
     legend_box = Element(
         '<div id="legenda" class="map-box"><b>Waarschuwingszones</b>'
         '<div><i class="sw" style="background:#e34a33;opacity:0.6;border:1px solid #b30000">'
-        "</i>Verhoogd risico (herhaald slachtofferschap in de buurt)</div></div>"
+        "</i>Verhoogd risico (herhaald slachtofferschap in de buurt)</div>"
+        '<div><i class="sw" style="background:#bbbbbb;opacity:0.6;border:1px solid #777777">'
+        "</i>Verlopen zone</div></div>"
     )
     message = None if fc.get("features") else "Geen waarschuwingszones in deze periode."
     maps.finish_map(m, groups, legend_box, message=message)
@@ -732,6 +737,11 @@ def waarschuwingszones(
         extent["reason"] = _dutch(extent.get("reason"))
         extent["source"] = EXTENT_SOURCES.get(str(extent.get("source")), "")
         as_of = _nl_date(meta.get("as_of"))
+        # Active zones first, expired ("verlopen") ones last; stable, so each group keeps
+        # the order of the analysis (by start).
+        fc["features"] = sorted(
+            fc.get("features", []), key=lambda f: not f["properties"].get("actief")
+        )
         for number, feat in enumerate(fc.get("features", []), start=1):
             feat["properties"]["number"] = number  # the table's zone numbers, on the map too
         wijken = _zone_wijken(fc, store.areas_frame(level="wijk", municipality=ch.municipality))
@@ -748,6 +758,7 @@ def waarschuwingszones(
                     "aantal": p["aantal_inbraken"],
                     "woningen": p["woningen"],
                     "actief": p["actief"],
+                    "status": "actief" if p["actief"] else "verlopen",
                     "wijken": wijk,
                 }
             )

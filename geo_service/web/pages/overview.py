@@ -290,6 +290,7 @@ class Place:
     area_km2: float
     incidents: str
     count: int | None
+    #: Incidents per 1,000 dwellings per year of the period (formatted; "-" unknown).
     per_1000_dwellings: str
     centre: tuple[float, float]
     hidden: bool
@@ -307,6 +308,22 @@ class Places:
     cells: list[str] = field(default_factory=list)
 
 
+def period_years(period: tuple[date | None, date | None]) -> float | None:
+    """Return the length of a period of whole days in years (days / 365.25); None if open.
+
+    Examples
+    --------
+    >>> period_years((date(2021, 1, 1), date(2025, 12, 31)))
+    4.999315537303217
+    >>> period_years((None, date(2025, 12, 31))) is None
+    True
+    """
+    start, end = period
+    if start is None or end is None:
+        return None
+    return ((end - start).days + 1) / 365.25
+
+
 def hotspot_places(
     request: Request,
     store: Store,
@@ -322,9 +339,10 @@ def hotspot_places(
     Clusters are the connected components of the FDR-significant hot cells (H3 neighbours)
     of the Gi* layer *as the caller may see it* (:func:`~geo_service.web.service.layer_table`),
     counted and named by :func:`geo_service.analyses.places.compute_hotspot_clusters` from the
-    incidents of the same (for viewers: lattice) period; counts are shown through the policy
-    and the rate per 1,000 dwellings is computed from the *shown* count, so it reveals nothing
-    the count does not.
+    incidents of the same (for viewers: lattice) period, larger clusters split into places of
+    at most 1 km²; counts are shown through the policy and the rate is computed from the
+    *shown* count, so it reveals nothing the count does not. The rate is per 1,000 dwellings
+    per year: ``1000 * count / dwellings / years``, ``years`` = the period's days / 365.25.
 
     Raises
     ------
@@ -355,6 +373,7 @@ def hotspot_places(
     )
     prof = clusters.profile
     n_clusters = prof.n_clusters
+    years = period_years(period)
     places = []
     for c in range(n_clusters):
         names = clusters.buurten[c]
@@ -362,8 +381,9 @@ def hotspot_places(
         key = int(prof.keys[c])
         count = shown.count(prof.incidents[c], key)
         rate = "-"
-        if count is not None and prof.dwellings_known[c] and prof.dwellings[c] >= MIN_DWELLINGS:
-            rate = f"{count / prof.dwellings[c] * 1000:.1f}".replace(".", ",")
+        known = prof.dwellings_known[c] and prof.dwellings[c] >= MIN_DWELLINGS
+        if count is not None and known and years is not None:
+            rate = f"{count / prof.dwellings[c] / years * 1000:.1f}".replace(".", ",")
         lat, lon = prof.centre[c]
         places.append(
             Place(

@@ -124,6 +124,10 @@ class Layer:
     page
         ``(store, query, offset, limit) -> (features, number matched)`` for layers too large
         to build whole (points): paging happens in SQL. None: slice :attr:`features`.
+    per_category
+        Whether the layer describes ONE category (hotspots): OGC API - Features then
+        publishes one collection per stored category (``<id>-<category>``), since OGC
+        clients (GDAL, QGIS) list collections and do not offer a query parameter.
     """
 
     id: str
@@ -137,6 +141,7 @@ class Layer:
     page: Callable[[Store, LayerQuery, int, int], tuple[list[dict[str, Any]], int]] | None = None
     table: Callable[[Store, LayerQuery], CellTable] | None = None
     viewer_table_filter: Callable[[CellTable, ViewerPolicy], CellTable] | None = None
+    per_category: bool = False
 
     def __post_init__(self) -> None:
         if self.viewer_table_filter is not None and self.table is None:

@@ -83,4 +83,5 @@ EMERGING = Layer(
     viewer_filter=suppress_emerging,
     temporal=True,
     cells=True,
+    per_category=True,
 )

@@ -64,13 +64,15 @@ GISTAR = Layer(
     viewer_table_filter=viewer_gistar_table,
     temporal=True,
     cells=True,
+    per_category=True,
 )
 
 KDE = Layer(
     id="hotspots-kde",
     title="Dichtheid incidenten (kerndichtheid)",
     description=(
-        "Geschatte dichtheid van incidenten per H3-zeshoek (kernel density), in incidenten per km2."
+        "Geschatte dichtheid van incidenten per H3-zeshoek (kernel density), in incidenten per km2 "
+        "over de hele gekozen periode (geen jaarcijfer)."
     ),
     min_role="viewer",
     features=_kde,
@@ -78,4 +80,5 @@ KDE = Layer(
     viewer_table_filter=viewer_kde_table,
     temporal=True,
     cells=True,
+    per_category=True,
 )

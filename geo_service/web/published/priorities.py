@@ -63,8 +63,13 @@ def viewer_explanation(props: dict[str, Any]) -> str:
     ... # doctest: +NORMALIZE_WHITESPACE
     'Rang 3 (90%-interval 2-6); ongeveer 40 incidenten; ongeveer 21 per 1.000 woningen per
     jaar; elk jaar gedaald; 18% van de zeshoeken is een hotspot.'
+    >>> viewer_explanation({"rank": None, "rank_lo": None, "rank_hi": None})
+    'Geen rang (te weinig incidenten om te tonen); weinig incidenten.'
     """
-    parts = [f"Rang {props['rank']} (90%-interval {props['rank_lo']}-{props['rank_hi']})"]
+    if props.get("rank") is None:  # a hidden total gets no rank (was "Rang None")
+        parts = ["Geen rang (te weinig incidenten om te tonen)"]
+    else:
+        parts = [f"Rang {props['rank']} (90%-interval {props['rank_lo']}-{props['rank_hi']})"]
     total = props.get("count_total")
     parts.append(f"ongeveer {nl(total)} incidenten" if total is not None else "weinig incidenten")
     if props.get("risk_per_1000_eb") is not None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from spatial.errors import InvalidParameterError
-from spatial.hotspots.clusters import cell_clusters, cluster_profile, cluster_sums
+from spatial.hotspots.clusters import cell_clusters, cluster_profile, cluster_sums, split_clusters
 
 
 def _ids(cells: list[str]) -> np.ndarray:
@@ -96,3 +96,66 @@ def test_cluster_profile_without_keys_or_points() -> None:
     assert prof.incidents.tolist() == [0.0]
     assert prof.keys.tolist() == [0]
     assert not prof.dwellings_known[0]
+
+
+def _area(cells: np.ndarray) -> float:
+    return float(sum(h3.cell_area(h3.int_to_str(int(c)), unit="km^2") for c in cells))
+
+
+def _check_parts(ids: np.ndarray, labels: np.ndarray, res: int, cap: float) -> None:
+    for part in range(int(labels.max()) + 1):
+        members = ids[labels == part]
+        assert len(members) > 0
+        # contiguous: the part is one connected component on its own
+        assert set(cell_clusters(members, res).tolist()) == {0}
+        assert _area(members) <= cap or len(members) == 1
+
+
+def test_a_large_disk_is_bisected_into_eight_walkable_parts() -> None:
+    # grid_disk(k=10) at res 10 is 331 cells of ~0.0126 km² at 52.08 N: 4.17 km². Bisection
+    # at half the area: 2.09 km² halves and 1.04 km² quarters are still above 1 km², the
+    # eighths (41 or 42 cells, ~0.52 km²) are not -- so exactly 8 parts (hand-derived).
+    centre = h3.latlng_to_cell(52.08, 4.30, 10)
+    ids = _ids(list(h3.grid_disk(centre, 10)))
+    assert abs(_area(ids) - 4.17) < 0.01
+    labels = split_clusters(ids, cell_clusters(ids, 10), 10, max_area_km2=1.0)
+    assert int(labels.max()) + 1 == 8
+    assert sorted(np.bincount(labels).tolist()) == [41] * 5 + [42] * 3
+    _check_parts(ids, labels, 10, 1.0)
+
+
+def test_a_ring_is_split_into_contiguous_arcs_and_small_clusters_are_kept() -> None:
+    # A ring is the case a straight cut splits in two pieces per side: each side's
+    # components become parts, so no part jumps the hole in the middle.
+    centre = h3.latlng_to_cell(52.08, 4.30, 10)
+    ring = list(h3.grid_ring(centre, 20))  # 120 cells, 1.51 km²
+    far = h3.grid_disk(h3.latlng_to_cell(52.00, 4.20, 10), 1)  # 7 cells, far below the cap
+    ids = _ids([*ring, *far])
+    before = cell_clusters(ids, 10)
+    labels = split_clusters(ids, before, 10, max_area_km2=1.0)
+    assert int(labels.max()) + 1 >= 3
+    _check_parts(ids, labels, 10, 1.0)
+    small = labels[len(ring) :]
+    assert len(set(small.tolist())) == 1  # the small cluster stays whole
+    assert not set(small.tolist()) & set(labels[: len(ring)].tolist())
+    # Within the cap nothing changes: the labels are cell_clusters' own.
+    assert split_clusters(ids, before, 10, max_area_km2=2.0).tolist() == before.tolist()
+
+
+def test_profile_with_a_cap_keeps_every_incident() -> None:
+    centre = h3.latlng_to_cell(52.08, 4.30, 10)
+    ids = _ids(list(h3.grid_disk(centre, 10)))
+    rng = np.random.default_rng(1)
+    points = ids[rng.integers(0, len(ids), 500)]
+    whole = cluster_profile(ids, np.ones(len(ids)), 10, points)
+    parts = cluster_profile(ids, np.ones(len(ids)), 10, points, max_area_km2=1.0)
+    assert whole.n_clusters == 1 and parts.n_clusters == 8
+    assert parts.incidents.sum() == whole.incidents.sum() == 500
+    assert (parts.area_km2 <= 1.0).all()
+    assert abs(parts.area_km2.sum() - whole.area_km2[0]) < 1e-9
+
+
+def test_split_rejects_a_non_positive_cap() -> None:
+    ids = _ids([h3.latlng_to_cell(52.08, 4.30, 10)])
+    with pytest.raises(InvalidParameterError):
+        split_clusters(ids, [0], 10, max_area_km2=0.0)

@@ -15,10 +15,9 @@ from tests.web_fixtures import DemoDB, LiveServer, demo_db, live_server
 __all__ = ["demo_db", "live_server"]
 
 # Expected sizes come from the store, not from the service (an independent path).
+#: Layers of one category: one collection per stored category, ``<layer>-<category>``.
+PER_CATEGORY = ("hotspots-gistar", "hotspots-kde", "emerging-hotspots")
 VIEWER_COLLECTIONS = (
-    "hotspots-gistar",
-    "hotspots-kde",
-    "emerging-hotspots",
     "wijken",
     "buurten",
     "cameras",
@@ -37,10 +36,76 @@ def _read(server: LiveServer, layer: str, key: str | None = None) -> gpd.GeoData
         pyogrio.set_gdal_config_options({name: None for name in opts})
 
 
-def test_gdal_lists_the_viewer_collections(live_server: LiveServer) -> None:
+def _categories(demo_db: DemoDB) -> list[str]:
+    with Store.open(demo_db.path) as store:
+        return store.categories()
+
+
+def test_gdal_lists_the_viewer_collections(live_server: LiveServer, demo_db: DemoDB) -> None:
     names = {name for name, _ in pyogrio.list_layers(f"OAPIF:{live_server.url}/ogc")}
-    assert names == set(VIEWER_COLLECTIONS)
+    categories = _categories(demo_db)
+    assert len(categories) >= 2  # else one collection per category proves nothing
+    per_category = {f"{layer}-{c}" for layer in PER_CATEGORY for c in categories}
+    assert names == set(VIEWER_COLLECTIONS) | per_category
     assert "incidents" in layers()  # published, but not to viewers
+
+
+def test_category_collections_have_their_own_extent(
+    live_server: LiveServer, demo_db: DemoDB
+) -> None:
+    docs = {
+        c["id"]: c for c in httpx.get(f"{live_server.url}/ogc/collections").json()["collections"]
+    }
+    boxes = set()
+    for category in _categories(demo_db):
+        with Store.open(demo_db.path) as store:
+            points = store.incident_points(IncidentFilter(category=category))
+            first, last = store.data_window(IncidentFilter(category=category))
+        assert first is not None and last is not None
+        for layer in PER_CATEGORY:
+            extent = docs[f"{layer}-{category}"]["extent"]
+            (box,) = extent["spatial"]["bbox"]
+            # Every incident inside, and no side more than one 0.01-degree step beyond them.
+            lo = (points["lon"].min(), points["lat"].min())
+            hi = (points["lon"].max(), points["lat"].max())
+            for i in range(2):
+                assert lo[i] - 0.01 <= box[i] <= lo[i]
+                assert hi[i] <= box[i + 2] <= hi[i] + 0.01
+            assert extent["temporal"]["interval"] == [
+                [f"{first.isoformat()}T00:00:00Z", f"{last.isoformat()}T00:00:00Z"]
+            ]
+            boxes.add(tuple(box))
+    # Not the whole of the Netherlands, and the categories' extents differ in the demo.
+    assert all(b[2] - b[0] < 1 for b in boxes)
+    assert len(boxes) == len(_categories(demo_db))
+
+
+def test_unknown_category_collection_is_a_404_naming_the_known(
+    live_server: LiveServer, demo_db: DemoDB
+) -> None:
+    categories = _categories(demo_db)
+    for path in ("hotspots-gistar-onbekend", "hotspots-gistar-onbekend/items", "hotspots-gistar"):
+        resp = httpx.get(f"{live_server.url}/ogc/collections/{path}")
+        assert resp.status_code == 404
+        assert resp.headers["content-type"].startswith("application/problem+json")
+        assert resp.json()["known"] == [f"hotspots-gistar-{c}" for c in categories]
+    # A category parameter other than the collection's is refused, not silently ignored.
+    other = httpx.get(
+        f"{live_server.url}/ogc/collections/hotspots-kde-{categories[0]}/items",
+        params={"category": categories[1]},
+    )
+    assert other.status_code == 400
+    # Layers with a category filter check it too, as the JSON API and the downloads do.
+    for url in (
+        f"{live_server.url}/ogc/collections/prioriteiten/items?category=onbekend",
+        f"{live_server.url}/api/v1/hotspots?category=onbekend",
+        f"{live_server.url}/kaart/kaartlaag.geojson?category=onbekend",
+        f"{live_server.url}/ogc/collections/wijken/items?municipality=GM9999",
+    ):
+        resp = httpx.get(url)
+        assert resp.status_code == 404, url
+        assert resp.headers["content-type"].startswith("application/problem+json"), url
+        assert resp.json()["known"], url
 
 
 def test_gdal_reads_areas_and_cameras(live_server: LiveServer, demo_db: DemoDB) -> None:
@@ -59,13 +124,22 @@ def test_gdal_reads_areas_and_cameras(live_server: LiveServer, demo_db: DemoDB) 
 
 
 @pytest.mark.parametrize("layer", ["hotspots-gistar", "hotspots-kde"])
-def test_gdal_reads_hotspot_collections(live_server: LiveServer, layer: str) -> None:
-    frame = _read(live_server, layer)
-    assert len(frame) > 0
-    assert "h3" in frame.columns
-    assert (frame.geometry.geom_type == "Polygon").all()
-    # Regression (issue 7.6): with "<5" strings in it GDAL typed `count` as text.
-    assert frame["count"].dtype.kind in "if", frame["count"].dtype
+def test_gdal_reads_hotspot_collections(
+    live_server: LiveServer, demo_db: DemoDB, layer: str
+) -> None:
+    totals = []
+    for category in _categories(demo_db):
+        frame = _read(live_server, f"{layer}-{category}")
+        assert len(frame) > 0
+        assert "h3" in frame.columns
+        assert (frame.geometry.geom_type == "Polygon").all()
+        # Regression (issue 7.6): with "<5" strings in it GDAL typed `count` as text.
+        assert frame["count"].dtype.kind in "if", frame["count"].dtype
+        # Every feature says its category (a GIS user joins collections on it).
+        assert set(frame["category"]) == {category}
+        totals.append(frame["count"].sum())
+    # The collections hold different data, not one default category twice.
+    assert len(set(totals)) == len(totals)
 
 
 def test_gdal_reads_incidents_with_an_analyst_key(live_server: LiveServer, demo_db: DemoDB) -> None:

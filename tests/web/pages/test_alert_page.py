@@ -46,3 +46,23 @@ def test_alert_page_is_dutch_with_a_gemeente_list(client: TestClient, demo_db: D
 def test_alert_page_is_in_the_navigation(client: TestClient) -> None:
     page = client.get("/kaart").text
     assert '<a href="/waarschuwingszones">Waarschuwingszones</a>' in page
+
+
+def test_expired_zones_are_marked_and_listed_last(client: TestClient, demo_db: DemoDB) -> None:
+    page = client.get(
+        "/waarschuwingszones?municipality=GM0518", headers={"X-API-Key": demo_db.analyst}
+    ).text
+    rows = re.findall(
+        r'<tr class="(actief|verlopen)" data-status="\1"><th class="l" title="[^"]*">(\d+)</th>'
+        r'\s*<td class="l">(actief|verlopen)</td>',
+        page,
+    )
+    statuses = [s for s, _, _ in rows]
+    assert "actief" in statuses and "verlopen" in statuses  # the demo window holds both
+    # every active zone before every expired one, each row saying which it is
+    assert statuses == sorted(statuses, key=lambda s: s == "verlopen")
+    assert all(s == said for s, _, said in rows)
+    assert [int(n) for _, n, _ in rows] == list(range(1, len(rows) + 1))  # numbered in order
+    # the map greys the expired zones and says so in the tooltip
+    srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', page, re.S).group(1))  # type: ignore[union-attr]
+    assert f"Zone {len(rows)} (verlopen)" in srcdoc and "Zone 1 (actief)" in srcdoc

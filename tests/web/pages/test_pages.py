@@ -154,10 +154,13 @@ def test_overview_lists_places_with_areas_size_and_rates(client: TestClient) -> 
         wijk, _buurten, strength, km2, incidents, rate = cells
         assert wijk and wijk != "-"
         assert strength in ("99%", "95%", "90%")
-        assert float(km2.replace(",", ".")) > 0
+        # a place a team can walk: clusters above 1 km² are split (spatial.hotspots.clusters)
+        assert 0 < float(km2.replace(",", ".")) <= 1.0
         assert int(incidents) >= 5  # viewer: perturbed, never < k
         assert rate == "-" or float(rate.replace(",", ".")) > 0
     assert "8a19" not in page  # places, not cell ids
+    # a rate says its period: a yearly rate, labelled so (it was a five-year total unlabelled)
+    assert "<th>Per 1.000 woningen per jaar</th>" in tables[1][1]
     # both categories get a map
     assert page.count('class="map-frame"') == 2
 
@@ -213,8 +216,13 @@ def test_page_errors_are_dutch_html(
 @pytest.mark.parametrize(
     ("path", "knows", "back"),
     [
-        ("/driehoek", "category, level, municipality, years", "de Driehoek"),
-        ("/cameras", "categories, count, half_life_days, municipality, radius_m", "het cameraplan"),
+        # the choices by their form labels, not their parameter names (Dutch only)
+        ("/driehoek", "Gebieden, Gemeente, Hele jaren, Soort incident", "de Driehoek"),
+        (
+            "/cameras",
+            "Camera's, Gemeente, Halveringstijd (dagen), Soorten incident, Straal (m)",
+            "het cameraplan",
+        ),
     ],
 )
 def test_targeting_pages_refuse_unknown_parameters_like_the_map_pages(
