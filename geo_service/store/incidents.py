@@ -434,6 +434,18 @@ class IncidentStore(StoreBase):
         ).fetchone()
         return (row[0], row[1]) if row else (None, None)
 
+    def lonlat_bounds(
+        self, flt: IncidentFilter | None = None
+    ) -> tuple[float, float, float, float] | None:
+        """Return ``(min lon, min lat, max lon, max lat)`` of the matching incidents, or None."""
+        row = self.con.execute(
+            f"SELECT min(lon), min(lat), max(lon), max(lat) FROM incidents WHERE {_WHERE}",
+            _params(flt),
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
     def status(self) -> pd.DataFrame:
         """Return ``category, municipality, count, first, last`` for the whole store."""
         return self.con.execute(

@@ -138,8 +138,10 @@ def category_extent(request: Request, store: Store, category: str) -> dict[str, 
 
     def compute() -> dict[str, Any]:
         flt = IncidentFilter(category=category)
-        points = store.incident_points(flt)
-        box = snap_bbox(points["lon"], points["lat"]) or NL_EXTENT
+        bounds = store.lonlat_bounds(flt)  # min/max in SQL, no points read
+        box = (
+            snap_bbox([bounds[0], bounds[2]], [bounds[1], bounds[3]]) if bounds else None
+        ) or NL_EXTENT
         first, last = store.data_window(flt)
         return {
             "spatial": {"bbox": [box], "crs": CRS84},

@@ -200,6 +200,9 @@ class YearTable:
     categories: list[str]
     rows: list[YearRow]
     note: str | None
+    #: Kind of each category (``politie`` / ``melding``): meldingen get their own column,
+    #: marked, after the police registrations; the table has no total.
+    kinds: dict[str, str] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -222,7 +225,11 @@ def year_table(
         month=pd.to_datetime(monthly["month"]), cell_key=monthly["cell_key"].astype(np.uint64)
     )
     monthly["year"] = monthly["month"].dt.year
-    cats = sorted(monthly["category"].unique().tolist())
+    kinds = store.category_kinds()
+    cats = sorted(
+        monthly["category"].unique().tolist(),
+        key=lambda c: (kinds.get(c, "politie") == "melding", c),
+    )
     pivot = monthly.pivot_table(
         index="year", columns="category", values="count", aggfunc="sum", fill_value=0
     ).reindex(columns=cats, fill_value=0)
@@ -272,7 +279,7 @@ def year_table(
             f"{last.year} loopt t/m {MONTHS_NL[last.month - 1]}: vergelijk het met de rij "
             f"'{last.year - 1} {months}', niet met een heel jaar."
         )
-    return YearTable(cats, rows, note)
+    return YearTable(cats, rows, note, {c: kinds.get(c, "politie") for c in cats})
 
 
 # -- hotspots as places ----------------------------------------------------------------------

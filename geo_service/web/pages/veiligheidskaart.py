@@ -211,7 +211,7 @@ def _context(
                 for r in a.rows
             ],
             title=f"{a.name}: incidenten per 1.000 woningen per jaar",
-            y_label="per 1.000 woningen",
+            y_label="per 1.000 woningen per jaar",
         )
         areas.append(
             {

@@ -232,9 +232,6 @@ def test_every_rate_says_its_period(client: TestClient, demo_db: DemoDB) -> None
     found = {
         f"{who} {path}": rate.findall(re.sub(r"\s+", " ", visible_text(page)))
         for path, who, page in _pages(client, demo_db)
-        # Its rates stand in columns of calendar years ("per 1.000 woningen" | 2022 | 2023);
-        # the page belongs to another work package (its row labels: README/issue 22 report).
-        if path != "/veiligheidskaart"
     }
     assert len(found) >= 2 * 7
     assert {k: v for k, v in found.items() if v} == {}
