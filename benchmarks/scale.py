@@ -21,8 +21,12 @@ Then it times, median of ``--repeat`` runs each (the study-grid memo cleared bef
   (``compute_hotspots``, ``--permutations``) on the national store vs on the city store, and
   their ratio (the issue asks <= 1.5: the national store must prune by area and period, not
   scan);
-* the **national query**: all woninginbraak of one year, res 9 Gi* (``--national``; it needs
-  ``max_cells=None``).
+* the **national query** (``--national``, one run): all woninginbraak of 2024, res 9 Gi*
+  without a cell cap, timed before Den Haag's wijken are imported, so its study area is the
+  footprint of all stored incidents (the service's rule when no areas are stored).
+
+Both stores get Den Haag's 44 CBS wijken (2018, in ``data/nl``), so the city query's study
+area is the municipality's polygon on both, as in the service.
 
 The data are synthetic (no real incident is in them); only the city positions and
 populations are roughly real. Usage:
@@ -314,16 +318,10 @@ def timed_layer(store: Store, params: HotspotParams) -> tuple[float, int]:
     return time.perf_counter() - t0, layer.grid.n
 
 
-def build(
-    national: Store, city: Store, rows: int, batch: int, cl: Clusters, background: float
-) -> tuple[list[float], int]:
-    """Write ``rows`` incidents into ``national`` and their Den Haag rows into ``city``.
-
-    Returns the national batches' rates (rows/s of ``write_batch`` alone, generation not
-    counted) and the number of Den Haag rows.
-    """
+def import_city_areas(*stores: Store) -> None:
+    """Import Den Haag's wijken (:data:`CITY_WIJKEN`) into each store."""
     wijken = gpd.read_file(CITY_WIJKEN)
-    for store in (national, city):
+    for store in stores:
         import_areas(
             store,
             wijken[wijken["gm_code"] == CITY],
@@ -333,6 +331,16 @@ def build(
             municipality_field="gm_code",
             source_note="CBS wijken 2018",
         )
+
+
+def build(
+    national: Store, city: Store, rows: int, batch: int, cl: Clusters, background: float
+) -> tuple[list[float], int]:
+    """Write ``rows`` incidents into ``national`` and their Den Haag rows into ``city``.
+
+    Returns the national batches' rates (rows/s of ``write_batch`` alone, generation not
+    counted) and the number of Den Haag rows.
+    """
     rates: list[float] = []
     city_rows = 0
     for b, start in enumerate(range(0, rows, batch)):
@@ -378,6 +386,14 @@ def main(argv: list[str] | None = None) -> None:
         files = national.con.execute(
             "SELECT count(*) FROM ducklake_list_files('lake', 'incidents')"
         ).fetchone()
+        national_line = ""
+        if args.national:  # before the areas: the study area is then the incidents' footprint
+            seconds, n = timed_layer(national, national_params(args.permutations))
+            national_line = (
+                f"  national 2024 woninginbraak res 9 Gi* ({args.permutations} perm., one run, "
+                f"footprint study area): {seconds:.1f} s, {n:,} cells"
+            )
+        import_city_areas(national, city)
         params = city_params(args.permutations)
         times: dict[str, list[float]] = {"national": [], "city": []}
         cells: dict[str, int] = {}
@@ -398,9 +414,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{city_rows:,}-row {CITY} store {city_t * 1e3:,.0f} ms ({cells['city']:,} cells)"
         )
         print(f"  ratio national/city: x{nat_t / city_t:.2f} (target <= 1.5)", flush=True)
-        if args.national:
-            seconds, n = timed_layer(national, national_params(args.permutations))
-            print(f"  national 2024 res 9 Gi* (one run): {seconds:.1f} s, {n:,} cells")
+        if national_line:
+            print(national_line)
         national.close()
         city.close()
 

@@ -39,8 +39,9 @@ _WHERE = (
 #: sorted so, a query of one municipality, category and period reads only the row groups that
 #: can hold its rows (DuckDB pushes the ``_WHERE`` filter, its parameters bound, into the scan)
 #: instead of scanning every file. ``benchmarks/scale.py`` measures it on 10 million rows: Den
-#: Haag's year query x2.46 -> x1.06 of a Den Haag-only store; the sort costs the ingest about a
-#: second per million rows (784,000 -> 471,000 rows/s). Old files stay as they are.
+#: Haag's year query x2.46 -> x1.06 of a Den Haag-only store. The sort's cost to the ingest is
+#: within this shared machine's noise (784,000 rows/s before; 471,000 and 892,000 in two runs
+#: after). Files written before stay as they were (they are read as before, unpruned).
 _LAYOUT_ORDER = "municipality, category, occurred_from"
 
 __all__ = ["BBox", "BatchCounts", "IncidentFilter", "IncidentStore"]
