@@ -26,6 +26,7 @@ from typing import Any, Literal, Self, TypeVar
 
 import duckdb
 
+from geo_service.config import is_postgres_db
 from geo_service.errors import BusyError, StoreUnavailableError
 
 SCHEMA_VERSION = 3
@@ -270,7 +271,8 @@ class StoreLocation:
 
     def display(self) -> str:
         """Return the location for logs and messages, with any password removed."""
-        return redact(f"{self.kind}:{self.catalog}")
+        uri = "://" in self.catalog
+        return redact(self.catalog if uri else f"{self.kind}:{self.catalog}")
 
 
 _SECRET_PATTERNS = (
@@ -288,18 +290,20 @@ def redact(text: str) -> str:
 def resolve_location(path: Path | str) -> StoreLocation:
     """Resolve ``--db`` to a :class:`StoreLocation`.
 
-    ``postgres:<libpq connection string>`` (``postgres:dbname=geo host=db user=geo``) is a
-    DuckLake catalogued in PostgreSQL, data files in ``$GEO_SERVICE_DATA_PATH``. An existing
+    ``postgres:<libpq connection string>`` (``postgres:dbname=geo host=db user=geo``) or a
+    libpq URI (``postgres://geo@db:5432/geo``, ``postgresql://...``) is a DuckLake catalogued
+    in PostgreSQL, data files in ``$GEO_SERVICE_DATA_PATH``. An existing
     DuckDB file (recognised by its header) is a single-file store of before. Any other path
     is a DuckLake catalogued in a SQLite file at that path, data files beside it in
     ``<path>.files/`` -- new stores are created so.
     """
     text = str(path)
-    if text.startswith("postgres:"):
+    if is_postgres_db(text):
         data = os.environ.get("GEO_SERVICE_DATA_PATH")
-        return StoreLocation(
-            "postgres", text.removeprefix("postgres:"), Path(data) if data else None
-        )
+        # A URI goes to libpq whole; a key=value string without its "postgres:".
+        uri = text.startswith(("postgres://", "postgresql://"))
+        conninfo = text if uri else text.removeprefix("postgres:")
+        return StoreLocation("postgres", conninfo, Path(data) if data else None)
     file = Path(text)
     if file.is_file():
         with file.open("rb") as fh:
