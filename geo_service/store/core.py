@@ -504,6 +504,7 @@ class StoreBase:
         self._probe = probe
         self._owns_probe = False
         self._write_depth = 0
+        self._pinned = False
 
     def cursor(self) -> Self:
         """Return a store on a new cursor of this connection, sharing the memo (per request)."""
@@ -581,6 +582,33 @@ class StoreBase:
             yield con
 
     @contextmanager
+    def pinned(self) -> Iterator[Self]:
+        """Read one snapshot in the block: every read, :meth:`data_version` too, sees one commit.
+
+        A read transaction (DuckDB's MVCC; on a DuckLake store the snapshot current when the
+        transaction first reads, checked in ``tests/store/test_pinned.py``): commits of other
+        processes or cursors during the block are not seen, so a response computed inside is
+        computed on the data of the version it is filed under. The block may not write (a
+        write would end in the rollback that closes the read); :meth:`write` refuses. Inside
+        a write or another pinned block it only joins that.
+
+        Raises
+        ------
+        RuntimeError
+            From :meth:`write` inside the block.
+        """
+        if self._write_depth or self._pinned:
+            yield self
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._pinned = True
+        try:
+            yield self
+        finally:
+            self._pinned = False
+            self.con.execute("ROLLBACK")
+
+    @contextmanager
     def _plain_transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self.con.execute("BEGIN TRANSACTION")
         self._write_depth += 1
@@ -612,6 +640,8 @@ class StoreBase:
         """
         if self._write_depth:
             return block()
+        if self._pinned:
+            raise RuntimeError("a pinned read (StoreBase.pinned) cannot write")
         deadline = time.monotonic() + WRITE_WAIT_S
         attempt = 0
         while True:
@@ -644,7 +674,9 @@ class StoreBase:
         On a shared store it follows commits of every process: the next call after another
         process's commit returns the new version (see :class:`SnapshotProbe`).
         """
-        probe = self._probe if not self._write_depth else None
+        # Inside a transaction the version is read from the transaction's own snapshot: the
+        # probe reads the catalog's newest snapshot, which may be newer than the one read.
+        probe = self._probe if not (self._write_depth or self._pinned) else None
         snapshot = probe.snapshot(self.con) if probe is not None else None
         if probe is not None and probe.last is not None and probe.last[0] == snapshot:
             return probe.last[1]

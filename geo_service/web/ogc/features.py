@@ -38,8 +38,7 @@ from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 from geo_service.web.published.registry import get_layer, layers
 from geo_service.web.service import (
     GEOJSON,
-    cache_key,
-    cached_response,
+    cached_store_response,
     layer_collection,
     layer_page,
 )
@@ -308,7 +307,7 @@ def items(
         }
         return out
 
-    return cached_response(request, cache, cache_key(request, store, principal), produce)
+    return cached_store_response(request, cache, store, principal, produce)
 
 
 def datetime_now() -> str:
@@ -362,4 +361,4 @@ def item(
                 }
         raise NotFoundError(f"no feature {feature_id!r} in {layer.id} / object niet gevonden")
 
-    return cached_response(request, cache, cache_key(request, store, principal), produce)
+    return cached_store_response(request, cache, store, principal, produce)
