@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from geo_service import __version__
+from geo_service.config import db_target
 from geo_service.errors import DomainError
 
 # One line per command module; each registers its sub-commands.
@@ -58,9 +59,9 @@ def locked_message(exc: duckdb.IOException) -> str | None:
     )
 
 
-def default_db() -> Path:
-    """Return the database path: env ``GEO_SERVICE_DB``, else ``hotspots.duckdb`` here."""
-    return Path(os.environ.get("GEO_SERVICE_DB", "hotspots.duckdb"))
+def default_db() -> Path | str:
+    """Return the store: env ``GEO_SERVICE_DB``, else ``hotspots.duckdb`` (see ``db_target``)."""
+    return db_target(os.environ.get("GEO_SERVICE_DB", "hotspots.duckdb"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,9 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--db",
-        type=Path,
+        type=db_target,
         default=argparse.SUPPRESS,
-        help="DuckDB file (default: $GEO_SERVICE_DB, else ./hotspots.duckdb)",
+        help="store: a file, postgres:<libpq string> or postgres://... (default: "
+        "$GEO_SERVICE_DB, else ./hotspots.duckdb)",
     )
     parser = argparse.ArgumentParser(
         prog="geo-service",

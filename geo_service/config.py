@@ -11,12 +11,40 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from spatial.grid.h3grid import MAX_RES, MIN_RES
 
 Role = Literal["viewer", "analyst", "admin"]
+
+#: How a store catalogued in PostgreSQL is named (``--db``, ``GEO_SERVICE_DB``):
+#: ``postgres:<libpq key=value string>`` or a libpq URI ``postgres://`` / ``postgresql://``.
+POSTGRES_DB_PREFIXES = ("postgres:", "postgresql://")
+
+
+def db_target(value: str | Path) -> Path | str:
+    """Return ``--db`` as given: a PostgreSQL store as its text, anything else as a path.
+
+    A :class:`~pathlib.Path` would fold the ``//`` of a URI (``postgres://geo@db/geo``
+    became ``postgres:/geo@db/geo``), so a PostgreSQL store is never made a path.
+
+    Examples
+    --------
+    >>> db_target("postgres://geo@db:5432/geo")
+    'postgres://geo@db:5432/geo'
+    >>> db_target("data/hotspots.duckdb")
+    PosixPath('data/hotspots.duckdb')
+    """
+    if isinstance(value, str) and value.startswith(POSTGRES_DB_PREFIXES):
+        return value
+    return Path(value)
+
+
+def is_postgres_db(value: str | Path) -> bool:
+    """Whether ``value`` names a store catalogued in PostgreSQL (see :func:`db_target`)."""
+    return str(value).startswith(POSTGRES_DB_PREFIXES)
+
 
 PDOK_BRT_TILES = (
     "https://service.pdok.nl/brt/achtergrondkaart/wmts/v2_0/standaard/EPSG:3857/{z}/{x}/{y}.png"
@@ -32,10 +60,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GEO_SERVICE_", extra="ignore")
 
-    db: Path = Field(
+    db: Path | str = Field(
         default=Path("hotspots.duckdb"),
         description="store: a file (shared DuckLake store, or a DuckDB file of before) or "
-        "postgres:<libpq connection string> (data files in $GEO_SERVICE_DATA_PATH)",
+        "postgres:<libpq connection string> or a postgres:// URI (data files in "
+        "$GEO_SERVICE_DATA_PATH)",
     )
     data_version_poll_s: float = Field(
         default=1.0,
@@ -199,6 +228,12 @@ class Settings(BaseSettings):
         le=30 * 24 * 3600,
         description="how long a sign-in on the pages (/inloggen) lasts, in seconds",
     )
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _db_target(cls, value: object) -> object:
+        """Keep a PostgreSQL store as text, make anything else a path (:func:`db_target`)."""
+        return db_target(value) if isinstance(value, str | Path) else value
 
 
 @lru_cache(maxsize=1)

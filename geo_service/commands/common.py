@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from geo_service.analyses import default_of
+from geo_service.config import is_postgres_db
 from geo_service.store import Store
 from spatial.errors import InvalidParameterError
 
@@ -147,7 +148,7 @@ def open_existing(db: Path | str, *, read_only: bool = True) -> Store:
         No file at ``db`` (a PostgreSQL catalog, ``postgres:...``, is not a file: opening it
         says whether it can be reached).
     """
-    if not str(db).startswith("postgres:") and not Path(db).exists():
+    if not is_postgres_db(db) and not Path(db).exists():
         raise InvalidParameterError(f"database {db} does not exist; run `geo-service demo`")
     return Store.open(db, read_only=read_only)
 

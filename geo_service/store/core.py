@@ -26,6 +26,7 @@ from typing import Any, Literal, Self, TypeVar
 
 import duckdb
 
+from geo_service.config import is_postgres_db
 from geo_service.errors import BusyError, StoreUnavailableError
 
 SCHEMA_VERSION = 3
@@ -279,7 +280,8 @@ class StoreLocation:
 
     def display(self) -> str:
         """Return the location for logs and messages, with any password removed."""
-        return redact(f"{self.kind}:{self.catalog}")
+        uri = "://" in self.catalog
+        return redact(self.catalog if uri else f"{self.kind}:{self.catalog}")
 
 
 _SECRET_PATTERNS = (
@@ -297,18 +299,20 @@ def redact(text: str) -> str:
 def resolve_location(path: Path | str) -> StoreLocation:
     """Resolve ``--db`` to a :class:`StoreLocation`.
 
-    ``postgres:<libpq connection string>`` (``postgres:dbname=geo host=db user=geo``) is a
-    DuckLake catalogued in PostgreSQL, data files in ``$GEO_SERVICE_DATA_PATH``. An existing
+    ``postgres:<libpq connection string>`` (``postgres:dbname=geo host=db user=geo``) or a
+    libpq URI (``postgres://geo@db:5432/geo``, ``postgresql://...``) is a DuckLake catalogued
+    in PostgreSQL, data files in ``$GEO_SERVICE_DATA_PATH``. An existing
     DuckDB file (recognised by its header) is a single-file store of before. Any other path
     is a DuckLake catalogued in a SQLite file at that path, data files beside it in
     ``<path>.files/`` -- new stores are created so.
     """
     text = str(path)
-    if text.startswith("postgres:"):
+    if is_postgres_db(text):
         data = os.environ.get("GEO_SERVICE_DATA_PATH")
-        return StoreLocation(
-            "postgres", text.removeprefix("postgres:"), Path(data) if data else None
-        )
+        # A URI goes to libpq whole; a key=value string without its "postgres:".
+        uri = text.startswith(("postgres://", "postgresql://"))
+        conninfo = text if uri else text.removeprefix("postgres:")
+        return StoreLocation("postgres", conninfo, Path(data) if data else None)
     file = Path(text)
     if file.is_file():
         with file.open("rb") as fh:
@@ -509,6 +513,7 @@ class StoreBase:
         self._probe = probe
         self._owns_probe = False
         self._write_depth = 0
+        self._pinned = False
 
     def cursor(self) -> Self:
         """Return a store on a new cursor of this connection, sharing the memo (per request)."""
@@ -586,6 +591,33 @@ class StoreBase:
             yield con
 
     @contextmanager
+    def pinned(self) -> Iterator[Self]:
+        """Read one snapshot in the block: every read, :meth:`data_version` too, sees one commit.
+
+        A read transaction (DuckDB's MVCC; on a DuckLake store the snapshot current when the
+        transaction first reads, checked in ``tests/store/test_pinned.py``): commits of other
+        processes or cursors during the block are not seen, so a response computed inside is
+        computed on the data of the version it is filed under. The block may not write (a
+        write would end in the rollback that closes the read); :meth:`write` refuses. Inside
+        a write or another pinned block it only joins that.
+
+        Raises
+        ------
+        RuntimeError
+            From :meth:`write` inside the block.
+        """
+        if self._write_depth or self._pinned:
+            yield self
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._pinned = True
+        try:
+            yield self
+        finally:
+            self._pinned = False
+            self.con.execute("ROLLBACK")
+
+    @contextmanager
     def _plain_transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self.con.execute("BEGIN TRANSACTION")
         self._write_depth += 1
@@ -617,6 +649,8 @@ class StoreBase:
         """
         if self._write_depth:
             return block()
+        if self._pinned:
+            raise RuntimeError("a pinned read (StoreBase.pinned) cannot write")
         deadline = time.monotonic() + WRITE_WAIT_S
         attempt = 0
         while True:
@@ -649,7 +683,9 @@ class StoreBase:
         On a shared store it follows commits of every process: the next call after another
         process's commit returns the new version (see :class:`SnapshotProbe`).
         """
-        probe = self._probe if not self._write_depth else None
+        # Inside a transaction the version is read from the transaction's own snapshot: the
+        # probe reads the catalog's newest snapshot, which may be newer than the one read.
+        probe = self._probe if not (self._write_depth or self._pinned) else None
         snapshot = probe.snapshot(self.con) if probe is not None else None
         if probe is not None and probe.last is not None and probe.last[0] == snapshot:
             return probe.last[1]

@@ -14,7 +14,7 @@ from fastapi import Request, Response
 
 from geo_service.store import Store
 from geo_service.web.auth import Principal, require
-from geo_service.web.cache import ResponseCache
+from geo_service.web.cache import CachedBody, ResponseCache
 from geo_service.web.guards import base_url
 from geo_service.web.policy import ViewerPolicy
 from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
@@ -341,14 +341,42 @@ def cached_response(
     media_type: str = GEOJSON,
 ) -> Response:
     """Serve a cached JSON body with an ETag; 304 when ``If-None-Match`` matches."""
+    return cached_bytes(request, cache, key, lambda: _json_bytes(produce()), media_type)
 
-    def render() -> bytes:
-        # orjson: ~5x faster than json on large FeatureCollections; NaN becomes null.
-        return orjson.dumps(
-            produce(), default=str, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-        )
 
-    return cached_bytes(request, cache, key, render, media_type)
+def _json_bytes(doc: Any) -> bytes:
+    # orjson: ~5x faster than json on large FeatureCollections; NaN becomes null.
+    return orjson.dumps(
+        doc, default=str, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+    )
+
+
+def cached_store_response(
+    request: Request,
+    cache: ResponseCache,
+    store: Store,
+    principal: Principal,
+    produce: Callable[[], Any],
+    media_type: str = GEOJSON,
+) -> Response:
+    """Serve a cached JSON body computed from ``store``, filed under the version it read.
+
+    A hit is looked up under the current data version (the cheap probe). A miss is computed
+    inside :meth:`~geo_service.store.core.StoreBase.pinned`: the version of its key and every
+    read of ``produce`` come from one snapshot, so a commit of another process during the
+    computation can no longer file data of the next version under this one. ``produce``
+    must read ``store`` (the pinned one) and write nothing.
+    """
+    key = cache_key(request, store, principal)
+    entry = cache.get(key)
+    if entry is None:
+        with store.pinned():
+            pinned = cache_key(request, store, principal)
+            if pinned != key:  # a commit between the two reads: look again, under the new key
+                entry = cache.get(pinned)
+            if entry is None:
+                entry = cache.put(pinned, _json_bytes(produce()), media_type)
+    return _entry_response(request, entry)
 
 
 def layer_response(
@@ -359,11 +387,15 @@ def layer_response(
     layer: Layer,
     query: LayerQuery,
 ) -> Response:
-    """Serve ``layer`` for ``query`` as ``principal`` may see it: cached GeoJSON with an ETag."""
-    return cached_response(
+    """Serve ``layer`` for ``query`` as ``principal`` may see it: cached GeoJSON with an ETag.
+
+    Computed on one snapshot of the store (:func:`cached_store_response`).
+    """
+    return cached_store_response(
         request,
         cache,
-        cache_key(request, store, principal),
+        store,
+        principal,
         lambda: layer_collection(request, store, layer, query, principal),
     )
 
@@ -379,6 +411,11 @@ def cached_bytes(
     entry = cache.get(key)
     if entry is None:
         entry = cache.put(key, render(), media_type)
+    return _entry_response(request, entry)
+
+
+def _entry_response(request: Request, entry: CachedBody) -> Response:
+    """Answer with a cached body and its ETag; 304 when ``If-None-Match`` matches."""
     headers = {
         "ETag": entry.etag,
         "Cache-Control": "private, max-age=0, must-revalidate",

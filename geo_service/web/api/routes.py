@@ -32,8 +32,7 @@ from geo_service.web.published.base import LayerQuery
 from geo_service.web.published.registry import get_layer
 from geo_service.web.service import (
     GEOJSON,
-    cache_key,
-    cached_response,
+    cached_store_response,
     layer_page,
     layer_response,
 )
@@ -160,7 +159,7 @@ def incidents(
         )
         return {"type": "FeatureCollection", "numberMatched": matched, "features": feats}
 
-    return cached_response(request, cache, cache_key(request, store, principal), produce)
+    return cached_store_response(request, cache, store, principal, produce)
 
 
 @router.post("/incidents")

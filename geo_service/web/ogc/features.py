@@ -46,8 +46,7 @@ from geo_service.web.published.base import FeatureCollection, Layer, LayerQuery
 from geo_service.web.published.registry import get_layer, layers
 from geo_service.web.service import (
     GEOJSON,
-    cache_key,
-    cached_response,
+    cached_store_response,
     layer_collection,
     layer_page,
 )
@@ -472,7 +471,7 @@ def items(
         }
         return out
 
-    return cached_response(request, cache, cache_key(request, store, principal), produce)
+    return cached_store_response(request, cache, store, principal, produce)
 
 
 def datetime_now() -> str:
@@ -529,4 +528,4 @@ def item(
             f"Object {feature_id!r} niet gevonden in collectie {coll.id!r}. / feature not found"
         )
 
-    return cached_response(request, cache, cache_key(request, store, principal), produce)
+    return cached_store_response(request, cache, store, principal, produce)
