@@ -90,6 +90,23 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+def get_read_store(store: StoreDep, principal: PrincipalDep) -> Iterator[Store]:
+    """Yield the request's store pinned to one snapshot (:meth:`Store.pinned`), for GET pages.
+
+    The caller is authenticated first (its audit row is a write, before the snapshot), then
+    the snapshot is taken at once (its first read is the data version), so every figure of
+    one page -- caption, tables, places, map -- comes from one commit even while another
+    process ingests. The handler may not write.
+    """
+    del principal  # resolved first: authentication may write the audit log
+    with store.pinned():
+        store.data_version()  # the snapshot is the one current now, not at a later first read
+        yield store
+
+
+ReadStoreDep = Annotated[Store, Depends(get_read_store)]
+
+
 def parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     """Parse ``minlon,minlat,maxlon,maxlat`` (WGS84) and check its ranges.
 

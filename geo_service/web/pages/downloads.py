@@ -21,7 +21,7 @@ from geo_service.config import Settings
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.auth import Principal
-from geo_service.web.deps import CacheDep, PrincipalDep, ResQuery, SettingsDep, StoreDep
+from geo_service.web.deps import CacheDep, PrincipalDep, ReadStoreDep, ResQuery, SettingsDep
 from geo_service.web.pages.caption import Caption, used_period
 from geo_service.web.pages.context import (
     Choices,
@@ -104,7 +104,7 @@ def _filename(ch: Choices, params: MapParams, ext: str) -> str:
 @router.get("/kaart/kaartlaag.geojson")
 def kaartlaag_geojson(
     request: Request,
-    store: StoreDep,
+    store: ReadStoreDep,
     cache: CacheDep,
     settings: SettingsDep,
     principal: PrincipalDep,
@@ -125,7 +125,7 @@ def kaartlaag_geojson(
 @router.get("/kaart/kaartlaag.gpkg")
 def kaartlaag_gpkg(
     request: Request,
-    store: StoreDep,
+    store: ReadStoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     params: MapParamsDep,
@@ -174,7 +174,7 @@ def _csv(caption: Caption, header: list[str], rows: list[list[str]], filename: s
 
 @router.get("/kaart/trend.csv")
 def trend_csv(
-    store: StoreDep,
+    store: ReadStoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     params: MapParamsDep,
@@ -199,7 +199,7 @@ def trend_csv(
 @router.get("/overzicht/hotspots.csv")
 def overzicht_hotspots_csv(
     request: Request,
-    store: StoreDep,
+    store: ReadStoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     municipality: Text = None,
@@ -245,7 +245,7 @@ def overzicht_hotspots_csv(
 
 @router.get("/overzicht/per-jaar.csv")
 def overzicht_years_csv(
-    store: StoreDep,
+    store: ReadStoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     municipality: Text = None,

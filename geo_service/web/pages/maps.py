@@ -27,7 +27,7 @@ from geo_service.errors import DomainError, GeoServiceError
 from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.auth import Principal
-from geo_service.web.deps import CacheDep, PrincipalDep, ResQuery, SettingsDep, StoreDep
+from geo_service.web.deps import CacheDep, PrincipalDep, ReadStoreDep, ResQuery, SettingsDep
 from geo_service.web.pages import downloads
 from geo_service.web.pages.caption import DataWindow, month_end, used_period
 from geo_service.web.pages.context import (
@@ -285,7 +285,7 @@ def _no_hotspot_message(method: str, gi: maps.HexLayer, kde: maps.HexLayer) -> s
 @router.get("/kaart/kaartlaag", response_class=HTMLResponse)
 def kaartlaag(
     request: Request,
-    store: StoreDep,
+    store: ReadStoreDep,
     cache: CacheDep,
     settings: SettingsDep,
     principal: PrincipalDep,
@@ -308,7 +308,7 @@ def kaartlaag(
 @router.get("/kaart", response_class=HTMLResponse)
 def kaart(
     request: Request,
-    store: StoreDep,
+    store: ReadStoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     params: MapParamsDep,
@@ -375,7 +375,7 @@ def kaart(
 @router.get("/overzicht", response_class=HTMLResponse)
 def overzicht(
     request: Request,
-    store: StoreDep,
+    store: ReadStoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     municipality: Text = None,
@@ -427,7 +427,7 @@ def _default_periods(window: DataWindow, viewer: bool) -> tuple[date, date, date
 @router.get("/vergelijk", response_class=HTMLResponse)
 def vergelijk(
     request: Request,
-    store: StoreDep,
+    store: ReadStoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     params: MapParamsDep,
@@ -678,7 +678,7 @@ def build_alert_map(
 @router.get("/waarschuwingszones", response_class=HTMLResponse)
 def waarschuwingszones(
     request: Request,
-    store: StoreDep,
+    store: ReadStoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     municipality: Text = None,

@@ -32,7 +32,7 @@ from geo_service.filters import IncidentFilter
 from geo_service.store import Store
 from geo_service.web.api import targeting as targeting_api
 from geo_service.web.auth import Principal
-from geo_service.web.deps import PrincipalDep, SettingsDep, StoreDep
+from geo_service.web.deps import PrincipalDep, ReadStoreDep, SettingsDep
 from geo_service.web.errors import status_for
 from geo_service.web.pages.context import (
     Choices,
@@ -242,7 +242,7 @@ def driehoek_context(
 @pages.get("/driehoek", response_class=HTMLResponse)
 def driehoek(
     request: Request,
-    store: StoreDep,
+    store: ReadStoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     municipality: Text = None,
@@ -399,7 +399,7 @@ def cameras_context(
 @pages.get("/cameras", response_class=HTMLResponse)
 def cameras(
     request: Request,
-    store: StoreDep,
+    store: ReadStoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     municipality: Text = None,

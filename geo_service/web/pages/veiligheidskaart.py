@@ -36,7 +36,7 @@ from geo_service.analyses.veiligheidskaart import (
 from geo_service.config import Settings
 from geo_service.errors import DomainError, NotFoundError, PageInputError, PageNotFoundError
 from geo_service.store import Store
-from geo_service.web.deps import PrincipalDep, SettingsDep, StoreDep
+from geo_service.web.deps import PrincipalDep, ReadStoreDep, SettingsDep
 from geo_service.web.errors import status_for
 from geo_service.web.pages.context import Text, reject_unknown_page_params
 from geo_service.web.pages.errors import dutch_message
@@ -300,7 +300,7 @@ def _int(text: str | None, label: str) -> int | None:
 @pages.get("/veiligheidskaart", response_class=HTMLResponse)
 def veiligheidskaart(
     request: Request,
-    store: StoreDep,
+    store: ReadStoreDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     municipality: Text = None,
