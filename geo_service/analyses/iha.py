@@ -81,7 +81,7 @@ class IHAParams:
         (``1 + bonus x share``).
     refine
         Reshape each chosen disk into the contiguous area of the same number of cells that
-        holds more incidents and no lower index (:func:`spatial.targeting.iha.refine_area`);
+        holds more incidents and no lower index (:func:`spatial.targeting.reshape.refine_area`);
         False keeps the disks.
 
     Raises

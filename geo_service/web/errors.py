@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
+import duckdb
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -24,10 +25,12 @@ from geo_service.errors import (
     InputFileError,
     InputTooLargeError,
     NotFoundError,
+    StoreUnavailableError,
     UnknownColumnError,
 )
+from geo_service.store.core import redact
 from geo_service.web.metrics import current_request_id
-from geo_service.web.pages.errors import is_html_page, page_error_response
+from geo_service.web.pages.errors import RETRY_UNAVAILABLE_S, is_html_page, page_error_response
 from spatial.errors import (
     CRSError,
     EmptyStudyAreaError,
@@ -43,6 +46,7 @@ PROBLEM_JSON = "application/problem+json"
 
 #: Domain exception class -> HTTP status. Looked up along the MRO, most specific first.
 STATUS_CODES: dict[type[Exception], int] = {
+    StoreUnavailableError: 503,
     AuthenticationError: 401,
     AuthorizationError: 403,
     BusyError: 409,
@@ -73,7 +77,14 @@ TITLES: dict[int, str] = {
     422: "Ongeldige invoer / Unprocessable input",
     429: "Te veel verzoeken / Too many requests",
     500: "Interne fout / Internal server error",
+    503: "Tijdelijk niet beschikbaar / Service unavailable",
 }
+
+#: Detail of a 503: the store's catalog or data files did not answer (a DuckDB I/O error).
+UNAVAILABLE_DETAIL = (
+    "De opslag is even niet bereikbaar; probeer het over een halve minuut opnieuw / the store "
+    "is temporarily unreachable"
+)
 
 
 def status_for(exc: BaseException) -> int:
@@ -108,6 +119,8 @@ def problem(
         headers["WWW-Authenticate"] = 'Bearer realm="geo-service"'
     elif status == 409:
         headers["Retry-After"] = "5"
+    elif status == 503:
+        headers["Retry-After"] = str(RETRY_UNAVAILABLE_S)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers or None)
 
 
@@ -193,6 +206,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(status, _validation_detail(exc), instance=request.url.path)
 
     async def unexpected(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, duckdb.IOException):
+            # The catalog server or the shared data folder did not answer: 503, retry later
+            # (the same open store works again once it is back). The log line is redacted.
+            log.error(
+                "store unreachable on %s (request_id %s): %s",
+                request.url.path,
+                current_request_id(),
+                redact(str(exc)).splitlines()[0][:300],
+            )
+            if is_html_page(request.url.path):
+                return page_error_response(request, 503, exc)
+            return problem(503, UNAVAILABLE_DETAIL, instance=request.url.path)
         log.exception(
             "unhandled error on %s (request_id %s)", request.url.path, current_request_id()
         )

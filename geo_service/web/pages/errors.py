@@ -110,6 +110,9 @@ BACK_LABELS = {
     "/uitloggen": "inloggen",
 }
 
+#: Seconds a client is asked to wait after a 503 (``Retry-After``).
+RETRY_UNAVAILABLE_S = 30
+
 TITLES = {
     400: "Deze keuze kunnen we niet tonen",
     401: "Niet aangemeld",
@@ -120,6 +123,7 @@ TITLES = {
     413: "Te groot",
     422: "Ongeldige invoer",
     500: "Er ging iets mis",
+    503: "Tijdelijk niet beschikbaar",
 }
 
 
@@ -185,6 +189,11 @@ def dutch_message(exc: BaseException, status: int) -> list[str]:
         return ["Deze pagina of gemeente bestaat niet (meer)."]
     if isinstance(exc, StarletteHTTPException) and status == 405:
         return ["Deze pagina kan alleen worden bekeken, niet verstuurd."]
+    if status == 503:
+        return [
+            "De gegevens zijn even niet bereikbaar (de opslag antwoordt niet). Probeer het over "
+            "een halve minuut opnieuw; blijft het zo, meld het dan bij de beheerder."
+        ]
     if status >= 500:
         return ["Er ging iets mis aan onze kant. De fout is vastgelegd; probeer het later opnieuw."]
     return ["Deze keuze kunnen we niet tonen. Pas de keuzes aan en probeer het opnieuw."]
@@ -205,4 +214,6 @@ def page_error_response(request: Request, status: int, exc: BaseException) -> HT
         response.headers["WWW-Authenticate"] = 'Bearer realm="geo-service"'
     elif status == 409:
         response.headers["Retry-After"] = "5"
+    elif status == 503:
+        response.headers["Retry-After"] = str(RETRY_UNAVAILABLE_S)
     return response

@@ -1,4 +1,4 @@
-"""Reshaping IHA disks (spatial.targeting.iha.refine_area), checked by brute force.
+"""Reshaping IHA disks (spatial.targeting.reshape.refine_area), checked by brute force.
 
 The independent references: every single swap of the result is enumerated here and judged
 with networkx's connectivity (not the module's own search) -- none may be feasible and
@@ -20,7 +20,8 @@ from shapely.geometry import box
 from spatial.errors import InvalidParameterError
 from spatial.grid.crs import WGS84, metric_crs_for, transform
 from spatial.grid.h3grid import study_grid
-from spatial.targeting.iha import cell_neighbours, disk_matrix, propose_iha_areas, refine_area
+from spatial.targeting.iha import cell_neighbours, disk_matrix, propose_iha_areas
+from spatial.targeting.reshape import refine_area
 
 BOX = box(4.28, 52.06, 4.33, 52.085)
 
