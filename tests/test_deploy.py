@@ -20,7 +20,13 @@ import pytest
 from geo_service.cli import build_parser
 
 DEPLOY = Path(__file__).parents[1] / "deploy"
-UNITS = ("geo-service.service", "geo-service-watch.service", "geo-service-watch.timer")
+UNITS = (
+    "geo-service.service",
+    "geo-service-watch.service",
+    "geo-service-watch.timer",
+    "geo-service-compact.service",
+    "geo-service-compact.timer",
+)
 PREFIX = "/opt/geo-service/.venv/bin/geo-service"
 
 
@@ -39,7 +45,7 @@ def _exec_args(unit: configparser.ConfigParser) -> list[str]:
 
 
 def test_units_parse_and_name_existing_commands() -> None:
-    service, watch, timer = (_unit(n) for n in UNITS)
+    service, watch, timer, compact, weekly = (_unit(n) for n in UNITS)
     serve = build_parser().parse_args(_exec_args(service))
     assert serve.command == "serve" and serve.workers == 4
     once = build_parser().parse_args(_exec_args(watch))
@@ -47,9 +53,15 @@ def test_units_parse_and_name_existing_commands() -> None:
     assert watch["Service"]["Type"] == "oneshot"
     assert timer["Timer"]["Unit"] == "geo-service-watch.service"
     assert timer["Timer"]["OnCalendar"] and timer["Install"]["WantedBy"] == "timers.target"
-    # Both services name the same store.
+    maintenance = build_parser().parse_args(_exec_args(compact))
+    assert maintenance.command == "store" and maintenance.store_command == "compact"
+    assert maintenance.keep_days == 7 and compact["Service"]["Type"] == "oneshot"
+    assert weekly["Timer"]["Unit"] == "geo-service-compact.service"
+    assert weekly["Timer"]["OnCalendar"] and weekly["Install"]["WantedBy"] == "timers.target"
+    # The three services name the same store.
     store = "Environment=GEO_SERVICE_DB=/var/lib/geo-service/hotspots.duckdb\n"
-    assert all(store in (DEPLOY / n).read_text(encoding="utf-8") for n in UNITS[:2])
+    services = [n for n in UNITS if n.endswith(".service")]
+    assert all(store in (DEPLOY / n).read_text(encoding="utf-8") for n in services)
 
 
 def test_a_renamed_option_would_fail_the_parse_check() -> None:

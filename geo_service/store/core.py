@@ -486,6 +486,29 @@ class SnapshotProbe:
 WRITE_WAIT_S = 60.0
 
 
+@dataclass(frozen=True)
+class CompactReport:
+    """What :meth:`StoreBase.compact` did.
+
+    Attributes
+    ----------
+    files_before, files_after
+        Live data files (of every table) before and after the merge.
+    snapshots_expired
+        Snapshots older than ``keep_days`` removed from the catalog.
+    files_deleted
+        Files no snapshot needs any more, unlinked at least ``keep_days`` ago, deleted.
+    keep_days
+        How long unneeded snapshots and files are kept (a long read may still use them).
+    """
+
+    files_before: int
+    files_after: int
+    snapshots_expired: int
+    files_deleted: int
+    keep_days: int
+
+
 class StoreBase:
     """Holds the DuckDB connection; query modules add methods as mixins.
 
@@ -694,6 +717,65 @@ class StoreBase:
         if probe is not None and snapshot is not None:
             probe.last = (snapshot, version)
         return version
+
+    def compact(self, keep_days: int = 7, *, attempts: int = 5) -> CompactReport:
+        """Merge small data files, expire old snapshots and delete the files they held.
+
+        Every ingest commits at least one Parquet file; a folder that is watched every
+        quarter of an hour makes thousands a month, and each query opens them all. DuckLake's
+        own maintenance (``ducklake_merge_adjacent_files``, ``ducklake_expire_snapshots``,
+        ``ducklake_cleanup_old_files``) merges them and removes what no snapshot younger than
+        ``keep_days`` needs: a read that started before the compaction finishes on the files
+        it opened (they are deleted only ``keep_days`` after they were unlinked). No data
+        changes, so the data version stays (caches stay valid). A merge that meets a
+        concurrent commit is retried (a DuckLake transaction either changes data or
+        compacts, never both, so it cannot join :meth:`write`).
+
+        Raises
+        ------
+        ValueError
+            A single-file DuckDB store (nothing to compact) or ``keep_days`` below 0.
+        duckdb.TransactionException
+            The merge met a concurrent commit ``attempts`` times.
+        """
+        if not self.location.shared:
+            raise ValueError(
+                "een enkel DuckDB-bestand heeft geen compactie nodig / a single-file store "
+                "needs no compaction"
+            )
+        if isinstance(keep_days, bool) or not isinstance(keep_days, int) or keep_days < 0:
+            raise ValueError(f"keep_days must be an integer >= 0, got {keep_days!r}")
+        live = (
+            "SELECT count(*) FROM __ducklake_metadata_lake.ducklake_data_file "
+            "WHERE end_snapshot IS NULL"
+        )
+        before = int(self.con.execute(live).fetchone()[0])  # type: ignore[index]
+        for attempt in range(attempts):
+            try:
+                # SELECT * (not count(*), which DuckDB answers without running the merge)
+                self.con.execute("SELECT * FROM ducklake_merge_adjacent_files('lake')").fetchall()
+                break
+            except duckdb.TransactionException:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1) + random.random() * 0.2)  # noqa: S311
+        after = int(self.con.execute(live).fetchone()[0])  # type: ignore[index]
+        older = f"now() - INTERVAL '{int(keep_days)} days'"
+        # SELECT count(*) FROM the maintenance functions: their rows hold time-zoned timestamps
+        # that Python would need pytz to convert; only the number of rows is wanted.
+        expired = self.con.execute(
+            f"SELECT count(*) FROM ducklake_expire_snapshots('lake', older_than => {older})"
+        ).fetchone()
+        deleted = self.con.execute(
+            f"SELECT count(*) FROM ducklake_cleanup_old_files('lake', older_than => {older})"
+        ).fetchone()
+        return CompactReport(
+            files_before=before,
+            files_after=after,
+            snapshots_expired=int(expired[0]) if expired else 0,
+            files_deleted=int(deleted[0]) if deleted else 0,
+            keep_days=keep_days,
+        )
 
     def bump_data_version(self) -> None:
         """Mark stored data as changed. Call inside the transaction that changed them."""
