@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from geo_service.store import Store
-from tests.postgres import PostgresServer, start_server, stop_server
+from tests.postgres import PostgresServer, free_port, start_server, stop_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -33,12 +33,7 @@ def test_output() -> Path:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL server for the session (see ``tests/postgres.py``)."""
-    import socket
-
-    with socket.socket() as sock:  # a free port number: the server listens on a socket file
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = start_server(port)
+    server = start_server(free_port())
     try:
         yield server
     finally:

@@ -14,6 +14,7 @@ import os
 import pwd
 import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -67,6 +68,13 @@ class PostgresServer:
 
 def _as_owner(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+def free_port() -> int:
+    """Return a port number no one listens on now (the server listens on a socket file)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def start_server(port: int) -> PostgresServer:

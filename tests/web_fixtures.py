@@ -195,3 +195,27 @@ def browser() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+def commit_elsewhere(path: Path, sql: str) -> None:
+    """Run ``sql`` and bump the data version in one commit of a second process on ``path``.
+
+    What another worker or an ingest does while a response is being computed.
+    """
+    script = (
+        "import sys\n"
+        "from geo_service.store import Store\n"
+        "with Store.open(sys.argv[1]) as store:\n"
+        "    def block():\n"
+        "        store.con.execute(sys.argv[2])\n"
+        "        store.bump_data_version()\n"
+        "    store.write(block)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(path), sql],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr

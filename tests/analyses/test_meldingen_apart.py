@@ -62,6 +62,14 @@ def _meldingen(store: Store, clock: DemoClock, n: int = 600) -> pd.DataFrame:
     )
 
 
+def _ingest_meldingen(store: Store, clock: DemoClock, n: int = 600) -> int:
+    """Ingest :func:`_meldingen` as residents' reports (``kind="melding"``); return how many."""
+    frame = _meldingen(store, clock, n)
+    report = ingest_frame(store, frame, file_name="meldingen.csv", kind="melding", today=clock.last)
+    assert report.stored == len(frame)
+    return report.stored
+
+
 def _figures(store: Store, level: str) -> dict[tuple[str, str], tuple[object, ...]]:
     r = compute_veiligheidskaart(store, VeiligheidskaartParams(level=level))  # type: ignore[arg-type]
     return {
@@ -74,13 +82,9 @@ def _figures(store: Store, level: str) -> dict[tuple[str, str], tuple[object, ..
 def test_meldingen_never_change_a_police_figure(demo_copy: DemoDB, demo_clock: DemoClock) -> None:
     with Store.open(demo_copy.path) as s:
         before = {lv: _figures(s, lv) for lv in ("stadsdeel", "wijk")}
-        frame = _meldingen(s, demo_clock)
-        report = ingest_frame(
-            s, frame, file_name="meldingen.csv", kind="melding", today=demo_clock.last
-        )
-        assert report.stored == len(frame)
+        stored = _ingest_meldingen(s, demo_clock)
         assert s.category_kinds()["geluidsoverlast"] == "melding"
-        assert s.count_incidents(IncidentFilter(category="geluidsoverlast")) == len(frame)
+        assert s.count_incidents(IncidentFilter(category="geluidsoverlast")) == stored
         r = compute_veiligheidskaart(s, VeiligheidskaartParams(level="stadsdeel"))
         after = {lv: _figures(s, lv) for lv in ("stadsdeel", "wijk")}
     # Police rows first, then the meldingen (sorted), each category on its own row.
@@ -105,13 +109,7 @@ def test_meldingen_never_change_a_police_figure(demo_copy: DemoDB, demo_clock: D
 
 def test_page_puts_meldingen_in_their_own_table(demo_copy: DemoDB, demo_clock: DemoClock) -> None:
     with Store.open(demo_copy.path) as s:
-        ingest_frame(
-            s,
-            _meldingen(s, demo_clock, 200),
-            file_name="meldingen.csv",
-            kind="melding",
-            today=demo_clock.last,
-        )
+        _ingest_meldingen(s, demo_clock, 200)
     app = create_app(web_settings(demo_copy.path))
     with TestClient(app) as c:
         resp = c.get("/veiligheidskaart", headers={"X-API-Key": demo_copy.analyst})
@@ -137,13 +135,7 @@ def test_iha_takes_meldingen_as_input_with_totals_per_kind(
     demo_copy: DemoDB, demo_clock: DemoClock
 ) -> None:
     with Store.open(demo_copy.path) as s:
-        ingest_frame(
-            s,
-            _meldingen(s, demo_clock, 300),
-            file_name="meldingen.csv",
-            kind="melding",
-            today=demo_clock.last,
-        )
+        _ingest_meldingen(s, demo_clock, 300)
         result = compute_iha(s, IHAParams(incidents=IncidentFilter(municipality=GM), count=4))
     fc = iha_geojson(result)
     assert result.categories == ["woninginbraak", "jeugdoverlast", "geluidsoverlast"]

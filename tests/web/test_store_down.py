@@ -8,7 +8,6 @@ again, the same app answers 200 without a restart.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,16 +16,20 @@ import pytest
 from fastapi.testclient import TestClient
 
 from geo_service.web import create_app
-from tests.postgres import PostgresServer, _as_owner, _binary, start_server, stop_server
+from tests.postgres import (
+    PostgresServer,
+    _as_owner,
+    _binary,
+    free_port,
+    start_server,
+    stop_server,
+)
 from tests.web_fixtures import web_settings
 
 
 @pytest.fixture
 def own_server() -> Iterator[PostgresServer]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = start_server(port)
+    server = start_server(free_port())
     try:
         yield server
     finally:

@@ -9,27 +9,17 @@ the older version: fixed cameras only.) The next request is computed on the new 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from geo_service.web import create_app, service
-from tests.web_fixtures import DemoDB, demo_copy, demo_db, web_settings
+from tests.web_fixtures import DemoDB, commit_elsewhere, demo_copy, demo_db, web_settings
 
 __all__ = ["demo_copy", "demo_db"]
 
-COMMIT = """
-import sys
-from geo_service.store import Store
-with Store.open(sys.argv[1]) as store:
-    def block():
-        store.con.execute("DELETE FROM cameras WHERE kind = 'flexible'")
-        store.bump_data_version()
-    store.write(block)
-"""
+SQL = "DELETE FROM cameras WHERE kind = 'flexible'"
 
 
 def test_a_response_holds_the_data_of_the_version_it_is_filed_under(
@@ -40,14 +30,7 @@ def test_a_response_holds_the_data_of_the_version_it_is_filed_under(
 
     def commit_then_compute(*args: Any, **kwargs: Any) -> Any:
         if not commits:  # the first computation only
-            out = subprocess.run(
-                [sys.executable, "-c", COMMIT, str(demo_copy.path)],
-                capture_output=True,
-                text=True,
-                timeout=180,
-                check=False,
-            )
-            assert out.returncode == 0, out.stderr
+            commit_elsewhere(demo_copy.path, SQL)
             commits.append("done")
         return original(*args, **kwargs)
 

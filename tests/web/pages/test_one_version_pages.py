@@ -10,8 +10,6 @@ rendered on the new version.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -19,19 +17,11 @@ from fastapi.testclient import TestClient
 
 import geo_service.web.pages.context as context
 from geo_service.web import create_app
-from tests.web_fixtures import DemoDB, demo_copy, demo_db, web_settings
+from tests.web_fixtures import DemoDB, commit_elsewhere, demo_copy, demo_db, web_settings
 
 __all__ = ["demo_copy", "demo_db"]
 
-COMMIT = """
-import sys
-from geo_service.store import Store
-with Store.open(sys.argv[1]) as store:
-    def block():
-        store.con.execute("DELETE FROM incidents WHERE category = 'jeugdoverlast'")
-        store.bump_data_version()
-    store.write(block)
-"""
+SQL = "DELETE FROM incidents WHERE category = 'jeugdoverlast'"
 
 
 def test_a_page_is_rendered_on_one_snapshot(
@@ -42,14 +32,7 @@ def test_a_page_is_rendered_on_one_snapshot(
 
     def commit_then_count(*args: Any, **kwargs: Any) -> Any:
         if not commits:
-            out = subprocess.run(
-                [sys.executable, "-c", COMMIT, str(demo_copy.path)],
-                capture_output=True,
-                text=True,
-                timeout=180,
-                check=False,
-            )
-            assert out.returncode == 0, out.stderr
+            commit_elsewhere(demo_copy.path, SQL)
             commits.append("done")
         return original(*args, **kwargs)
 
