@@ -752,7 +752,7 @@ class StoreBase:
         before = int(self.con.execute(live).fetchone()[0])  # type: ignore[index]
         for attempt in range(attempts):
             try:
-                # SELECT * (not count(*), which DuckDB answers without running the merge)
+                # SELECT * (a count(*) is answered without running the merge)
                 self.con.execute("SELECT * FROM ducklake_merge_adjacent_files('lake')").fetchall()
                 break
             except duckdb.TransactionException:
@@ -761,19 +761,19 @@ class StoreBase:
                 time.sleep(0.2 * (attempt + 1) + random.random() * 0.2)  # noqa: S311
         after = int(self.con.execute(live).fetchone()[0])  # type: ignore[index]
         older = f"now() - INTERVAL '{int(keep_days)} days'"
-        # SELECT count(*) FROM the maintenance functions: their rows hold time-zoned timestamps
-        # that Python would need pytz to convert; only the number of rows is wanted.
-        expired = self.con.execute(
-            f"SELECT count(*) FROM ducklake_expire_snapshots('lake', older_than => {older})"
-        ).fetchone()
-        deleted = self.con.execute(
-            f"SELECT count(*) FROM ducklake_cleanup_old_files('lake', older_than => {older})"
-        ).fetchone()
+
+        def rows(sql: str) -> int:
+            # Every row fetched (a count(*) may be answered without running the function), as
+            # Arrow: the rows hold time-zoned timestamps that Python objects would need pytz for.
+            return int(self.con.execute(sql).arrow().read_all().num_rows)
+
+        expired = rows(f"SELECT * FROM ducklake_expire_snapshots('lake', older_than => {older})")
+        deleted = rows(f"SELECT * FROM ducklake_cleanup_old_files('lake', older_than => {older})")
         return CompactReport(
             files_before=before,
             files_after=after,
-            snapshots_expired=int(expired[0]) if expired else 0,
-            files_deleted=int(deleted[0]) if deleted else 0,
+            snapshots_expired=expired,
+            files_deleted=deleted,
             keep_days=keep_days,
         )
 

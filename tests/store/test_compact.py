@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -40,6 +41,12 @@ def _ids(store: Store) -> list[str]:
     ]
 
 
+def _parquet_files(store: Store) -> list[Path]:
+    """The Parquet files in the store's data folder (SQLite: beside it; PostgreSQL: the env's)."""
+    folder = store.location.data_path or Path(str(store.location.catalog) + ".files")
+    return sorted(Path(folder).rglob("*.parquet"))
+
+
 def test_compact_merges_files_and_changes_no_data(store_db: str) -> None:
     with Store.open(store_db) as store:
         _small_ingests(store, 12)
@@ -52,9 +59,11 @@ def test_compact_merges_files_and_changes_no_data(store_db: str) -> None:
         assert report.files_before >= 12  # at least one file per ingest
         assert report.files_deleted == 0  # unlinked files are kept keep_days (7) days
         assert _ids(store) == ids and store.data_version() == version
+        on_disk = _parquet_files(store)
         now = store.compact(keep_days=0)  # a second run: nothing to merge, the rest deleted
         assert now.files_after == now.files_before == report.files_after
         assert now.snapshots_expired > 0 and now.files_deleted > 0
+        assert len(_parquet_files(store)) == len(on_disk) - now.files_deleted  # really gone
         assert _ids(store) == ids
         _small_ingests(store, 1)  # the store still takes new batches
         assert len(_ids(store)) == 240  # (the same ids: all duplicates)
