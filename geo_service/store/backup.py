@@ -35,6 +35,12 @@ TABLES: tuple[str, ...] = tuple(
     stmt.split("EXISTS", 1)[1].split("(", 1)[0].strip() for stmt in SCHEMA_SQL
 )
 
+#: Tables added to the schema after backups of this schema version were first made (created
+#: by ``CREATE TABLE IF NOT EXISTS`` on open, no version bump): a backup may lack them, and
+#: they are then restored empty -- for ``category_kinds`` that reads every category as a
+#: police registration, as the store did before the table existed.
+LATER_TABLES: frozenset[str] = frozenset({"category_kinds"})
+
 #: Tables whose rows are "data": a store with rows in one of them is not overwritten
 #: without ``force`` (``meta`` always holds the store's own keys).
 DATA_TABLES: tuple[str, ...] = tuple(t for t in TABLES if t != "meta")
@@ -191,7 +197,7 @@ def verify_backup(folder: Path) -> BackupManifest:
             f"de backup heeft schemaversie {manifest.schema_version}, dit programma "
             f"{SCHEMA_VERSION}; herstel met de versie van geo-service die de backup maakte"
         )
-    missing = [t for t in TABLES if t not in manifest.counts]
+    missing = [t for t in TABLES if t not in manifest.counts and t not in LATER_TABLES]
     if missing:
         raise BackupError(f"de backup mist tabel(len) {', '.join(missing)}")
     for name, expected in manifest.sha256.items():
@@ -241,6 +247,9 @@ def restore_store(store: StoreBase, folder: Path, *, force: bool = False) -> Bac
 
     def block() -> None:
         for table in TABLES:
+            if table not in manifest.counts:  # one of LATER_TABLES, older than the backup
+                store.con.execute(f"DELETE FROM {table}")
+                continue
             file = _sql_text(str(folder / f"{table}.parquet"))
             cols = [
                 str(r[0])
@@ -281,6 +290,7 @@ def restored_counts(store: StoreBase) -> dict[str, int]:
 
 __all__ = [
     "DATA_TABLES",
+    "LATER_TABLES",
     "TABLES",
     "BackupError",
     "BackupManifest",
