@@ -23,8 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import h3
+import h3ronpy
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 from scipy.sparse.csgraph import connected_components
 
 from spatial.errors import InvalidParameterError
@@ -155,9 +157,13 @@ def split_clusters(
     res = check_resolution(res)
     if arr.size == 0:
         return lab.copy()
-    hexes = [h3.int_to_str(int(c)) for c in arr]
-    area = np.array([h3.cell_area(c, unit="km^2") for c in hexes], dtype=np.float64)
-    latlon = np.array([h3.cell_to_latlng(c) for c in hexes], dtype=np.float64).reshape(-1, 2)
+    # Areas and centres of all cells at once (h3ronpy, vectorised), as the study grid has them.
+    area = np.asarray(
+        pa.array(h3ronpy.cells_area_km2(pa.array(arr))).to_numpy(zero_copy_only=False),
+        dtype=np.float64,
+    )
+    lon, lat = H3Grid(cells=arr, res=res).centroids()
+    latlon = np.column_stack([lat, lon])
     parts: list[npt.NDArray[np.int64]] = []
     stack = [np.flatnonzero(lab == v) for v in np.unique(lab)]
     while stack:
