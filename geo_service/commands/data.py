@@ -55,8 +55,9 @@ def register(
     p.add_argument(
         "--cbs",
         action="store_true",
-        help="CBS wijk- en buurtkaart (GeoPackage, BU_CODE/WK_CODE/GM_CODE, WONINGEN, AANT_INW):"
-        " buurten, wijken and gemeenten; negative special codes read as unknown",
+        help="CBS wijk- en buurtkaart (GeoPackage; the layout up to 2021, BU_CODE/WONINGEN/"
+        "AANT_INW, or from 2022, buurtcode/woningvoorraad/aantal_inwoners): buurten, wijken "
+        "and gemeenten; negative special codes read as unknown",
     )
     p.add_argument("--code-field")
     p.add_argument("--name-field")
@@ -164,10 +165,10 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _areas_import(args: argparse.Namespace) -> int:
-    from geo_service.ingest.areas import CBS_FIELDS, import_areas_report, import_cbs
+    from geo_service.ingest.areas import CBS_LEVELS, import_areas_report, import_cbs
 
     if args.cbs:
-        if args.level is not None and args.level not in CBS_FIELDS:
+        if args.level is not None and args.level not in CBS_LEVELS:
             raise InputFileError(
                 f"--cbs kent de niveaus buurt, wijk en gemeente, niet {args.level}"
             )

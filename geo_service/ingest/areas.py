@@ -1,18 +1,22 @@
 """Importing area polygons (buurt, wijk, ..., with dwellings) and camera points.
 
 **CBS wijk- en buurtkaart.** :func:`import_cbs` reads CBS's "Wijk- en buurtkaart" with the
-"Kerncijfers wijken en buurten" (GeoPackage, RD New): one layer per level, codes in
-``BU_CODE`` / ``WK_CODE`` / ``GM_CODE``, names in ``BU_NAAM`` / ``WK_NAAM`` / ``GM_NAAM``,
-dwellings in ``WONINGEN`` and inhabitants in ``AANT_INW``. CBS codes values it may not publish
-(secret: too few inhabitants) or does not know as large negative numbers, e.g. ``-99997``,
-``-99999997`` and ``-99999999``. A count of dwellings or inhabitants is never negative, so every
-negative value in those fields is read as unknown (NULL), in any area file, and the import
-report counts them per code: they never reach a rate as negative dwellings.
+"Kerncijfers wijken en buurten" (GeoPackage, RD New): one layer per level, in either of the two
+layouts CBS has used (:data:`CBS_LAYOUTS`): up to 2021 codes in ``BU_CODE`` / ``WK_CODE`` /
+``GM_CODE``, names in ``BU_NAAM`` / ``WK_NAAM`` / ``GM_NAAM``, dwellings in ``WONINGEN`` and
+inhabitants in ``AANT_INW``; from 2022 on ``buurtcode`` / ``wijkcode`` / ``gemeentecode``,
+``buurtnaam`` / ``wijknaam`` / ``gemeentenaam``, ``woningvoorraad`` and ``aantal_inwoners``. CBS
+codes values it may not publish (secret: too few inhabitants) or does not know as large negative
+numbers, e.g. ``-99997``, ``-99999997`` and ``-99999999``. A count of dwellings or inhabitants
+is never negative, so every negative value in those fields is read as unknown (NULL), in any
+area file, and the import report counts them per code: they never reach a rate as negative
+dwellings.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -30,19 +34,72 @@ from spatial.grid.crs import WGS84
 
 _CODE_FIELDS = ("code", "statcode", "cbscode", "wijk_code", "buurt_code", "gm_code", "id")
 _NAME_FIELDS = ("name", "naam", "statnaam", "wijk_name", "buurt_name", "wijknaam", "buurtnaam")
-_LEVEL_CODE = {"buurt": ("bu_code",), "wijk": ("wk_code",), "gemeente": ("gm_code",)}
-_LEVEL_NAME = {"buurt": ("bu_naam",), "wijk": ("wk_naam",), "gemeente": ("gm_naam",)}
-_LEVELS = ("buurt", "wijk", "stadsdeel", "verzorgingsgebied", "gemeente", "designated")
-#: CBS kerncijfers layout per level: code, name field; a layer is the level's when it has the
-#: code field and not the finer level's code (a buurt row also has WK_CODE and GM_CODE).
-CBS_FIELDS: Final = {
-    "buurt": ("BU_CODE", "BU_NAAM", None),
-    "wijk": ("WK_CODE", "WK_NAAM", "BU_CODE"),
-    "gemeente": ("GM_CODE", "GM_NAAM", "WK_CODE"),
+_LEVEL_CODE = {
+    "buurt": ("bu_code", "buurtcode"),
+    "wijk": ("wk_code", "wijkcode"),
+    "gemeente": ("gm_code", "gemeentecode"),
 }
-CBS_DWELLINGS: Final = "WONINGEN"
-CBS_INHABITANTS: Final = "AANT_INW"
-CBS_MUNICIPALITY: Final = "GM_CODE"
+_LEVEL_NAME = {
+    "buurt": ("bu_naam", "buurtnaam"),
+    "wijk": ("wk_naam", "wijknaam"),
+    "gemeente": ("gm_naam", "gemeentenaam"),
+}
+_LEVELS = ("buurt", "wijk", "stadsdeel", "verzorgingsgebied", "gemeente", "designated")
+
+
+@dataclass(frozen=True)
+class CbsLayout:
+    """Field names of one generation of CBS's wijk- en buurtkaart (matched case-insensitively).
+
+    Attributes
+    ----------
+    label
+        The years it covers, as the import report names it.
+    levels
+        Per level: code field, name field, and the next finer level's code field. A layer is
+        the level's when it has the code field and not the finer one (a buurt row also
+        carries its wijk and gemeente codes).
+    dwellings, inhabitants, municipality
+        Fields of the dwellings, the inhabitants and the gemeente code.
+    """
+
+    label: str
+    levels: Mapping[str, tuple[str, str, str | None]]
+    dwellings: str
+    inhabitants: str
+    municipality: str
+
+
+#: The layouts ``--cbs`` knows, oldest first: up to 2021 CBS wrote upper-case abbreviations
+#: (``BU_CODE``, ``WONINGEN``, ``AANT_INW``); from the 2022 edition on, lower-case descriptive
+#: names (``buurtcode``, ``woningvoorraad``, ``aantal_inwoners``). The special codes are the
+#: same in both.
+CBS_LAYOUTS: Final = (
+    CbsLayout(
+        label="t/m 2021",
+        levels={
+            "buurt": ("BU_CODE", "BU_NAAM", None),
+            "wijk": ("WK_CODE", "WK_NAAM", "BU_CODE"),
+            "gemeente": ("GM_CODE", "GM_NAAM", "WK_CODE"),
+        },
+        dwellings="WONINGEN",
+        inhabitants="AANT_INW",
+        municipality="GM_CODE",
+    ),
+    CbsLayout(
+        label="vanaf 2022",
+        levels={
+            "buurt": ("buurtcode", "buurtnaam", None),
+            "wijk": ("wijkcode", "wijknaam", "buurtcode"),
+            "gemeente": ("gemeentecode", "gemeentenaam", "wijkcode"),
+        },
+        dwellings="woningvoorraad",
+        inhabitants="aantal_inwoners",
+        municipality="gemeentecode",
+    ),
+)
+#: The CBS levels (the same in every layout).
+CBS_LEVELS: Final = ("buurt", "wijk", "gemeente")
 
 
 @dataclass(frozen=True)
@@ -214,8 +271,15 @@ def import_areas_report(
             f"no code field found; pass --code-field (fields: {', '.join(map(str, gdf.columns))})"
         )
     name_col = _pick(gdf, name_field, _LEVEL_NAME.get(level, ()) + _NAME_FIELDS, "name")
-    dw_col = _pick(gdf, dwellings_field, ("dwellings", "woningen", "aant_won"), "dwellings")
-    inh_col = _pick(gdf, inhabitants_field, ("inhabitants", "aant_inw", "inwoners"), "inhabitants")
+    dw_col = _pick(
+        gdf, dwellings_field, ("dwellings", "woningen", "aant_won", "woningvoorraad"), "dwellings"
+    )
+    inh_col = _pick(
+        gdf,
+        inhabitants_field,
+        ("inhabitants", "aant_inw", "inwoners", "aantal_inwoners"),
+        "inhabitants",
+    )
     gm_col = _pick(
         gdf, municipality_field, ("municipality", "gm_code", "gemeentecode"), "municipality"
     )
@@ -256,16 +320,16 @@ def import_areas_report(
     )
 
 
-def cbs_layers(path: Path | str) -> dict[str, str]:
-    """Find the layer of each level in a CBS wijk- en buurtkaart GeoPackage.
+def cbs_scan(path: Path | str) -> dict[str, tuple[str, CbsLayout]]:
+    """Find the layer of each level in a CBS wijk- en buurtkaart GeoPackage, and its layout.
 
-    A layer is a level's when it has that level's code field and not the finer level's
-    (:data:`CBS_FIELDS`).
+    Field names are compared case-insensitively; each layer is tried against every layout of
+    :data:`CBS_LAYOUTS` (a file may even mix them). The first matching layer of a level wins.
 
     Raises
     ------
     InputFileError
-        Unreadable file, or no layer in the CBS layout.
+        Unreadable file, or no layer in a CBS layout.
     """
     p = Path(path)
     if not p.is_file():
@@ -273,22 +337,36 @@ def cbs_layers(path: Path | str) -> dict[str, str]:
     try:
         names = [str(row[0]) for row in pyogrio.list_layers(p)]
         fields = {
-            name: {str(f).upper() for f in pyogrio.read_info(p, layer=name)["fields"]}
+            name: {str(f).lower() for f in pyogrio.read_info(p, layer=name)["fields"]}
             for name in names
         }
     except Exception as exc:
         raise InputFileError(f"cannot read {p.name}: {type(exc).__name__}: {exc}") from exc
-    found: dict[str, str] = {}
-    for level, (code, _, finer) in CBS_FIELDS.items():
-        for name in names:
-            if code in fields[name] and (finer is None or finer not in fields[name]):
-                found.setdefault(level, name)
+    found: dict[str, tuple[str, CbsLayout]] = {}
+    for layout in CBS_LAYOUTS:
+        for level, (code, _, finer) in layout.levels.items():
+            for name in names:
+                has = fields[name]
+                if code.lower() in has and (finer is None or finer.lower() not in has):
+                    found.setdefault(level, (name, layout))
     if not found:
         raise InputFileError(
-            f"{p.name} is not in the CBS wijk- en buurtkaart layout (no layer with BU_CODE, "
-            "WK_CODE or GM_CODE) / geen CBS-wijk- en buurtkaart"
+            f"{p.name} is not in a CBS wijk- en buurtkaart layout (no layer with BU_CODE, "
+            "WK_CODE or GM_CODE, nor buurtcode, wijkcode or gemeentecode) / geen "
+            "CBS-wijk- en buurtkaart"
         )
     return found
+
+
+def cbs_layers(path: Path | str) -> dict[str, str]:
+    """Return the layer of each level in a CBS wijk- en buurtkaart (see :func:`cbs_scan`).
+
+    Raises
+    ------
+    InputFileError
+        Unreadable file, or no layer in a CBS layout.
+    """
+    return {level: layer for level, (layer, _) in cbs_scan(path).items()}
 
 
 def import_cbs(
@@ -318,8 +396,8 @@ def import_cbs(
     InputFileError
         Not a CBS layout, a level the file lacks, no area of ``municipality``.
     """
-    layers = cbs_layers(path)
-    unknown = [lv for lv in levels if lv not in CBS_FIELDS]
+    layers = cbs_scan(path)
+    unknown = [lv for lv in levels if lv not in CBS_LEVELS]
     if unknown:
         raise InputFileError(f"CBS levels are buurt, wijk and gemeente, got {', '.join(unknown)}")
     missing = [lv for lv in levels if lv not in layers]
@@ -329,11 +407,18 @@ def import_cbs(
         )
     reports = []
     for level in levels:
-        code, name, _ = CBS_FIELDS[level]
-        gdf = _read_geo(path, layers[level])
-        cols = {str(c).upper(): str(c) for c in gdf.columns}
+        layer, layout = layers[level]
+        code, name, _ = layout.levels[level]
+        gdf = _read_geo(path, layer)
+        cols = {str(c).lower(): str(c) for c in gdf.columns}
+        gm_field = cols.get(layout.municipality.lower())
         if municipality is not None:
-            gdf = gdf[gdf[cols[CBS_MUNICIPALITY]].astype(str) == municipality]
+            if gm_field is None:
+                raise InputFileError(
+                    f"{Path(path).name}, laag {layer}: geen veld {layout.municipality} om op "
+                    f"gemeente {municipality} te selecteren / no municipality field"
+                )
+            gdf = gdf[gdf[gm_field].astype(str) == municipality]
             if gdf.empty:
                 raise InputFileError(
                     f"no {level} of {municipality} in {Path(path).name} / geen gebieden van "
@@ -343,17 +428,20 @@ def import_cbs(
             store,
             gdf,
             level=level,
-            code_field=cols[code],
-            name_field=cols.get(name),
-            dwellings_field=cols.get(CBS_DWELLINGS),
-            inhabitants_field=cols.get(CBS_INHABITANTS),
-            municipality_field=cols.get(CBS_MUNICIPALITY),
-            source_note=f"CBS wijk- en buurtkaart ({Path(path).name}, laag {layers[level]})",
+            code_field=cols[code.lower()],
+            name_field=cols.get(name.lower()),
+            dwellings_field=cols.get(layout.dwellings.lower()),
+            inhabitants_field=cols.get(layout.inhabitants.lower()),
+            municipality_field=gm_field,
+            source_note=(
+                f"CBS wijk- en buurtkaart ({Path(path).name}, laag {layer}, "
+                f"indeling {layout.label})"
+            ),
         )
         reports.append(
             AreaImportReport(
                 level=report.level,
-                layer=layers[level],
+                layer=layer,
                 n_areas=report.n_areas,
                 dropped_empty=report.dropped_empty,
                 unknown_dwellings=report.unknown_dwellings,

@@ -18,6 +18,8 @@ from geo_service.store import Store
 
 DATA = Path(__file__).with_name("data")
 FIXTURE = DATA / "cbs_wijkenbuurten_fixture.gpkg"
+#: The same areas and values in CBS's layout from 2022 on (lower-case descriptive fields).
+FIXTURE_2023 = DATA / "cbs_wijkenbuurten_2023_fixture.gpkg"
 
 
 def test_fixture_matches_its_generator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,13 +31,20 @@ def test_fixture_matches_its_generator(tmp_path: Path, monkeypatch: pytest.Monke
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     monkeypatch.setattr(module, "OUT", tmp_path / "fresh.gpkg")
+    monkeypatch.setattr(module, "OUT_2023", tmp_path / "fresh_2023.gpkg")
     module.main()
-    for layer in ("buurt_2021", "wijk_2021", "gemeente_2021"):
-        fresh = gpd.read_file(tmp_path / "fresh.gpkg", layer=layer)
-        kept = gpd.read_file(FIXTURE, layer=layer)
-        assert kept.crs == fresh.crs == "EPSG:28992"
-        pd.testing.assert_frame_equal(kept.drop(columns="geometry"), fresh.drop(columns="geometry"))
-        assert kept.geometry.geom_equals(fresh.geometry).all()
+    for kept_file, fresh_file, layers in (
+        (FIXTURE, "fresh.gpkg", ("buurt_2021", "wijk_2021", "gemeente_2021")),
+        (FIXTURE_2023, "fresh_2023.gpkg", ("buurten", "wijken", "gemeenten")),
+    ):
+        for layer in layers:
+            fresh = gpd.read_file(tmp_path / fresh_file, layer=layer)
+            kept = gpd.read_file(kept_file, layer=layer)
+            assert kept.crs == fresh.crs == "EPSG:28992"
+            pd.testing.assert_frame_equal(
+                kept.drop(columns="geometry"), fresh.drop(columns="geometry")
+            )
+            assert kept.geometry.geom_equals(fresh.geometry).all()
 
 
 def test_layers_are_found_by_their_fields() -> None:
@@ -44,6 +53,53 @@ def test_layers_are_found_by_their_fields() -> None:
         "wijk": "wijk_2021",
         "gemeente": "gemeente_2021",
     }
+
+
+def test_layers_of_the_2022_layout_are_found_by_their_fields() -> None:
+    assert cbs_layers(FIXTURE_2023) == {
+        "buurt": "buurten",
+        "wijk": "wijken",
+        "gemeente": "gemeenten",
+    }
+
+
+def test_the_2022_layout_stores_what_the_2021_layout_stores(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The two fixtures hold the same areas and values in the two layouts (make_cbs_fixture.py
+    # renames the fields), so both imports must store identical areas.
+    stored = {}
+    for name, path in (("old", FIXTURE), ("new", FIXTURE_2023)):
+        db = tmp_path / f"{name}.duckdb"
+        assert main(["--db", str(db), "areas", "import", str(path), "--cbs"]) == 0
+        out, err = capsys.readouterr()
+        reports = {r["level"]: r for r in map(json.loads, out.splitlines())}
+        with Store.open(db, read_only=True) as s:
+            stored[name] = {
+                level: s.areas_frame(level=level)
+                .set_index("code")
+                .sort_index()[["name", "municipality", "dwellings", "inhabitants"]]
+                for level in ("buurt", "wijk", "gemeente")
+            }
+        if name == "new":
+            # Hand count as in the 2021 test, under the 2022 field names.
+            assert reports["buurt"]["special_codes"] == {
+                "aantal_inwoners=-99999997": 1,
+                "woningvoorraad=-99997": 2,
+            }
+            assert reports["buurt"]["unknown_dwellings"] == 2
+            assert reports["wijk"]["special_codes"] == {"woningvoorraad=-99997": 1}
+            assert "woningvoorraad=-99997 (2x)" in err
+    for level in ("buurt", "wijk", "gemeente"):
+        pd.testing.assert_frame_equal(stored["old"][level], stored["new"][level])
+    assert stored["new"]["buurt"].loc["BU99990101", "dwellings"] == 1205
+    assert np.isnan(stored["new"]["buurt"].loc["BU99990102", "dwellings"])
+    assert stored["new"]["buurt"].loc["BU99990101", "name"] == "Oude Haven"
+    with Store.open(tmp_path / "one.duckdb") as s:
+        (report,) = import_cbs(s, FIXTURE_2023, levels=("buurt",), municipality="GM9999")
+        assert report.layer == "buurten" and report.n_areas == 4
+        source = s.areas_frame(level="buurt")["source"].iloc[0]
+    assert "indeling vanaf 2022" in source
 
 
 def test_cli_imports_three_levels_with_special_codes_as_unknown(
