@@ -3,14 +3,22 @@
 Read by the model card (:mod:`geo_service.analyses.modelcard`): a read-only store (``serve``
 may hold the database) can still record it, and it leaves the schema alone. Each record
 carries the data version it was computed on.
+
+Several processes may record at once (two analysts' backtests, a timer): each record is a
+read-modify-write of the one file, so it runs under an exclusive ``flock`` on a lock file
+beside it (``<file>.lock``). Without it, two writers that read the same old file would each
+write back their own record only, and the first would be lost. POSIX advisory locks hold
+between the processes of one machine and on local or NFSv4 folders.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +65,8 @@ def record_backtest(db: Path | str, doc: Mapping[str, Any]) -> Path:
     """Keep ``doc`` as the latest backtest of its category (and municipality) beside ``db``.
 
     The file is replaced atomically (write a temporary file, then rename), so a reader never
-    sees half a file. Two backtests finishing at the same moment may lose one record.
+    sees half a file, and the read-modify-write runs under an exclusive lock (module notes),
+    so two backtests finishing at the same moment both keep their records.
 
     Raises
     ------
@@ -65,19 +74,32 @@ def record_backtest(db: Path | str, doc: Mapping[str, Any]) -> Path:
         When the folder is not writable.
     """
     path = evaluations_path(db)
-    records = read_backtests(db)
     par = doc["metadata"]["parameters"]
-    records[_record_key(par["category"], par["municipality"])] = dict(doc)
+    key = _record_key(par["category"], par["municipality"])
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"version": 1, "backtests": records}, fh, ensure_ascii=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with _exclusive(path):
+        records = read_backtests(db)
+        records[key] = dict(doc)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"version": 1, "backtests": records}, fh, ensure_ascii=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
     return path
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``<path>.lock`` (blocking) for the block."""
+    with open(path.with_name(path.name + ".lock"), "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
 def read_backtests(db: Path | str) -> dict[str, Any]:
