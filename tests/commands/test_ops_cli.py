@@ -63,6 +63,10 @@ def test_watch_once_reports_each_file_and_a_second_drop_stores_nothing(tmp_path:
     ]
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_watch_polls_and_ends_cleanly_on_a_stop_signal(tmp_path: Path, stop: int) -> None:
     db, folder = tmp_path / "s.duckdb", tmp_path / "in"
@@ -76,6 +80,10 @@ def test_watch_polls_and_ends_cleanly_on_a_stop_signal(tmp_path: Path, stop: int
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A suite started as a background job of a non-interactive shell inherits SIGINT as
+        # ignored, and Python then installs no Ctrl-C handler in the child: give the watcher
+        # the default disposition a terminal would.
+        preexec_fn=_default_sigint,
     )
     try:
         time.sleep(1.0)
