@@ -110,6 +110,13 @@ _ILS_TIME_SHARE: Final = 0.1
 _ILS_MAX_KICK: Final = 5
 #: Largest candidate grid :func:`grid_candidates` builds.
 MAX_GRID_POINTS: Final = 5_000_000
+#: Integral weights: a bound ``b`` is rounded down to ``floor(b + slack)`` with
+#: ``slack = _ROUND_SLACK_ABS + _ROUND_SLACK_REL * sum(w)``, far above the error of the
+#: solver's dual bound (feasibility tolerance 1e-7 per row) and below one incident.
+_ROUND_SLACK_ABS: Final = 1e-3
+_ROUND_SLACK_REL: Final = 1e-6
+#: Integral weights are summed exactly in float64 only below this total.
+_EXACT_INT_SUM: Final = 2.0**52
 
 
 @dataclass(frozen=True)
@@ -719,6 +726,40 @@ def _lagrangian(red: _Reduced, p: int, pi: FloatArray) -> tuple[float, FloatArra
     return base + t_p, b_j
 
 
+def _integral_bound(bound: float, weights: FloatArray) -> float:
+    r"""Round a valid upper bound down when every solution value is an integer.
+
+    With integral weights (incident counts) every objective value
+    :math:`\sum_i w_i y_i` is an integer, so a valid bound :math:`b` proves the stronger
+    bound :math:`\lfloor b + \varepsilon \rfloor` (objective integrality, e.g. Achterberg
+    2007, sec. 7.6). :math:`\varepsilon` (``_ROUND_SLACK_ABS + _ROUND_SLACK_REL * sum(w)``)
+    absorbs the solver's tolerances: a bound reported as 5,257.9996 for a true 5,258 must
+    stay 5,258. Non-integral weights, infinite bounds or totals too large for exact float
+    sums return ``bound`` unchanged.
+
+    References
+    ----------
+    Achterberg, T. (2007). Constraint Integer Programming. PhD thesis, TU Berlin.
+
+    Examples
+    --------
+    >>> _integral_bound(5257.9996, np.array([3.0, 5255.0]))
+    5258.0
+    >>> _integral_bound(5257.6, np.array([3.0, 5255.0]))
+    5257.0
+    >>> _integral_bound(5257.6, np.array([3.5, 5255.0]))
+    5257.6
+    """
+    total = float(weights.sum())
+    if (
+        not np.isfinite(bound)
+        or total >= _EXACT_INT_SUM
+        or not bool(np.all(weights == np.round(weights)))
+    ):
+        return bound
+    return float(np.floor(bound + _ROUND_SLACK_ABS + _ROUND_SLACK_REL * total))
+
+
 def _restrict(red: _Reduced, keep: BoolArray) -> _Reduced:
     """Restrict the reduced instance to the ``keep`` sites and reduce it again."""
     sub = red.matrix[:, keep]
@@ -912,7 +953,9 @@ def _solve(
         # solver stopped early, or is optimal only within its 1e-6 absolute tolerance).
         best = max(incumbents, key=value)
         sel, gains = _greedy(csr, csc, w, p, already, allowed=best)
-        bound = min(bound, _top_p_bound(csr, w, already, p))
+        bound = _integral_bound(min(bound, _top_p_bound(csr, w, already, p)), red.weights)
+        if status != "optimal" and bound <= float(gains.sum()):
+            status = "optimal"  # the (rounded) bound proves the best solution optimal
         return _result(
             csr, w, already, sel, gains, bound, status, greedy_obj, t0, p, n_red, m_red,
             proven=status == "optimal",
@@ -931,7 +974,7 @@ def _solve(
     upper, b_j = _lagrangian(red, p, pi)
     tol = 1e-9 * (float(red.weights.sum()) + 1.0)
     best = max(value(s) for s in incumbents)
-    if upper <= best + tol:
+    if _integral_bound(upper, red.weights) <= best + tol:
         return finish(upper, "optimal")  # the Lagrangian bound proves the incumbent optimal
     # Kernel: the sites the LP uses plus the most promising by B_j. Its optimum is a strong
     # incumbent; with it, every site whose B_j falls below it is fixed out.
