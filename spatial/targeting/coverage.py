@@ -37,7 +37,10 @@ LP relaxation (HiGHS) supplies multipliers for a Lagrangian bound per site (Galv
 MILP over what is left is solved to relative gap 0 with HiGHS (``scipy.optimize.milp``); see
 :func:`mclp_from_matrix`. If the time limit stops it, the best solution found is returned with
 its gap proven against the best valid bound (the solver's, the Lagrangian one, or
-:math:`\min(\sum_i w_i,` the ``p`` largest site weights:math:`)`).
+:math:`\min(\sum_i w_i,` the ``p`` largest site weights:math:`)`). With integral weights
+(incident counts) every covered value is a whole number, so every bound is rounded down to one
+before it is reported or compared with the best solution (objective integrality, Achterberg
+2007): a bound less than one incident above the best solution proves it optimal.
 
 **Length.** One solver in one module, on purpose: the reductions, the greedy and swap
 incumbents, the Lagrangian bounds and the kernel MILP all work on the private reduced
@@ -68,6 +71,8 @@ References
        the reference implementation in the tests).
 .. [8] Lourenço, H. R., Martin, O. C. and Stützle, T. (2003). Iterated local search. In
        Glover, F. and Kochenberger, G. A. (eds.), Handbook of Metaheuristics, 320-353.
+.. [9] Achterberg, T. (2007). Constraint Integer Programming. PhD thesis, Technische
+       Universität Berlin (objective integrality).
 """
 
 from __future__ import annotations
@@ -731,11 +736,23 @@ def _integral_bound(bound: float, weights: FloatArray) -> float:
 
     With integral weights (incident counts) every objective value
     :math:`\sum_i w_i y_i` is an integer, so a valid bound :math:`b` proves the stronger
-    bound :math:`\lfloor b + \varepsilon \rfloor` (objective integrality, e.g. Achterberg
-    2007, sec. 7.6). :math:`\varepsilon` (``_ROUND_SLACK_ABS + _ROUND_SLACK_REL * sum(w)``)
+    bound :math:`\lfloor b + \varepsilon \rfloor` (objective integrality, Achterberg
+    2007). :math:`\varepsilon` (``_ROUND_SLACK_ABS + _ROUND_SLACK_REL * sum(w)``)
     absorbs the solver's tolerances: a bound reported as 5,257.9996 for a true 5,258 must
     stay 5,258. Non-integral weights, infinite bounds or totals too large for exact float
     sums return ``bound`` unchanged.
+
+    Parameters
+    ----------
+    bound
+        A valid upper bound on the objective.
+    weights
+        Weights of the reduced demand rows (the objective sums a subset of them).
+
+    Returns
+    -------
+    float
+        :math:`\lfloor b + \varepsilon \rfloor` for integral weights, else ``bound``.
 
     References
     ----------
@@ -873,7 +890,9 @@ def mclp_from_matrix(
     with its proven gap. The solver runs with
     ``mip_rel_gap = 0`` (HiGHS' absolute gap tolerance is 1e-6, below one incident for integer
     weights), so ``"optimal"`` is optimal, not "within 0.01 %". The objective reported is
-    recomputed from ``coverage``, not taken from the solver.
+    recomputed from ``coverage``, not taken from the solver. With integral weights the bounds
+    are rounded down to whole numbers first (module docstring), so a bound less than one
+    incident above the best solution proves it optimal.
 
     Examples
     --------
