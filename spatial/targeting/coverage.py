@@ -37,7 +37,10 @@ LP relaxation (HiGHS) supplies multipliers for a Lagrangian bound per site (Galv
 MILP over what is left is solved to relative gap 0 with HiGHS (``scipy.optimize.milp``); see
 :func:`mclp_from_matrix`. If the time limit stops it, the best solution found is returned with
 its gap proven against the best valid bound (the solver's, the Lagrangian one, or
-:math:`\min(\sum_i w_i,` the ``p`` largest site weights:math:`)`).
+:math:`\min(\sum_i w_i,` the ``p`` largest site weights:math:`)`). With integral weights
+(incident counts) every covered value is a whole number, so every bound is rounded down to one
+before it is reported or compared with the best solution (objective integrality, Achterberg
+2007): a bound less than one incident above the best solution proves it optimal.
 
 **Length.** One solver in one module, on purpose: the reductions, the greedy and swap
 incumbents, the Lagrangian bounds and the kernel MILP all work on the private reduced
@@ -68,6 +71,8 @@ References
        the reference implementation in the tests).
 .. [8] Lourenço, H. R., Martin, O. C. and Stützle, T. (2003). Iterated local search. In
        Glover, F. and Kochenberger, G. A. (eds.), Handbook of Metaheuristics, 320-353.
+.. [9] Achterberg, T. (2007). Constraint Integer Programming. PhD thesis, Technische
+       Universität Berlin (objective integrality).
 """
 
 from __future__ import annotations
@@ -110,6 +115,13 @@ _ILS_TIME_SHARE: Final = 0.1
 _ILS_MAX_KICK: Final = 5
 #: Largest candidate grid :func:`grid_candidates` builds.
 MAX_GRID_POINTS: Final = 5_000_000
+#: Integral weights: a bound ``b`` is rounded down to ``floor(b + slack)`` with
+#: ``slack = _ROUND_SLACK_ABS + _ROUND_SLACK_REL * sum(w)``, far above the error of the
+#: solver's dual bound (feasibility tolerance 1e-7 per row) and below one incident.
+_ROUND_SLACK_ABS: Final = 1e-3
+_ROUND_SLACK_REL: Final = 1e-6
+#: Integral weights are summed exactly in float64 only below this total.
+_EXACT_INT_SUM: Final = 2.0**52
 
 
 @dataclass(frozen=True)
@@ -719,6 +731,52 @@ def _lagrangian(red: _Reduced, p: int, pi: FloatArray) -> tuple[float, FloatArra
     return base + t_p, b_j
 
 
+def _integral_bound(bound: float, weights: FloatArray) -> float:
+    r"""Round a valid upper bound down when every solution value is an integer.
+
+    With integral weights (incident counts) every objective value
+    :math:`\sum_i w_i y_i` is an integer, so a valid bound :math:`b` proves the stronger
+    bound :math:`\lfloor b + \varepsilon \rfloor` (objective integrality, Achterberg
+    2007). :math:`\varepsilon` (``_ROUND_SLACK_ABS + _ROUND_SLACK_REL * sum(w)``)
+    absorbs the solver's tolerances: a bound reported as 5,257.9996 for a true 5,258 must
+    stay 5,258. Non-integral weights, infinite bounds or totals too large for exact float
+    sums return ``bound`` unchanged.
+
+    Parameters
+    ----------
+    bound
+        A valid upper bound on the objective.
+    weights
+        Weights of the reduced demand rows (the objective sums a subset of them).
+
+    Returns
+    -------
+    float
+        :math:`\lfloor b + \varepsilon \rfloor` for integral weights, else ``bound``.
+
+    References
+    ----------
+    Achterberg, T. (2007). Constraint Integer Programming. PhD thesis, TU Berlin.
+
+    Examples
+    --------
+    >>> _integral_bound(5257.9996, np.array([3.0, 5255.0]))
+    5258.0
+    >>> _integral_bound(5257.6, np.array([3.0, 5255.0]))
+    5257.0
+    >>> _integral_bound(5257.6, np.array([3.5, 5255.0]))
+    5257.6
+    """
+    total = float(weights.sum())
+    if (
+        not np.isfinite(bound)
+        or total >= _EXACT_INT_SUM
+        or not bool(np.all(weights == np.round(weights)))
+    ):
+        return bound
+    return float(np.floor(bound + _ROUND_SLACK_ABS + _ROUND_SLACK_REL * total))
+
+
 def _restrict(red: _Reduced, keep: BoolArray) -> _Reduced:
     """Restrict the reduced instance to the ``keep`` sites and reduce it again."""
     sub = red.matrix[:, keep]
@@ -832,7 +890,9 @@ def mclp_from_matrix(
     with its proven gap. The solver runs with
     ``mip_rel_gap = 0`` (HiGHS' absolute gap tolerance is 1e-6, below one incident for integer
     weights), so ``"optimal"`` is optimal, not "within 0.01 %". The objective reported is
-    recomputed from ``coverage``, not taken from the solver.
+    recomputed from ``coverage``, not taken from the solver. With integral weights the bounds
+    are rounded down to whole numbers first (module docstring), so a bound less than one
+    incident above the best solution proves it optimal.
 
     Examples
     --------
@@ -912,7 +972,9 @@ def _solve(
         # solver stopped early, or is optimal only within its 1e-6 absolute tolerance).
         best = max(incumbents, key=value)
         sel, gains = _greedy(csr, csc, w, p, already, allowed=best)
-        bound = min(bound, _top_p_bound(csr, w, already, p))
+        bound = _integral_bound(min(bound, _top_p_bound(csr, w, already, p)), red.weights)
+        if status != "optimal" and bound <= float(gains.sum()):
+            status = "optimal"  # the (rounded) bound proves the best solution optimal
         return _result(
             csr, w, already, sel, gains, bound, status, greedy_obj, t0, p, n_red, m_red,
             proven=status == "optimal",
@@ -931,7 +993,7 @@ def _solve(
     upper, b_j = _lagrangian(red, p, pi)
     tol = 1e-9 * (float(red.weights.sum()) + 1.0)
     best = max(value(s) for s in incumbents)
-    if upper <= best + tol:
+    if _integral_bound(upper, red.weights) <= best + tol:
         return finish(upper, "optimal")  # the Lagrangian bound proves the incumbent optimal
     # Kernel: the sites the LP uses plus the most promising by B_j. Its optimum is a strong
     # incumbent; with it, every site whose B_j falls below it is fixed out.

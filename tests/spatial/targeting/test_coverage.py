@@ -250,3 +250,69 @@ def test_broad_hotspot_of_moderate_size_is_proven_optimal() -> None:
     assert r.covered_demand == r.upper_bound
     assert r.greedy_covered_demand < r.covered_demand
     assert r.solve_seconds < 60.0
+
+
+def _brute_force(a: np.ndarray, w: np.ndarray, p: int) -> float:
+    """Best covered weight over every set of at most p sites (small instances only)."""
+    from itertools import combinations
+
+    best = 0.0
+    for k in range(1, min(p, a.shape[1]) + 1):
+        for sites in combinations(range(a.shape[1]), k):
+            best = max(best, float(w[a[:, list(sites)].any(axis=1)].sum()))
+    return best
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    inst=instances(),
+    p=st.integers(1, 4),
+    pi_seed=st.integers(0, 10_000),
+    limit=st.sampled_from([1e-4, 60.0]),
+)
+def test_rounded_bounds_never_fall_below_the_brute_force_optimum(inst, p, pi_seed, limit) -> None:
+    """Objective integrality (``_integral_bound``) keeps every bound valid: the Lagrangian
+    bound at the LP duals (often exactly the optimum, so the rounding slack matters) and at
+    random multipliers, and the bound and status the solver reports, time-limited or not."""
+    from spatial.targeting import coverage as cov
+
+    a, w = inst
+    best = _brute_force(a, w, p)
+    r = mclp_from_matrix(a, w, p, time_limit_s=limit)
+    assert r.covered_demand <= best + 1e-9 <= r.upper_bound + 2e-9
+    if r.status == "optimal":
+        assert r.covered_demand == best and r.optimality_gap == 0
+    red = cov._reduce(cov._as_coverage(a), w, np.zeros(w.size, dtype=bool))
+    if red.matrix.shape[1] <= p:
+        return
+    lp = cov._lp_duals(red, p, 60.0)
+    assert lp is not None
+    rng = np.random.default_rng(pi_seed)
+    for pi in (lp[1], rng.uniform(0, 1, lp[1].size) * cov._Model.of(red).multi_weight):
+        upper = cov._lagrangian(red, p, pi)[0]
+        assert cov._integral_bound(upper, red.weights) >= best
+        assert cov._integral_bound(upper, red.weights) <= upper + 1e-9
+
+
+def test_integral_bound_rounds_down_only_for_integral_weights() -> None:
+    from spatial.targeting.coverage import _integral_bound
+
+    ints = np.array([2.0, 3.0])
+    assert _integral_bound(7.9999, ints) == 8.0  # solver tolerance below a true 8
+    assert _integral_bound(7.5, ints) == 7.0
+    assert _integral_bound(7.0, ints) == 7.0
+    assert _integral_bound(7.5, np.array([2.5, 3.0])) == 7.5
+    assert _integral_bound(np.inf, ints) == np.inf
+    assert _integral_bound(7.5, np.array([2.0**52, 1.0])) == 7.5  # sums no longer exact
+
+
+def test_time_limited_bound_is_integral_for_counts() -> None:
+    """Incident counts: the reported bound of a time-limited solve is a whole number."""
+    rng = np.random.default_rng(3)
+    centres = rng.uniform(0, 3000, (30, 2))
+    demand = centres[rng.integers(0, 30, 4000)] + rng.normal(0, 80, (4000, 2))
+    sites = grid_candidates(shapely.box(-200, -200, 3200, 3200), 40)
+    a = coverage_matrix(demand, sites, 75)
+    r = mclp_from_matrix(a, np.ones(len(demand)), 15, time_limit_s=1e-3)
+    assert r.status == "time_limit" and r.upper_bound == np.floor(r.upper_bound)
+    assert r.upper_bound >= mclp_from_matrix(a, np.ones(len(demand)), 15).covered_demand
