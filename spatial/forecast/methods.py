@@ -452,6 +452,12 @@ def _baselines() -> dict[str, ForecastMethod]:
         out[f"naive_{days}d"] = ForecastMethod(
             f"naive_{days}d", True, f"incidents per cell, last {days} days", naive_counts(days)
         )
+    out["naive_all"] = ForecastMethod(
+        "naive_all",
+        True,
+        "incidents per cell, whole record before the origin",
+        naive_counts(math.inf),
+    )
     for days in (365, 730):
         for h in (150, 250, 400):
             out[f"kde_{h}m_{days}d"] = ForecastMethod(
