@@ -93,7 +93,6 @@ from spatial.forecast.inputs import (
     _check,
     _nnls_gram,
     _positive,
-    _second_ring,
     _start,
     window_counts,
 )
@@ -107,6 +106,25 @@ _YEAR = 365.0
 
 def _edges(h: float) -> FloatArray:
     return np.asarray([0.0, h, 2 * h] + [e for e in LONG_EDGES_DAYS if e > 2 * h])
+
+
+#: Rings around a cell whose mean rates shrink the cell's own (ring 2: ~250 m on H3 res 10).
+N_RINGS = 2
+
+
+def _ring_means(w: sp.csr_matrix, k: int) -> list[sp.csr_matrix]:
+    """Row-normalised matrices of the cells exactly 1, 2, ..., k steps away in ``w``."""
+    step = sp.csr_matrix((w != 0).astype(np.float64))
+    disk = sp.identity(step.shape[0], format="csr", dtype=np.float64)
+    out = []
+    for _ in range(k):
+        grown = sp.csr_matrix(((disk + disk @ step) != 0).astype(np.float64))
+        ring = sp.csr_matrix(grown - disk)
+        ring.eliminate_zeros()
+        size = np.maximum(np.asarray(ring.sum(axis=1)).ravel(), 1.0)
+        out.append(sp.csr_matrix(sp.diags(1.0 / size) @ ring))
+        disk = grown
+    return out
 
 
 def label_days(horizon_days: float, record_days: float) -> float:
@@ -198,10 +216,8 @@ def covariate_rate(
             _check(c, cells)
         if cells.neighbours is None:
             raise InvalidParameterError("covrate needs the study cells' neighbour matrix")
-        ring1 = sp.csr_matrix((cells.neighbours != 0).astype(np.float64))
-        ring2 = _second_ring(ring1)
-        mean1 = sp.csr_matrix(sp.diags(1.0 / np.maximum(ring1.sum(axis=1).A.ravel(), 1.0)) @ ring1)
-        mean2 = sp.csr_matrix(sp.diags(1.0 / np.maximum(ring2.sum(axis=1).A.ravel(), 1.0)) @ ring2)
+        means = _ring_means(cells.neighbours, N_RINGS)
+        mean1 = means[0]
         n = cells.n
         sets = (events, *covs)
         # Gram blocks depend only on (training time, record start, label length): memoised,
@@ -227,8 +243,7 @@ def covariate_rate(
             cols.append(rate(events, a, s - span, a, beyond) if beyond >= h else np.zeros(n))
             whole = rate(events, a, s, a, s - a)
             cols += [
-                mean1 @ whole,
-                mean2 @ whole,
+                *(m @ whole for m in means),
                 mean1 @ rate(events, s - 91.0, s, a, 91.0),
                 mean1 @ rate(events, s - 28.0, s, a, 28.0),
             ]
