@@ -1,10 +1,15 @@
 """Rolling-origin backtest of every forecast method on real burglary data.
 
 Toronto (default): residential burglary (MCI "Break and Enter", premises House or
-Apartment) from ``../shared/data/ca/toronto_mci_2014_2021.csv.gz``. Three years of history
-(2016-01-01 ..) before an 18-month test window of 2-week origins (2019-01-01 .. 2020-06-30);
-H3 resolution-10 cells (~125 m across, the CAS cell size); metric work in EPSG:32617
-(UTM 17N).
+Apartment) from ``../shared/data/ca/toronto_mci_2014_2021.csv.gz``. The whole record before
+the origins (2014-01-01 ..; methods with a fixed window, e.g. ``naive_1095d``, look back no
+further than before) and an 18-month test window of 2-week origins (2019-01-01 ..
+2020-06-30); H3 resolution-10 cells (~125 m across, the CAS cell size); metric work in
+EPSG:32617 (UTM 17N). ``covrate``'s covariates: every other (MCI, premises group) of the
+file, the groups being the target's (House, Apartment) and all other premises.
+
+Covariates elsewhere: Merseyside, every other crime type of the file; the demo, its
+jeugdoverlast. Only their incidents before each origin are used.
 
 ``--uk``: Burglary in ``../shared/data/uk/street_full_<force>.csv.gz`` (data.police.uk,
 2018-10 .. 2019-02, month resolution). Times run on a month clock: month m starts at day
@@ -29,12 +34,13 @@ Prints the method table at 2 weeks / 3 %, then for every horizon (``--horizons``
 :mod:`spatial.forecast.selfexciting`) with the ratio of their mean PAI to the best
 baseline's and its paired bootstrap 95 % interval over origins
 (:func:`spatial.forecast.backtest.paired_bootstrap_ratio`, 2000 resamples, best baseline
-re-chosen in each), and, for Toronto with ``--ceiling``, the long-run-rate oracle.
+re-chosen in each), and, with ``--ceiling``, the long-run-rate oracle.
 
-``--ceiling`` (Toronto) adds a yardstick that is NOT a method: it ranks cells by their
-incidents over the whole file (2014-2021) except the test window itself, i.e. the best
-possible estimate of each cell's long-run rate, using past AND future. No forecast built
-on long-run rates can expect to beat it; it shows how much room the 2-week test leaves.
+``--ceiling`` adds a yardstick that is NOT a method: it ranks cells by their incidents over
+the whole file (Toronto 2014-2021, Merseyside's 5 months, the demo's 5 years) except the
+test window itself, i.e. the best possible estimate of each cell's long-run rate from the
+target's own counts, using past AND future. No forecast from those counts alone can expect
+to beat it; ``covrate`` can, because it also reads the other incident categories.
 
 Usage: ``.venv/bin/python benchmarks/backtest.py [--uk | --demo] [--ceiling] [--horizons 7,14,28]
 [--coverages 0.01,0.03,0.05] [--every N] [--progress]`` (``--every N`` keeps every N-th
@@ -65,6 +71,7 @@ from spatial.forecast.methods import (
     EventSet,
     ForecastMethod,
     StudyCells,
+    covariate_rate,
     make_cells,
     make_events,
     multiscale_rate,
@@ -77,6 +84,8 @@ from spatial.grid.h3grid import H3Grid, cells_of_points, neighbours
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 EPOCH = np.datetime64("1970-01-01T00:00", "m")
 DAYS_PER_MONTH_CLOCK = 30.0
+#: The methods under test, each with its ratio to the best baseline in the summary.
+OWN = ("covrate", "msrate", "hawkes")
 
 
 def day(stamp: str) -> float:
@@ -108,39 +117,70 @@ def build(
     return make_events(cell, t_days, x, y), make_cells(cx, cy, neighbours(grid, 1), crs=crs)
 
 
-def toronto(res: int, k: int, start: str, end: str) -> tuple[EventSet, StudyCells, str]:
+RESIDENTIAL = ("House", "Apartment")
+
+
+def toronto(
+    res: int, k: int, start: str, end: str
+) -> tuple[EventSet, StudyCells, str, dict[str, EventSet]]:
+    """Residential burglary and, as covariates, every other (MCI, premises group) of the file.
+
+    The premises groups are the target's (House, Apartment) and all others, so the
+    covariates are e.g. assault at homes, assault elsewhere, break and enter elsewhere.
+    """
     df = pd.read_csv(DATA / "ca" / "toronto_mci_2014_2021.csv.gz").dropna(subset=["lat", "lon"])
     grid = footprint_grid(df["lon"].to_numpy(), df["lat"].to_numpy(), res, k)
-    b = df[(df["mci"] == "Break and Enter") & df["premises_type"].isin(["House", "Apartment"])]
-    t = pd.to_datetime(b["occurred_at"]).to_numpy().astype("datetime64[m]")
+    t = pd.to_datetime(df["occurred_at"]).to_numpy().astype("datetime64[m]")
     keep = (t >= np.datetime64(start)) & (t < np.datetime64(end))
-    b, t = b[keep], t[keep]
-    t_days = (t - EPOCH).astype(np.float64) / 1440.0
-    ev, cells = build(b["lon"].to_numpy(), b["lat"].to_numpy(), t_days, grid, "EPSG:32617")
-    return ev, cells, "EPSG:32617"
+    df = df[keep].assign(t_days=(t[keep] - EPOCH).astype(np.float64) / 1440.0)
+    home = df["premises_type"].isin(RESIDENTIAL).to_numpy()
+    sets: dict[str, EventSet] = {}
+    cells: StudyCells | None = None
+    for mci in sorted(df["mci"].unique()):
+        for at_home in (True, False):
+            part = df[(df["mci"] == mci).to_numpy() & (home == at_home)]
+            name = f"{mci} at {'home' if at_home else 'other premises'}"
+            lon, lat = part["lon"].to_numpy(), part["lat"].to_numpy()
+            sets[name], cells = build(lon, lat, part["t_days"].to_numpy(), grid, "EPSG:32617")
+    assert cells is not None
+    ev = sets.pop("Break and Enter at home")
+    return ev, cells, "EPSG:32617", sets
 
 
-def uk(force: str, res: int, k: int) -> tuple[EventSet, StudyCells, str, np.ndarray]:
+def uk(
+    force: str, res: int, k: int
+) -> tuple[EventSet, StudyCells, str, np.ndarray, dict[str, EventSet]]:
+    """Burglary and, as covariates, every other crime type of the file."""
     df = pd.read_csv(
         DATA / "uk" / f"street_full_{force}.csv.gz",
         usecols=["Month", "Longitude", "Latitude", "Crime type"],
     ).dropna(subset=["Longitude", "Latitude"])
     grid = footprint_grid(df["Longitude"].to_numpy(), df["Latitude"].to_numpy(), res, k)
-    b = df[df["Crime type"] == "Burglary"]
-    month = pd.PeriodIndex(b["Month"], freq="M")
+    month = pd.PeriodIndex(df["Month"], freq="M")
     m = (month.year.to_numpy() - 1970) * 12 + month.month.to_numpy() - 1
-    crs = metric_crs_for(b["Longitude"], b["Latitude"])
+    crs = metric_crs_for(df["Longitude"], df["Latitude"])
     t_days = DAYS_PER_MONTH_CLOCK * m.astype(np.float64)
-    ev, cells = build(b["Longitude"].to_numpy(), b["Latitude"].to_numpy(), t_days, grid, crs)
-    origins = DAYS_PER_MONTH_CLOCK * np.arange(m.min() + 1, m.max() + 1, dtype=np.float64)
-    return ev, cells, crs, origins
+    sets: dict[str, EventSet] = {}
+    cells: StudyCells | None = None
+    for kind in sorted(df["Crime type"].unique()):
+        b = (df["Crime type"] == kind).to_numpy()
+        lon, lat = df["Longitude"].to_numpy()[b], df["Latitude"].to_numpy()[b]
+        sets[kind], cells = build(lon, lat, t_days[b], grid, crs)
+    assert cells is not None
+    ev = sets.pop("Burglary")
+    mb = m[(df["Crime type"] == "Burglary").to_numpy()]
+    origins = DAYS_PER_MONTH_CLOCK * np.arange(mb.min() + 1, mb.max() + 1, dtype=np.float64)
+    return ev, cells, crs, origins, sets
 
 
 def stationary_ceiling(
-    res: int, k: int, origins: np.ndarray, horizon: float, coverages: list[float]
+    ev_all: EventSet,
+    cells: StudyCells,
+    origins: np.ndarray,
+    horizon: float,
+    coverages: list[float],
 ) -> list[BacktestResult]:
     """Ranking by all-years counts minus the test window (uses the future), per coverage."""
-    ev_all, cells, _ = toronto(res, k, "2014-01-01", "2022-01-01")
 
     def prepare(events: EventSet, c: StudyCells) -> Any:
         total = window_counts(events, c.n, -np.inf, np.inf)
@@ -158,7 +198,8 @@ def stationary_ceiling(
     )
 
 
-def demo(res: int, k: int) -> tuple[EventSet, StudyCells, str]:
+def demo(res: int, k: int) -> tuple[EventSet, StudyCells, str, dict[str, EventSet]]:
+    """Woninginbraak and, as covariate, the demo's other category (jeugdoverlast)."""
     from datetime import date
 
     from geo_service.demo.dataset import generate_demo
@@ -167,18 +208,31 @@ def demo(res: int, k: int) -> tuple[EventSet, StudyCells, str]:
     crs = "EPSG:28992"
     lon, lat = transform(inc["x"].to_numpy(), inc["y"].to_numpy(), crs, WGS84)
     grid = footprint_grid(lon, lat, res, k)
-    b = (inc["category"] == "woninginbraak").to_numpy()
-    t = inc["occurred_from"].to_numpy().astype("datetime64[m]")[b]
+    t = inc["occurred_from"].to_numpy().astype("datetime64[m]")
     t_days = (t - EPOCH).astype(np.float64) / 1440.0
-    ev, cells = build(lon[b], lat[b], t_days, grid, crs)
-    return ev, cells, crs
+    sets: dict[str, EventSet] = {}
+    cells: StudyCells | None = None
+    for kind in sorted(inc["category"].unique()):
+        b = (inc["category"] == kind).to_numpy()
+        sets[kind], cells = build(lon[b], lat[b], t_days[b], grid, crs)
+    assert cells is not None
+    ev = sets.pop("woninginbraak")
+    return ev, cells, crs, sets
 
 
-def methods_for(horizon: float) -> dict[str, ForecastMethod]:
-    """The registry with msrate's lags and hawkes' horizon set to ``horizon``."""
+def methods_for(
+    horizon: float, covariates: dict[str, EventSet] | None = None
+) -> dict[str, ForecastMethod]:
+    """The registry with msrate's, covrate's and hawkes' horizon set to ``horizon``.
+
+    ``covrate`` gets the city's other incident categories as covariates.
+    """
     out: dict[str, ForecastMethod] = dict(METHODS)
     out["msrate"] = ForecastMethod(
         "msrate", False, METHODS["msrate"].description, multiscale_rate(horizon)
+    )
+    out["covrate"] = ForecastMethod(
+        "covrate", False, METHODS["covrate"].description, covariate_rate(horizon, covariates)
     )
     out["hawkes"] = ForecastMethod(
         "hawkes", False, METHODS["hawkes"].description, self_exciting(horizon)
@@ -202,7 +256,7 @@ def print_table(result: BacktestResult, own: str) -> None:
             f"{f['seconds']:>7.2f}"
         )
     best = result.best_baseline()
-    for name in (own, "hawkes"):
+    for name in (own, "msrate", "hawkes"):
         mine = result.method(name)
         wins = int(np.sum(mine.pai > best.pai))
         ties = int(np.sum(mine.pai == best.pai))
@@ -231,19 +285,22 @@ def main() -> None:
 
     t_start = time.perf_counter()
     if args.uk:
-        ev, cells, crs, month_origins = uk(args.force, args.res, args.k)
+        ev, cells, crs, month_origins, covariates = uk(args.force, args.res, args.k)
         horizons = [DAYS_PER_MONTH_CLOCK]
         label = f"UK {args.force} burglary, month clock"
     elif args.demo:
-        ev, cells, crs = demo(args.res, args.k)
+        ev, cells, crs, covariates = demo(args.res, args.k)
         horizons = [float(h) for h in args.horizons.split(",")]
         label = "Demo woninginbraak (Den Haag counts, SYNTHETIC points and times)"
     else:
-        ev, cells, crs = toronto(args.res, args.k, "2016-01-01", "2020-07-15")
+        ev, cells, crs, covariates = toronto(args.res, args.k, "2014-01-01", "2020-07-15")
         horizons = [float(h) for h in args.horizons.split(",")]
         label = "Toronto residential burglary, origins 2019-01..2020-06"
+    if args.ceiling and not (args.uk or args.demo):
+        toronto_all = toronto(args.res, args.k, "2014-01-01", "2022-01-01")
     t_loaded = time.perf_counter()
     print(f"{label}: {ev.n:,} incidents, {cells.n:,} H3 res-{args.res} cells, {crs}")
+    print("covrate covariates: " + ", ".join(f"{k} ({v.n:,})" for k, v in covariates.items()))
     print(f"loading {t_loaded - t_start:.1f} s")
 
     summary: list[str] = []
@@ -257,7 +314,7 @@ def main() -> None:
             # Data run to 2020-07-15: the last test period of each horizon ends by then.
             origins = np.arange(day("2019-01-01"), day("2020-07-01"), horizon)
         origins = origins[:: args.every]
-        methods = methods_for(horizon)
+        methods = methods_for(horizon, covariates)
         bar = None
         if args.progress:
             from tqdm import tqdm
@@ -281,11 +338,11 @@ def main() -> None:
         if bar is not None:
             bar.close()
         wall = time.perf_counter() - began
-        ceilings = (
-            stationary_ceiling(args.res, args.k, origins, horizon, coverages)
-            if args.ceiling and not (args.uk or args.demo)
-            else None
-        )
+        ceilings = None
+        if args.ceiling:
+            # Toronto: the whole file (2014-2021); the UK and demo files are loaded whole.
+            ev_all, cells_all = (ev, cells) if args.uk or args.demo else toronto_all[:2]
+            ceilings = stationary_ceiling(ev_all, cells_all, origins, horizon, coverages)
         for c, result in enumerate(results):
             if horizon == horizons[len(horizons) // 2] and c == len(coverages) // 2:
                 print(
@@ -293,25 +350,25 @@ def main() -> None:
                     f"{result.coverage:.0%} (wall time of all methods, all coverages: "
                     f"{wall:.1f} s)"
                 )
-                print_table(result, "msrate")
+                print_table(result, "covrate")
             best = result.best_baseline()
-            ms = paired_bootstrap_ratio(result, "msrate", n_boot=args.boot)
-            hk = paired_bootstrap_ratio(result, "hawkes", n_boot=args.boot)
             line = (
                 f"{horizon:>4g} {result.coverage:>5.0%} {origins.size:>4} {best.name:<14}"
-                f"{best.mean_pai:>7.2f} {result.method('msrate').mean_pai:>7.2f} "
-                f"{interval(ms):<25}{result.method('hawkes').mean_pai:>7.2f} {interval(hk):<25}"
+                f"{best.mean_pai:>7.2f}"
             )
+            for name in OWN:
+                iv = paired_bootstrap_ratio(result, name, n_boot=args.boot)
+                line += f" {result.method(name).mean_pai:>7.2f} {interval(iv):<25}"
             if ceilings is not None:
                 oracle = ceilings[c].method("ceiling").mean_pai
                 line += f"{oracle:>7.2f} {oracle / best.mean_pai:>6.3f}"
+                line += f" {result.method('covrate').mean_pai / oracle:>8.3f}"
             summary.append(line)
-    head = (
-        f"{'h':>4} {'cov':>5} {'orig':>4} {'best baseline':<14}{'PAI':>7} {'msrate':>7} "
-        f"{'ratio [95% CI]':<25}{'hawkes':>7} {'ratio [95% CI]':<25}"
-    )
-    if args.ceiling and not (args.uk or args.demo):
-        head += f"{'oracle':>7} {'ratio':>6}"
+    head = f"{'h':>4} {'cov':>5} {'orig':>4} {'best baseline':<14}{'PAI':>7}"
+    for name in OWN:
+        head += f" {name:>7} {'ratio [95% CI]':<25}"
+    if args.ceiling:
+        head += f"{'oracle':>7} {'ratio':>6} {'cov/orc':>8}"
     print("\nmean PAI per horizon (days) and coverage; ratio to the best baseline with a paired")
     print(f"bootstrap 95 % interval over origins ({args.boot} resamples; * = interval above 1)")
     print(head)

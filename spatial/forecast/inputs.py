@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from scipy.optimize import nnls
 from scipy.spatial import cKDTree
 
 from spatial.errors import InvalidParameterError
@@ -280,3 +281,33 @@ def window_counts(events: EventSet, n_cells: int, start: float, stop: float) -> 
     """
     s = events.window(start, stop)
     return np.bincount(events.cell[s], minlength=n_cells).astype(np.float64)
+
+
+def _second_ring(w: sp.csr_matrix) -> sp.csr_matrix:
+    """Cells two steps away in ``w`` that are neither neighbours nor the cell itself."""
+    b = (w != 0).astype(np.float64)
+    reach = ((b @ b + b) != 0).astype(np.float64).tolil()
+    reach.setdiag(0.0)
+    out = sp.csr_matrix(reach) - b
+    out.eliminate_zeros()
+    return sp.csr_matrix((out > 0).astype(np.float64))
+
+
+def _nnls_gram(gram: FloatArray, cross: FloatArray) -> FloatArray:
+    r"""Solve NNLS from the Gram matrix :math:`G = X^\top X` and :math:`c = X^\top y` only.
+
+    Minimises :math:`\lVert X\beta - y\rVert^2` over :math:`\beta \ge 0`.
+
+    With :math:`G = Q \Lambda Q^\top`, :math:`A = \Lambda^{1/2} Q^\top` and
+    :math:`d = \Lambda^{-1/2} Q^\top c` (over :math:`\lambda > 0`),
+    :math:`\lVert A\beta - d\rVert^2 = \beta^\top G \beta - 2 c^\top \beta + \text{const}`
+    (``c`` lies in the range of ``G``), so NNLS on ``(A, d)`` is the same problem.
+    """
+    lam, q = np.linalg.eigh(gram)
+    keep = lam > lam.max(initial=0.0) * 1e-12
+    if not keep.any():
+        return np.zeros(gram.shape[0])
+    a = np.sqrt(lam[keep])[:, None] * q[:, keep].T
+    d = (q[:, keep].T @ cross) / np.sqrt(lam[keep])
+    beta, _ = nnls(a, d, maxiter=50 * gram.shape[0])
+    return np.asarray(beta, dtype=np.float64)

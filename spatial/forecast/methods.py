@@ -12,6 +12,9 @@ Baselines
     Incidents per cell in the last :math:`w` = 90, 365, 730 and 1095 days. The 3-year count
     sees the same history as ``msrate``, so comparing the two isolates what the model adds
     to merely looking further back.
+``naive_all``
+    Incidents per cell over the whole record before the origin: the baseline that sees the
+    same history as ``covrate``.
 ``kde_{h}m_{w}d``
     Quartic kernel density (:func:`spatial.hotspots.kde.quartic_kernel`, bandwidth :math:`h`) of the
     last :math:`w` days' incidents, evaluated at the cell centroids:
@@ -36,12 +39,16 @@ Baselines
 ``random``
     Uniform random scores, reproducible from a seed and the origin.
 
-Own method: ``msrate`` (multi-scale rate mixture)
+Own methods: ``msrate`` (multi-scale rate mixture), ``covrate``, ``hawkes``
 -------------------------------------------------
 See :func:`multiscale_rate`. The expected count in the next horizon is a non-negative mixture
 of the cell's incident rates over disjoint lag windows (the last horizon, the one before it,
 a quarter, half a year, 1, 2 and 3 years back) and of its neighbourhood's rates, with
 weights fitted each origin by non-negative least squares on the year of origins before it.
+
+``covrate`` (:mod:`spatial.forecast.covrate`) fits the same kind of mixture to longer labels
+on the whole record, the neighbours and, optionally, other incident categories of the same
+cells; ``hawkes`` (:mod:`spatial.forecast.selfexciting`) is a self-exciting point process.
 
 **Length.** The methods stay together because they are one table (:data:`METHODS`, at the
 end) over the same prepared data (:class:`EventSet`, :class:`StudyCells`, neighbour pairs):
@@ -73,6 +80,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from spatial.errors import InvalidParameterError
+from spatial.forecast.covrate import covariate_rate
 from spatial.forecast.inputs import (
     DAYS_PER_WEEK,
     EventSet,
@@ -83,8 +91,10 @@ from spatial.forecast.inputs import (
     Scorer,
     StudyCells,
     _check,
+    _nnls_gram,
     _pairs,
     _positive,
+    _second_ring,
     _start,
     make_cells,
     make_events,
@@ -105,6 +115,7 @@ __all__ = [
     "Prepare",
     "Scorer",
     "StudyCells",
+    "covariate_rate",
     "gistar_counts",
     "kde_at_cells",
     "lag_edges",
@@ -124,14 +135,18 @@ __all__ = [
 def naive_counts(window_days: float) -> Prepare:
     """Incidents per cell in the last ``window_days`` days (ties left to the selector).
 
+    ``window_days = math.inf`` counts the whole record before the origin.
+
     Examples
     --------
     >>> ev = make_events([0, 1, 1, 2], [1.0, 2.0, 3.0, 9.0])
     >>> cells = make_cells([0.0, 1.0, 2.0], [0.0, 0.0, 0.0])
     >>> naive_counts(7.0)(ev, cells)(5.0).tolist()
     [1.0, 2.0, 0.0]
+    >>> naive_counts(math.inf)(ev, cells)(10.0).tolist()
+    [1.0, 2.0, 1.0]
     """
-    w = _positive("window_days", window_days)
+    w = math.inf if window_days == math.inf else _positive("window_days", window_days)
 
     def prepare(events: EventSet, cells: StudyCells) -> Scorer:
         _check(events, cells)
@@ -303,38 +318,6 @@ def lag_edges(horizon_days: float) -> FloatArray:
     return np.asarray([0.0, h, 2 * h] + [e for e in LONG_EDGES_DAYS if e > 2 * h])
 
 
-def _second_ring(w: sp.csr_matrix) -> sp.csr_matrix:
-    """Cells two steps away in ``w`` that are neither neighbours nor the cell itself."""
-    b = (w != 0).astype(np.float64)
-    reach = ((b @ b + b) != 0).astype(np.float64).tolil()
-    reach.setdiag(0.0)
-    out = sp.csr_matrix(reach) - b
-    out.eliminate_zeros()
-    return sp.csr_matrix((out > 0).astype(np.float64))
-
-
-def _nnls_gram(gram: FloatArray, cross: FloatArray) -> FloatArray:
-    r"""Solve NNLS from the Gram matrix :math:`G = X^\top X` and :math:`c = X^\top y` only.
-
-    Minimises :math:`\lVert X\beta - y\rVert^2` over :math:`\beta \ge 0`.
-
-    With :math:`G = Q \Lambda Q^\top`, :math:`A = \Lambda^{1/2} Q^\top` and
-    :math:`d = \Lambda^{-1/2} Q^\top c` (over :math:`\lambda > 0`),
-    :math:`\lVert A\beta - d\rVert^2 = \beta^\top G \beta - 2 c^\top \beta + \text{const}`
-    (``c`` lies in the range of ``G``), so NNLS on ``(A, d)`` is the same problem.
-    """
-    from scipy.optimize import nnls
-
-    lam, q = np.linalg.eigh(gram)
-    keep = lam > lam.max(initial=0.0) * 1e-12
-    if not keep.any():
-        return np.zeros(gram.shape[0])
-    a = np.sqrt(lam[keep])[:, None] * q[:, keep].T
-    d = (q[:, keep].T @ cross) / np.sqrt(lam[keep])
-    beta, _ = nnls(a, d, maxiter=50 * gram.shape[0])
-    return np.asarray(beta, dtype=np.float64)
-
-
 def multiscale_rate(horizon_days: float = 14.0, train_origins: int | None = None) -> Prepare:
     r"""Multi-scale rate mixture (``msrate``): this project's forecast method.
 
@@ -469,6 +452,12 @@ def _baselines() -> dict[str, ForecastMethod]:
         out[f"naive_{days}d"] = ForecastMethod(
             f"naive_{days}d", True, f"incidents per cell, last {days} days", naive_counts(days)
         )
+    out["naive_all"] = ForecastMethod(
+        "naive_all",
+        True,
+        "incidents per cell, whole record before the origin",
+        naive_counts(math.inf),
+    )
     for days in (365, 730):
         for h in (150, 250, 400):
             out[f"kde_{h}m_{days}d"] = ForecastMethod(
@@ -492,6 +481,12 @@ def _baselines() -> dict[str, ForecastMethod]:
         False,
         "multi-scale rate mixture, NNLS weights fitted on the previous year of origins",
         multiscale_rate(14.0),
+    )
+    out["covrate"] = ForecastMethod(
+        "covrate",
+        False,
+        "long-run rate regression: whole record, neighbours, other categories (NNLS)",
+        covariate_rate(14.0),
     )
     out["hawkes"] = ForecastMethod(
         "hawkes",

@@ -176,7 +176,11 @@ def test_backtest_toronto_schema_metadata_progress(
     meta = doc["metadata"]
     # Without --method every method runs, ours marked as the one that is not a baseline.
     assert [r["method"] for r in doc["methods"]] == list(METHODS)
-    assert {r["method"] for r in doc["methods"] if not r["baseline"]} == {"msrate", "hawkes"}
+    assert {r["method"] for r in doc["methods"] if not r["baseline"]} == {
+        "msrate",
+        "covrate",
+        "hawkes",
+    }
     # 2019-01-01 + 13 x 28 days = 2019-12-31: 13 whole test periods, the last day untested.
     assert meta["n_origins"] == 13 == len(meta["origins"])
     assert meta["origins"][:2] == ["2019-01-01", "2019-01-29"]
