@@ -28,6 +28,12 @@ measures in
 * **No leakage.** Every method scores the cells at an origin from incidents before that
   origin only (tested in ``tests/spatial``); ``train_days`` caps every method's history,
   ``msrate`` included.
+* **Covariates.** ``covrate`` (:mod:`spatial.forecast.covrate`), the method under evaluation,
+  also reads the store's OTHER categories (same municipality, same study cells, same clock,
+  same cap) as denser proxies of exposure; ``BacktestParams.covariates`` picks them (default:
+  every other stored category; ``()``: none). A category recorded per month, under the day
+  clock, is dated at the first day of the NEXT month: its monthly count is known only when
+  the month is over, so an origin inside that month never sees it.
 
 The time axis and the origins are in :mod:`spatial.forecast.origins`; the latest backtest per
 category is recorded beside the database by :mod:`geo_service.store.evaluations`.
@@ -58,9 +64,11 @@ from spatial.forecast.backtest import (
     paired_bootstrap_ratio,
     rolling_origin_backtest,
 )
+from spatial.forecast.covrate import covariate_rate
 from spatial.forecast.evaluation import n_selected
 from spatial.forecast.methods import (
     METHODS,
+    EventSet,
     ForecastMethod,
     make_cells,
     make_events,
@@ -78,12 +86,15 @@ from spatial.forecast.origins import (
     month_origins,
 )
 from spatial.grid.crs import WGS84, transform
-from spatial.grid.h3grid import cells_of_points, check_resolution, neighbours
+from spatial.grid.h3grid import H3Grid, cells_of_points, check_resolution, neighbours
 
 TimeResolution = Literal["day", "month"]
 
-#: The method under evaluation; every other method in the registry is a baseline.
-OWN_METHOD: Final = "msrate"
+#: The method under evaluation (the best on Toronto, README "Forecasts and their accuracy");
+#: every method in the registry marked ``baseline`` is a baseline.
+OWN_METHOD: Final = "covrate"
+#: The earlier own method, still compared with the best baseline (``comparison_msrate``).
+RATE_METHOD: Final = "msrate"
 #: The self-exciting (near-repeat) method, also compared with the best baseline.
 DYNAMIC_METHOD: Final = "hawkes"
 #: Bootstrap resamples of the interval of the ratio (paired over origins).
@@ -157,6 +168,9 @@ class BacktestParams:
         H3 resolution of the study cells (8-11).
     seed
         Seed of the ``random`` baseline.
+    covariates
+        Other stored categories ``covrate`` reads as covariates; None: every other stored
+        category; ``()``: none (``covrate`` then uses the category's own history only).
     max_cells
         Largest study grid this request may compute (None: no cap).
 
@@ -172,6 +186,7 @@ class BacktestParams:
     coverage: float = 0.03
     res: int = 10
     seed: int = 0
+    covariates: tuple[str, ...] | None = None
     max_cells: int | None = 250_000
 
     def __post_init__(self) -> None:
@@ -207,6 +222,14 @@ class BacktestParams:
         check_resolution(self.res)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InvalidParameterError(f"seed must be an integer >= 0, got {self.seed!r}")
+        if self.covariates is not None:
+            if flt.category in self.covariates:
+                raise InvalidParameterError(
+                    f"the category itself ({flt.category}) cannot be its own covariate / de "
+                    "categorie zelf kan geen covariaat zijn"
+                )
+            if len(set(self.covariates)) != len(self.covariates):
+                raise InvalidParameterError(f"covariates named twice: {list(self.covariates)!r}")
 
 
 def _check_number(name: str, value: object, lo: float, hi: float) -> None:
@@ -231,13 +254,25 @@ class BacktestReport:
     metadata: dict[str, Any]
 
 
-def _methods(params: BacktestParams, horizon_days: float) -> dict[str, ForecastMethod]:
-    """Return the chosen methods (msrate, hawkes follow the horizon; random takes the seed)."""
+def _methods(
+    params: BacktestParams,
+    horizon_days: float,
+    covariates: Mapping[str, EventSet] | None = None,
+) -> dict[str, ForecastMethod]:
+    """Return the chosen methods, each set up for this backtest.
+
+    covrate, msrate and hawkes follow the horizon, covrate takes the covariates, random takes
+    the seed.
+    """
     names = params.methods or tuple(METHODS)
     out: dict[str, ForecastMethod] = {}
     for name in names:
         m = METHODS[name]
         if name == OWN_METHOD:
+            m = ForecastMethod(
+                m.name, m.baseline, m.description, covariate_rate(horizon_days, covariates)
+            )
+        elif name == RATE_METHOD:
             m = ForecastMethod(m.name, m.baseline, m.description, multiscale_rate(horizon_days))
         elif name == DYNAMIC_METHOD:
             m = ForecastMethod(m.name, m.baseline, m.description, self_exciting(horizon_days))
@@ -378,13 +413,17 @@ def run_backtest(
     cx, cy = transform(clon, clat, WGS84, area.metric_crs)
     cells = make_cells(cx, cy, neighbours(grid, 1), crs=area.metric_crs)
 
+    wants_covariates = OWN_METHOD in (params.methods or tuple(METHODS))
+    covariates, covariate_meta = (
+        _covariate_events(store, params, grid, resolution, stop) if wants_covariates else ({}, [])
+    )
     n_test = int(np.sum(events.t_days >= origins.t_days[0]))  # all are before `stop`
     if n_test == 0:
         raise InvalidParameterError(
             f"no incidents in the test window {origins.test_start} .. {origins.test_end}; the "
             f"data run from {first_day} to {last_day} / geen incidenten in de testperiode"
         )
-    methods = _methods(params, horizon)
+    methods = _methods(params, horizon, covariates)
     result = rolling_origin_backtest(
         events,
         cells,
@@ -411,6 +450,7 @@ def run_backtest(
             "coverage": params.coverage,
             "res": params.res,
             "seed": params.seed,
+            "covariates": None if params.covariates is None else list(params.covariates),
             "start": start.isoformat() if start else None,
             "end": end.isoformat() if end else None,
         },
@@ -455,7 +495,17 @@ def run_backtest(
         "n_incidents": int(events.n),
         "n_incidents_outside_grid": int((~inside).sum()),
         "n_test_incidents": n_test,
+        "covariates": {
+            "categories": covariate_meta,
+            "rule": (
+                "covrate leest de andere categorieën in de opslag (zelfde gemeente, cellen, klok "
+                "en geschiedenisgrens) als maat voor blootstelling; alleen incidenten vóór het "
+                "startmoment / covrate reads the store's other categories as exposure proxies, "
+                "only incidents before the origin"
+            ),
+        },
         "comparison": comparison(result),
+        "comparison_msrate": comparison(result, RATE_METHOD),
         "comparison_dynamic": comparison(result, DYNAMIC_METHOD),
         "time_convention": "lokale kloktijd van de plaats van het incident (tz per incident)",
         "software": f"geo-service {__version__}",
@@ -464,6 +514,72 @@ def run_backtest(
         "seconds": round(time.perf_counter() - began, 2),
     }
     return BacktestReport(result=result, origins=origins, metadata=meta)
+
+
+def _covariate_events(
+    store: Store,
+    params: BacktestParams,
+    grid: H3Grid,
+    resolution: TimeResolution,
+    stop: float,
+) -> tuple[dict[str, EventSet], list[dict[str, Any]]]:
+    """Return the other categories as event sets on the study cells and the backtest's clock.
+
+    Returns the event sets by category and one metadata row per category (kind, incidents
+    used, dating). Incidents outside the study cells or after the last test period are left
+    out, as for the category itself.
+
+    Raises
+    ------
+    NotFoundError
+        A named covariate that is not stored (``known`` lists the stored ones).
+    """
+    flt = params.incidents
+    kinds = store.category_kinds()
+    stored = [c for c in kinds if c != flt.category]
+    if params.covariates is None:
+        names = stored
+    else:
+        unknown = [c for c in params.covariates if c not in stored]
+        if unknown:
+            raise NotFoundError(
+                f"unknown covariate categor{'y' if len(unknown) == 1 else 'ies'} "
+                f"{', '.join(unknown)}; stored: {', '.join(stored) or 'none'} / onbekende "
+                "covariaat",
+                known=tuple(stored),
+            )
+        names = list(params.covariates)
+    out: dict[str, EventSet] = {}
+    meta: list[dict[str, Any]] = []
+    for name in names:
+        pts = store.incident_points(IncidentFilter(category=name, municipality=flt.municipality))
+        if pts.empty:
+            continue
+        occurred = pts["occurred_from"]
+        if resolution == "month":
+            t = DAYS_PER_MONTH_CLOCK * month_index(occurred).astype(np.float64)
+            dating = "maand (maandklok)"
+        elif is_month_resolution(occurred):
+            # Known only when the month is over: dated at the first day of the next month.
+            after = (pd.DatetimeIndex(occurred).to_period("M") + 1).to_timestamp()
+            t = day_clock(pd.Series(after))
+            dating = "per maand, gedateerd op de eerste dag van de volgende maand"
+        else:
+            t = day_clock(occurred)
+            dating = "tijdstip"
+        lon, lat = pts["lon"].to_numpy(), pts["lat"].to_numpy()
+        cell = grid.index_of(cells_of_points(lon, lat, grid.res))
+        keep = (cell >= 0) & (t < stop)
+        out[name] = make_events(cell[keep], t[keep])
+        meta.append(
+            {
+                "category": name,
+                "kind": kinds.get(name, "politie"),
+                "n_incidents": int(keep.sum()),
+                "dating": dating,
+            }
+        )
+    return out, meta
 
 
 def backtest_json(report: BacktestReport) -> dict[str, Any]:

@@ -49,6 +49,18 @@ def register(
     p.add_argument("--res", type=int, default=10, help="H3 resolution 8-11 (default 10)")
     p.add_argument("--municipality", help="CBS code, e.g. GM0518")
     p.add_argument("--seed", type=int, default=0, help="seed of the random baseline")
+    cov = p.add_mutually_exclusive_group()
+    cov.add_argument(
+        "--covariates",
+        type=_names,
+        help="other categories covrate reads as exposure proxies, comma-separated "
+        "(default: every other stored category)",
+    )
+    cov.add_argument(
+        "--no-covariates",
+        action="store_true",
+        help="covrate uses the category's own history only",
+    )
     p.add_argument(
         "--no-record",
         action="store_true",
@@ -88,6 +100,7 @@ def _backtest(args: argparse.Namespace) -> int:
         coverage=args.coverage,
         res=args.res,
         seed=args.seed,
+        covariates=() if args.no_covariates else args.covariates,
         max_cells=None,
     )
     bar: Any = None

@@ -205,7 +205,7 @@ def test_backtest_toronto_schema_metadata_progress(
     best = max((r for r in doc["methods"] if r["baseline"]), key=lambda r: r["mean_pai"])
     assert comp["best_baseline"] == best["method"]
     assert comp["ratio"] == pytest.approx(
-        next(r for r in doc["methods"] if r["method"] == "msrate")["mean_pai"] / best["mean_pai"],
+        next(r for r in doc["methods"] if r["method"] == "covrate")["mean_pai"] / best["mean_pai"],
         abs=1e-3,
     )
     # "beter" only when the whole bootstrap interval lies above 1 (a 1,044x ratio whose
@@ -272,7 +272,7 @@ def test_model_card_reads_the_latest_backtest(
     capsys.readouterr()
     args = ["--category", TORONTO_CATEGORY, "--db", str(toronto_db)]
     code, out, err = cli(
-        capsys, "backtest", *args, "--method", "naive_1095d,random,msrate", "--res", "9"
+        capsys, "backtest", *args, "--method", "naive_1095d,random,covrate", "--res", "9"
     )
     assert code == 0, err
     bt = json.loads(out)
@@ -293,10 +293,11 @@ def test_model_card_reads_the_latest_backtest(
     assert ev["beschikbaar"] is True and ev["verouderd"] is False
     assert ev["vergelijking"] == bt["metadata"]["comparison"]
     assert ev["opzet"]["gegevensvenster"] == bt["metadata"]["data_window"]
-    assert ev["methoden"][0]["method"] in {"naive_1095d", "msrate"}
+    assert ev["methoden"][0]["method"] in {"naive_1095d", "covrate"}
     limits = " ".join(card["werking"]["bekende_beperkingen"])
-    assert "1,03" in limits and "kruispunt" in limits
-    assert "hawkes" in limits and "0,995-1,028" in limits  # the dynamic method, with interval
+    # The benchmark results (benchmarks/results/toronto_ceiling.txt), with their intervals.
+    assert "1,091x" in limits and "1,065-1,110" in limits and "kruispunt" in limits
+    assert "hawkes" in limits and "0,980-1,023" in limits  # the dynamic method, with interval
 
     code, md, err = cli(capsys, "model-card", *args)
     assert code == 0, err
@@ -316,6 +317,79 @@ def test_model_card_reads_the_latest_backtest(
     low, high = (f"{comp[k]:.3f}".replace(".", ",") for k in ("ratio_low", "ratio_high"))
     assert f"95 %-interval (bootstrap over startmomenten) {low}-{high}" in md
     assert bt["metadata"]["data_window"]["test_start"] in md
+
+
+@pytest.fixture(scope="module")
+def toronto_all_db(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same Toronto slice with every major crime category, not burglary alone."""
+    df = pd.read_csv(shared_data / "ca" / "toronto_mci_2014_2021.csv.gz")
+    keep = (
+        df["lat"].between(43.64, 43.68)
+        & df["lon"].between(-79.43, -79.37)
+        & (df["occurred_at"] >= "2018-01-01")
+        & (df["occurred_at"] < "2020-01-01")
+    )
+    folder = tmp_path_factory.mktemp("toronto_all")
+    src = folder / "toronto_all.csv"
+    df[keep].to_csv(src, index=False)
+    db = folder / "toronto.duckdb"
+    assert main(["ingest", str(src), "--columns", TORONTO_COLUMNS, "--db", str(db)]) == 0
+    return db
+
+
+def test_covrate_reads_the_other_categories(
+    toronto_all_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = [
+        "backtest",
+        "--category",
+        TORONTO_CATEGORY,
+        "--method",
+        "naive_1095d,covrate",
+        "--start",
+        "2019-07-01",
+        "--end",
+        "2019-12-31",
+        "--res",
+        "9",
+        "--no-record",
+        "--db",
+        str(toronto_all_db),
+    ]
+    with Store.open(toronto_all_db, read_only=True) as store:
+        others = [c for c in store.categories() if c != TORONTO_CATEGORY]
+    assert len(others) >= 3  # assault, auto theft, robbery, theft over
+    capsys.readouterr()
+    code, out, err = cli(capsys, *base)
+    assert code == 0, err
+    doc = json.loads(out)
+    cov = doc["metadata"]["covariates"]["categories"]
+    # Default: every other stored category, each with the incidents it contributed.
+    assert [c["category"] for c in cov] == others
+    assert all(c["n_incidents"] > 0 and c["dating"] == "tijdstip" for c in cov)
+    assert doc["metadata"]["comparison"]["method"] == "covrate"
+    with_cov = {r["method"]: r for r in doc["methods"]}["covrate"]["pai_by_origin"]
+
+    code, out, err = cli(capsys, *base, "--no-covariates")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["metadata"]["covariates"]["categories"] == []
+    assert doc["metadata"]["parameters"]["covariates"] == []
+    without = {r["method"]: r for r in doc["methods"]}["covrate"]["pai_by_origin"]
+    assert without != with_cov  # the covariates reach the forecast
+
+    code, out, err = cli(capsys, *base, "--covariates", others[0])
+    assert code == 0, err
+    doc = json.loads(out)
+    assert [c["category"] for c in doc["metadata"]["covariates"]["categories"]] == others[:1]
+
+    # A misspelt covariate is a clear error that lists the stored ones; so is the category
+    # itself.
+    code, out, err = cli(capsys, *base, "--covariates", "Assault")
+    assert code != 0 and out == "" and "Traceback" not in err
+    assert "onbekende covariaat" in err and others[0] in err
+    code, out, err = cli(capsys, *base, "--covariates", TORONTO_CATEGORY)
+    assert code == 2 and out == "" and "kan geen covariaat zijn" in err
 
 
 def test_uk_month_resolution_uses_the_month_clock(
