@@ -39,16 +39,17 @@ Baselines
 ``random``
     Uniform random scores, reproducible from a seed and the origin.
 
-Own methods: ``msrate`` (multi-scale rate mixture), ``covrate``, ``hawkes``
--------------------------------------------------
+Own methods: ``covrate``, ``msrate`` (multi-scale rate mixture), ``hawkes``
+----------------------------------------------------------------------------
 See :func:`multiscale_rate`. The expected count in the next horizon is a non-negative mixture
 of the cell's incident rates over disjoint lag windows (the last horizon, the one before it,
 a quarter, half a year, 1, 2 and 3 years back) and of its neighbourhood's rates, with
 weights fitted each origin by non-negative least squares on the year of origins before it.
 
-``covrate`` (:mod:`spatial.forecast.covrate`) fits the same kind of mixture to longer labels
-on the whole record, the neighbours and, optionally, other incident categories of the same
-cells; ``hawkes`` (:mod:`spatial.forecast.selfexciting`) is a self-exciting point process.
+``covrate`` (:mod:`spatial.forecast.covrate`), the product's method since it passed the
+long-run-rate oracle on Toronto, fits the same kind of mixture to longer labels on the whole
+record, the neighbours and, optionally, other incident categories of the same cells;
+``hawkes`` (:mod:`spatial.forecast.selfexciting`) is a self-exciting point process.
 
 **Length.** The methods stay together because they are one table (:data:`METHODS`, at the
 end) over the same prepared data (:class:`EventSet`, :class:`StudyCells`, neighbour pairs):
@@ -319,7 +320,7 @@ def lag_edges(horizon_days: float) -> FloatArray:
 
 
 def multiscale_rate(horizon_days: float = 14.0, train_origins: int | None = None) -> Prepare:
-    r"""Multi-scale rate mixture (``msrate``): this project's forecast method.
+    r"""Multi-scale rate mixture (``msrate``): the earlier own forecast method.
 
     Features of cell :math:`i` at origin :math:`t` (all from incidents before :math:`t`):
 
