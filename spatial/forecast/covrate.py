@@ -99,6 +99,7 @@ from spatial.forecast.inputs import (
     _nnls_gram,
     _positive,
     _start,
+    _train_origins,
     window_counts,
 )
 
@@ -200,14 +201,7 @@ def covariate_rate(
     True
     """
     h = _positive("horizon_days", horizon_days)
-    if train_origins is None:
-        n_train = max(1, round(_YEAR / h))
-    elif isinstance(train_origins, bool) or not isinstance(train_origins, int | np.integer):
-        raise InvalidParameterError(f"train_origins must be an integer >= 1, got {train_origins!r}")
-    else:
-        n_train = int(train_origins)
-    if n_train < 1:
-        raise InvalidParameterError(f"train_origins must be an integer >= 1, got {train_origins!r}")
+    n_train = _train_origins(train_origins, h)
     covs: tuple[EventSet, ...] = tuple((covariates or {}).values())
     for c in covs:
         if not isinstance(c, EventSet):

@@ -240,6 +240,19 @@ def _positive(name: str, value: float) -> float:
     return float(value)
 
 
+def _train_origins(train_origins: int | None, horizon_days: float) -> int:
+    """Return the number of training origins: the given one, or a year of them (365 / h)."""
+    if train_origins is None:
+        return max(1, round(365.0 / horizon_days))
+    if (
+        isinstance(train_origins, bool)
+        or not isinstance(train_origins, int | np.integer)
+        or train_origins < 1
+    ):
+        raise InvalidParameterError(f"train_origins must be an integer >= 1, got {train_origins!r}")
+    return int(train_origins)
+
+
 # --------------------------------------------------------------------------- shared pieces
 
 

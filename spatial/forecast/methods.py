@@ -97,6 +97,7 @@ from spatial.forecast.inputs import (
     _positive,
     _second_ring,
     _start,
+    _train_origins,
     make_cells,
     make_events,
     window_counts,
@@ -379,14 +380,7 @@ def multiscale_rate(horizon_days: float = 14.0, train_origins: int | None = None
     (0, True)
     """
     h = _positive("horizon_days", horizon_days)
-    if train_origins is None:
-        n_train = max(1, round(365.0 / h))
-    elif isinstance(train_origins, bool) or not isinstance(train_origins, int | np.integer):
-        raise InvalidParameterError(f"train_origins must be an integer >= 1, got {train_origins!r}")
-    else:
-        n_train = int(train_origins)
-    if n_train < 1:
-        raise InvalidParameterError(f"train_origins must be an integer >= 1, got {train_origins!r}")
+    n_train = _train_origins(train_origins, h)
     edges = lag_edges(h)
     span = float(edges[-1])
     recent = 91.0

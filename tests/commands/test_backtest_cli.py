@@ -118,22 +118,31 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-@pytest.fixture(scope="module")
-def toronto_db(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _toronto_slice(
+    shared_data: Path, tmp_path_factory: pytest.TempPathFactory, *, burglary_only: bool
+) -> Path:
+    """A store of Toronto's 2018-2019 incidents in a 4 x 4 km box downtown."""
     df = pd.read_csv(shared_data / "ca" / "toronto_mci_2014_2021.csv.gz")
     keep = (
-        (df["mci"] == "Break and Enter")
-        & df["lat"].between(43.64, 43.68)
+        df["lat"].between(43.64, 43.68)
         & df["lon"].between(-79.43, -79.37)
         & (df["occurred_at"] >= "2018-01-01")
         & (df["occurred_at"] < "2020-01-01")
     )
+    if burglary_only:
+        keep &= df["mci"] == "Break and Enter"
     folder = tmp_path_factory.mktemp("toronto")
     src = folder / "toronto_slice.csv"
     df[keep].to_csv(src, index=False)
     db = folder / "toronto.duckdb"
     assert main(["ingest", str(src), "--columns", TORONTO_COLUMNS, "--db", str(db)]) == 0
     return db
+
+
+@pytest.fixture(scope="module")
+def toronto_db(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Break and Enter only."""
+    return _toronto_slice(shared_data, tmp_path_factory, burglary_only=True)
 
 
 @pytest.fixture(scope="module")
@@ -322,19 +331,7 @@ def test_model_card_reads_the_latest_backtest(
 @pytest.fixture(scope="module")
 def toronto_all_db(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same Toronto slice with every major crime category, not burglary alone."""
-    df = pd.read_csv(shared_data / "ca" / "toronto_mci_2014_2021.csv.gz")
-    keep = (
-        df["lat"].between(43.64, 43.68)
-        & df["lon"].between(-79.43, -79.37)
-        & (df["occurred_at"] >= "2018-01-01")
-        & (df["occurred_at"] < "2020-01-01")
-    )
-    folder = tmp_path_factory.mktemp("toronto_all")
-    src = folder / "toronto_all.csv"
-    df[keep].to_csv(src, index=False)
-    db = folder / "toronto.duckdb"
-    assert main(["ingest", str(src), "--columns", TORONTO_COLUMNS, "--db", str(db)]) == 0
-    return db
+    return _toronto_slice(shared_data, tmp_path_factory, burglary_only=False)
 
 
 def test_covrate_reads_the_other_categories(

@@ -9,19 +9,16 @@ import scipy.sparse as sp
 from spatial.errors import InvalidParameterError
 from spatial.forecast.covrate import covariate_rate, label_days
 from spatial.forecast.evaluation import top_share_cells
-from spatial.forecast.methods import EventSet, StudyCells, make_cells, make_events, naive_counts
+from spatial.forecast.methods import (
+    EventSet,
+    StudyCells,
+    make_cells,
+    make_events,
+    multiscale_rate,
+    naive_counts,
+)
 
-from .test_forecast import T0, concat, lattice, subset, synthetic
-
-
-@pytest.fixture(scope="module")
-def cells() -> StudyCells:
-    return lattice()
-
-
-@pytest.fixture(scope="module")
-def events() -> EventSet:
-    return synthetic(np.random.default_rng(1))
+from .test_forecast import T0, concat, subset, synthetic
 
 
 @pytest.fixture(scope="module")
@@ -141,8 +138,11 @@ def test_covariates_beat_the_burglary_count_where_exposure_drives_both() -> None
 def test_validation(cells, events) -> None:
     with pytest.raises(InvalidParameterError):
         covariate_rate(0.0)
-    with pytest.raises(InvalidParameterError):
-        covariate_rate(14.0, train_origins=0)
+    for bad in (0, -3, True, 2.5):
+        with pytest.raises(InvalidParameterError, match="train_origins"):
+            covariate_rate(14.0, train_origins=bad)  # type: ignore[arg-type]
+        with pytest.raises(InvalidParameterError, match="train_origins"):
+            multiscale_rate(14.0, train_origins=bad)  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterError):
         covariate_rate(14.0, {"x": np.zeros(3)})  # type: ignore[dict-item]
     with pytest.raises(InvalidParameterError):

@@ -68,16 +68,6 @@ def concat(a: EventSet, b: EventSet) -> EventSet:
     )
 
 
-@pytest.fixture(scope="module")
-def cells() -> StudyCells:
-    return lattice()
-
-
-@pytest.fixture(scope="module")
-def events() -> EventSet:
-    return synthetic(np.random.default_rng(1))
-
-
 def test_registry_names_and_flags() -> None:
     for name in ("naive_90d", "naive_365d", "naive_730d", "kde_150m_365d", "kde_400m_730d"):
         assert METHODS[name].baseline
